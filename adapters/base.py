@@ -1,0 +1,168 @@
+"""The one boundary between Concord and a platform.
+
+Everything else in Concord is written against :class:`Adapter`. An adapter reads a kind of
+record as canonical records (:mod:`engine.models`) and applies batches of writes, returning a
+result per item. Drivers' errors (aiohttp, JSON decoding, the platform's error bodies) never
+cross this boundary: adapters raise the exceptions below instead.
+
+Exceptions::
+
+    AdapterError                  anything an adapter cannot do
+    ├── AuthError                 credentials refused (401/403): not retried
+    ├── TransientError            worth retrying: 429, 5xx, timeouts, dropped connections
+    │                             (``retry_after`` in seconds when the platform said so)
+    └── PermanentError            a request the platform will never accept as sent
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any, Literal, Protocol, runtime_checkable
+
+import msgspec
+
+from engine.models import Record
+
+Side = Literal["erp", "shop"]
+Fields = dict[str, Any]
+"""A record's canonical field values as JSON builtins (see :mod:`engine.fields`)."""
+
+
+class AdapterError(Exception):
+    """Base of every error an adapter raises."""
+
+
+class AuthError(AdapterError):
+    """The platform refused the credentials. Retrying will not help."""
+
+
+class TransientError(AdapterError):
+    """A failure worth retrying later: throttled, server error, timeout, dropped connection."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class PermanentError(AdapterError):
+    """The platform will never accept this request as sent."""
+
+
+class Capabilities(msgspec.Struct, frozen=True, kw_only=True):
+    """What a platform allows; the planner and the pusher size their work to it."""
+
+    batch_size: int = 100
+    """Most write operations in one :meth:`Adapter.apply` call."""
+    requests_per_second: float = 10.0
+    """Sustained request rate the account is allowed."""
+    max_concurrency: int = 4
+    """Requests in flight at once."""
+    incremental: bool = True
+    """Whether :meth:`Adapter.snapshot` honours ``since``."""
+    kinds: tuple[str, ...] = ("product", "stock", "price", "customer", "order")
+    """Kinds this adapter can read and write."""
+
+
+class Seen(msgspec.Struct, frozen=True, kw_only=True):
+    """One record as read from a platform: the canonical record plus where it lives there."""
+
+    record: Record
+    ref: str
+    """The platform's own id for the record (WooCommerce post id, Odoo id, ...)."""
+    modified_at: datetime | None = None
+    """The platform's own modification time, used only by the ``newest`` policy."""
+
+
+class Snapshot(msgspec.Struct, frozen=True, kw_only=True):
+    """The records of one kind read from one side.
+
+    ``complete`` is true when every record of the kind is present (a full read); an incremental
+    read holds only records modified since the cursor, and absence then means "unchanged".
+    ``cursor`` is what to pass as ``since`` next time: taken before reading began (so nothing
+    modified during the read is missed), with the adapter's overlap margin applied.
+    """
+
+    records: list[Seen]
+    cursor: str | None
+    complete: bool
+
+
+class Create(msgspec.Struct, frozen=True, kw_only=True, tag=True):
+    """Create a record. Must be idempotent on the natural key: if a record with ``key`` exists
+    already, the adapter links to it (returning its ref) and updates it instead of duplicating."""
+
+    key: str
+    fields: Fields
+
+
+class Update(msgspec.Struct, frozen=True, kw_only=True, tag=True):
+    """Set some fields of an existing record."""
+
+    key: str
+    ref: str
+    fields: Fields
+
+
+class Archive(msgspec.Struct, frozen=True, kw_only=True, tag=True):
+    """Take a record out of sale without deleting it (shop: draft/private; ERP: inactive)."""
+
+    key: str
+    ref: str
+
+
+Operation = Create | Update | Archive
+
+
+class Done(msgspec.Struct, frozen=True, kw_only=True, tag=True):
+    """The item was written; ``ref`` is its id on the platform."""
+
+    key: str
+    ref: str
+
+
+class Failed(msgspec.Struct, frozen=True, kw_only=True, tag=True):
+    """The item was refused. ``reason`` carries the platform's own code and message."""
+
+    key: str
+    reason: str
+    transient: bool = False
+
+
+ItemResult = Done | Failed
+
+
+@runtime_checkable
+class Adapter(Protocol):
+    """What Concord needs from a platform. Implementations: ``adapters/<platform>/``."""
+
+    @property
+    def capabilities(self) -> Capabilities: ...
+
+    async def snapshot(self, kind: str, since: str | None) -> Snapshot:
+        """Read every record of ``kind`` (``since=None``) or those modified since a cursor."""
+        ...
+
+    async def fetch(self, kind: str, keys: Sequence[str]) -> list[Seen]:
+        """Read the records of ``kind`` with these natural keys; absent keys are left out."""
+        ...
+
+    async def apply(self, kind: str, operations: Sequence[Operation]) -> list[ItemResult]:
+        """Write a batch of at most ``capabilities.batch_size`` operations.
+
+        Returns one result per operation, in order. One refused item never fails the batch:
+        it comes back as :class:`Failed`. A failure of the whole request raises
+        :class:`TransientError` (safe to retry: creations are idempotent on the natural key) or
+        :class:`PermanentError`/:class:`AuthError`.
+        """
+        ...
+
+    async def aclose(self) -> None:
+        """Release connections. The adapter is unusable afterwards."""
+        ...
+
+
+class AdapterFactory(Protocol):
+    """Builds an adapter from its settings table in the connection's TOML file."""
+
+    def __call__(self, settings: Mapping[str, Any], *, source: str) -> Adapter: ...

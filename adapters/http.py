@@ -1,0 +1,163 @@
+"""The HTTP layer every HTTP adapter shares: one aiohttp session, one rate limit, retries.
+
+Each request waits for the account's rate limiter, then is sent; throttling (429), server errors
+(5xx), timeouts and dropped connections are retried with exponential backoff (honouring
+``Retry-After``) up to ``max_attempts``; what still fails becomes the boundary's own exceptions
+(:mod:`adapters.base`), so aiohttp never leaks past an adapter.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Mapping
+from typing import Any
+
+import aiohttp
+from aiolimiter import AsyncLimiter
+
+from adapters.base import AuthError, PermanentError, TransientError
+
+
+class Response:
+    """What an adapter reads of a response: status, headers and the raw body."""
+
+    __slots__ = ("body", "headers", "status")
+
+    def __init__(self, status: int, headers: Mapping[str, str], body: bytes) -> None:
+        self.status = status
+        self.headers = headers
+        self.body = body
+
+
+def _retry_after(headers: Mapping[str, str]) -> float | None:
+    value = headers.get("Retry-After")
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None
+
+
+class HttpClient:
+    """A rate-limited, retrying HTTP client for one platform account."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        requests_per_second: float,
+        max_concurrency: int,
+        headers: Mapping[str, str] | None = None,
+        auth: aiohttp.BasicAuth | None = None,
+        timeout: float = 30.0,
+        max_attempts: int = 5,
+        backoff: float = 0.5,
+        max_backoff: float = 30.0,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        # A one-second bucket: bursts no larger than one second's allowance.
+        self._limiter = AsyncLimiter(max(requests_per_second, 0.001), 1.0)
+        self._slots = asyncio.Semaphore(max_concurrency)
+        self._headers = dict(headers or {})
+        self._auth = auth
+        self._timeout = aiohttp.ClientTimeout(total=timeout)
+        self._max_attempts = max_attempts
+        self._backoff = backoff
+        self._max_backoff = max_backoff
+        self._session: aiohttp.ClientSession | None = None
+        self.requests_sent = 0
+        self.throttled = 0
+
+    def _open(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            connector = aiohttp.TCPConnector(limit=0, keepalive_timeout=30)
+            self._session = aiohttp.ClientSession(
+                headers=self._headers, auth=self._auth, timeout=self._timeout, connector=connector
+            )
+        return self._session
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        body: bytes | None = None,
+        ok: tuple[int, ...] = (200, 201),
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> Response:
+        """Send one request, retrying transient failures; return the response with an ``ok``
+        status, or raise. A non-transient error status comes back as a :class:`Response` only
+        when it is listed in ``ok`` (adapters that read the platform's error body list them)."""
+        session = self._open()
+        headers = {"Content-Type": "application/json"} if body is not None else {}
+        headers.update(extra_headers or {})
+        url = f"{self.base_url}{path}"
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                response = await self._send(session, method, url, params, body, headers)
+            except TransientError as exc:
+                if attempt >= self._max_attempts:
+                    raise
+                await asyncio.sleep(self._delay(attempt, exc.retry_after))
+                continue
+            if response.status in ok:
+                return response
+            if response.status in (401, 403):
+                raise AuthError(f"{method} {path}: credentials refused (HTTP {response.status})")
+            raise PermanentError(
+                f"{method} {path}: HTTP {response.status}: {response.body[:500]!r}"
+            )
+
+    def _delay(self, attempt: int, retry_after: float | None) -> float:
+        if retry_after is not None:
+            return min(retry_after, self._max_backoff)
+        exponential = self._backoff * 2 ** (attempt - 1)
+        return float(min(self._max_backoff, exponential * (0.5 + random.random() / 2)))
+
+    async def _send(
+        self,
+        session: aiohttp.ClientSession,
+        method: str,
+        url: str,
+        params: Mapping[str, str] | None,
+        body: bytes | None,
+        headers: Mapping[str, str],
+    ) -> Response:
+        async with self._slots:
+            await self._limiter.acquire()
+            self.requests_sent += 1
+            try:
+                async with session.request(
+                    method, url, params=params, data=body, headers=headers
+                ) as raw:
+                    payload = await raw.read()
+                    status, response_headers = raw.status, dict(raw.headers)
+            except (TimeoutError, aiohttp.ClientConnectionError, aiohttp.ClientPayloadError) as exc:
+                raise TransientError(f"{method} {url}: {type(exc).__name__}: {exc}") from None
+        if status == 429:
+            self.throttled += 1
+            raise TransientError(
+                f"{method} {url}: throttled (HTTP 429)", retry_after=_retry_after(response_headers)
+            )
+        if status >= 500:
+            raise TransientError(
+                f"{method} {url}: server error (HTTP {status})",
+                retry_after=_retry_after(response_headers),
+            )
+        return Response(status, response_headers, payload)
+
+    async def aclose(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+
+def query(params: Mapping[str, Any]) -> dict[str, str]:
+    """Query parameters as strings, leaving out those that are ``None``."""
+    return {k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in params.items()
+            if v is not None}

@@ -1,0 +1,57 @@
+"""A record as a flat mapping of field values, the form the decision and the base work on.
+
+Values are JSON builtins so that what is read from a platform, what is stored as base in
+Postgres (JSONB) and what is compared are the same thing. Decimals become normalised strings
+("10.50" and "10.5" are one price), dates ISO strings, nested structs dicts and lists.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import msgspec
+
+from engine.models import RECORD_TYPES, Record
+
+Fields = dict[str, Any]
+
+
+def normalise_decimal(value: Decimal) -> str:
+    """The one spelling of a decimal number: no exponent, no trailing zeros ("10", "10.5")."""
+    if not value.is_finite():
+        raise ValueError(f"not a finite number: {value}")
+    text = format(value, "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def _normalise(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return normalise_decimal(value)
+    if isinstance(value, dict):
+        return {k: _normalise(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_normalise(v) for v in value]
+    return value
+
+
+def to_fields(record: Record) -> Fields:
+    """The field values of a canonical record, as comparable JSON builtins."""
+    raw = msgspec.to_builtins(record, builtin_types=(Decimal,))
+    assert isinstance(raw, dict)
+    return {name: _normalise(value) for name, value in raw.items()}
+
+
+def from_fields(kind: str, fields: Fields) -> Record:
+    """Rebuild a canonical record of ``kind`` from field values (the inverse of :func:`to_fields`).
+
+    Raises ``msgspec.ValidationError`` naming the field when a value does not fit the kind.
+    """
+    return msgspec.convert(fields, type=RECORD_TYPES[kind], strict=False)
+
+
+def field_names(kind: str) -> tuple[str, ...]:
+    """The fields of a canonical kind, in declaration order."""
+    return RECORD_TYPES[kind].__struct_fields__

@@ -1,0 +1,218 @@
+"""Canonical records: the shapes every adapter converts to and from.
+
+Rules and the decision only ever see these shapes. Money is ``Decimal`` (never float), quantities
+are ``Decimal`` too because ERPs keep fractional units (metres, kilograms). Each kind names its
+natural key, the field that matches records across the two sides on a first run.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import ClassVar
+
+import msgspec
+
+
+class Record(msgspec.Struct, kw_only=True, frozen=True):
+    """Base of every canonical record. ``KIND`` names it, ``KEY`` names its natural-key field."""
+
+    KIND: ClassVar[str]
+    KEY: ClassVar[str]
+
+    def natural_key(self) -> str:
+        value = getattr(self, self.KEY)
+        return "" if value is None else str(value)
+
+
+class Attribute(msgspec.Struct, kw_only=True, frozen=True):
+    """A product attribute such as colour or size, with the option this article has."""
+
+    name: str
+    value: str
+
+
+class Variant(msgspec.Struct, kw_only=True, frozen=True):
+    """One sellable article of a product with variants, keyed by its own SKU."""
+
+    sku: str
+    attributes: tuple[Attribute, ...] = ()
+    price: Decimal | None = None
+    sale_price: Decimal | None = None
+    stock: Decimal | None = None
+    active: bool = True
+
+
+class Product(Record, frozen=True):
+    """An article (or a product with variants). ``variants`` is empty for a plain article."""
+
+    KIND: ClassVar[str] = "product"
+    KEY: ClassVar[str] = "sku"
+
+    sku: str
+    name: str
+    description: str = ""
+    price: Decimal | None = None
+    sale_price: Decimal | None = None
+    sale_from: date | None = None
+    sale_to: date | None = None
+    cost: Decimal | None = None
+    tax_code: str | None = None
+    category: tuple[str, ...] = ()
+    weight: Decimal | None = None
+    barcode: str | None = None
+    active: bool = True
+    attributes: tuple[Attribute, ...] = ()
+    variants: tuple[Variant, ...] = ()
+
+
+class Stock(Record, frozen=True):
+    """Quantity available for one SKU, at one location (``""`` is the default warehouse)."""
+
+    KIND: ClassVar[str] = "stock"
+    KEY: ClassVar[str] = "sku"
+
+    sku: str
+    quantity: Decimal
+    location: str = ""
+
+
+class Price(Record, frozen=True):
+    """A price for one SKU, general or specific to a customer (e-mail) or a customer group."""
+
+    KIND: ClassVar[str] = "price"
+    KEY: ClassVar[str] = "key"
+
+    sku: str
+    amount: Decimal
+    currency: str = "EUR"
+    customer: str | None = None
+    group: str | None = None
+    min_quantity: Decimal = Decimal(1)
+
+    @property
+    def key(self) -> str:
+        scope = f"customer:{self.customer}" if self.customer else f"group:{self.group or ''}"
+        return f"{self.sku}|{scope}|{self.min_quantity}"
+
+
+class Address(msgspec.Struct, kw_only=True, frozen=True):
+    first_name: str = ""
+    last_name: str = ""
+    company: str = ""
+    line1: str = ""
+    line2: str = ""
+    city: str = ""
+    state: str = ""
+    postcode: str = ""
+    country: str = ""
+    phone: str = ""
+
+
+class Customer(Record, frozen=True):
+    """A customer, matched across sides by e-mail (compared lower-cased)."""
+
+    KIND: ClassVar[str] = "customer"
+    KEY: ClassVar[str] = "email"
+
+    email: str
+    first_name: str = ""
+    last_name: str = ""
+    company: str = ""
+    phone: str = ""
+    group: str | None = None
+    billing: Address | None = None
+    shipping: Address | None = None
+
+    def natural_key(self) -> str:
+        return self.email.strip().lower()
+
+
+class OrderLine(msgspec.Struct, kw_only=True, frozen=True):
+    sku: str
+    name: str
+    quantity: Decimal
+    unit_price: Decimal
+    subtotal: Decimal
+    total: Decimal
+    tax: Decimal = Decimal(0)
+    tax_code: str | None = None
+
+
+class TaxLine(msgspec.Struct, kw_only=True, frozen=True):
+    code: str
+    label: str
+    rate: Decimal
+    amount: Decimal
+
+
+class ShippingLine(msgspec.Struct, kw_only=True, frozen=True):
+    method: str
+    total: Decimal
+    tax: Decimal = Decimal(0)
+
+
+class Payment(msgspec.Struct, kw_only=True, frozen=True):
+    method: str
+    title: str = ""
+    transaction_id: str = ""
+    paid_at: datetime | None = None
+
+
+class Order(Record, frozen=True):
+    """A web order, keyed by the shop's order number."""
+
+    KIND: ClassVar[str] = "order"
+    KEY: ClassVar[str] = "number"
+
+    number: str
+    status: str
+    currency: str
+    customer_email: str
+    created_at: datetime
+    lines: tuple[OrderLine, ...]
+    billing: Address | None = None
+    shipping: Address | None = None
+    shipping_lines: tuple[ShippingLine, ...] = ()
+    tax_lines: tuple[TaxLine, ...] = ()
+    discount_total: Decimal = Decimal(0)
+    shipping_total: Decimal = Decimal(0)
+    tax_total: Decimal = Decimal(0)
+    total: Decimal = Decimal(0)
+    prices_include_tax: bool = False
+    payment: Payment | None = None
+    note: str = ""
+
+
+class OrderStatus(Record, frozen=True):
+    """Where an order stands, as the shop should show it; keyed by the shop's order number."""
+
+    KIND: ClassVar[str] = "order_status"
+    KEY: ClassVar[str] = "number"
+
+    number: str
+    status: str
+    carrier: str | None = None
+    tracking_number: str | None = None
+    note: str | None = None
+
+
+class Invoice(Record, frozen=True):
+    """An ERP invoice for a web order."""
+
+    KIND: ClassVar[str] = "invoice"
+    KEY: ClassVar[str] = "number"
+
+    number: str
+    order_number: str
+    state: str
+    total: Decimal
+    currency: str = "EUR"
+    issued_on: date | None = None
+    pdf_url: str | None = None
+
+
+RECORD_TYPES: dict[str, type[Record]] = {
+    cls.KIND: cls for cls in (Product, Stock, Price, Customer, Order, OrderStatus, Invoice)
+}
+"""Every canonical kind by name."""

@@ -159,5 +159,8 @@ class HttpClient:
 
 def query(params: Mapping[str, Any]) -> dict[str, str]:
     """Query parameters as strings, leaving out those that are ``None``."""
-    return {k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in params.items()
-            if v is not None}
+    return {
+        k: str(v).lower() if isinstance(v, bool) else str(v)
+        for k, v in params.items()
+        if v is not None
+    }

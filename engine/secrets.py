@@ -43,7 +43,9 @@ def read_secret(settings: Mapping[str, Any], name: str, *, source: str, prefix: 
         try:
             value = path.read_text(encoding="utf-8").strip()
         except OSError as exc:
-            raise ConfigError(source, f"{where}_file", f"cannot read {path}: {exc.strerror}") from None
+            raise ConfigError(
+                source, f"{where}_file", f"cannot read {path}: {exc.strerror}"
+            ) from None
         if not value:
             raise ConfigError(source, f"{where}_file", f"{path} is empty")
     else:

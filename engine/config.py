@@ -1,0 +1,155 @@
+"""The configuration file: one TOML file, decoded into typed structs.
+
+Every error names the file, the key and the reason (:class:`engine.errors.ConfigError`).
+Secrets are never in the file: adapters read them through ``*_env`` / ``*_file`` keys.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from engine.errors import ConfigError
+from engine.models import RECORD_TYPES
+from rules.policy import KindRules
+
+_DURATION = re.compile(r"^(\d+)(s|m|h|d)$")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_duration(text: str) -> int:
+    """``"5m"`` → 300 seconds. Raises ``ValueError`` for anything else."""
+    match = _DURATION.match(text.strip())
+    if not match or int(match.group(1)) == 0:
+        raise ValueError(f"{text!r} is not a duration such as 30s, 5m, 1h or 1d")
+    return int(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+
+
+class DatabaseConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    url_env: str = "CONCORD_DATABASE_URL"
+    """Environment variable holding the PostgreSQL URL; unset or empty: embedded server."""
+    data_dir: str = ".concord"
+    """Where the embedded server keeps its data (relative to the configuration file)."""
+
+
+class JobConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """A kind of record and the fields it owns, on its own schedule."""
+
+    kind: str
+    fields: list[str] | None = None
+    every: str = "1h"
+
+
+class ConnectionConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """An ERP ⇄ shop pair: each side's adapter settings (a table with ``type``), jobs, rules."""
+
+    erp: dict[str, Any]
+    shop: dict[str, Any]
+    jobs: dict[str, JobConfig] = {}
+    rules: dict[str, KindRules] = {}
+
+
+class Config(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    database: DatabaseConfig = DatabaseConfig()
+    connections: dict[str, ConnectionConfig] = {}
+    source: str = ""
+    """The file this came from (set by :func:`load_config`)."""
+    base_dir: str = "."
+
+    def data_dir(self) -> Path:
+        return (Path(self.base_dir) / self.database.data_dir).resolve()
+
+
+DEFAULT_JOBS = {
+    "products": JobConfig(kind="product", every="1d"),
+    "stock": JobConfig(kind="stock", every="10m"),
+}
+
+_PATH = re.compile(r" - at `\$(.*)`$")
+
+
+def _key_of(path: str) -> str:
+    """msgspec's ``$.connections.main.erp`` / ``$.jobs[0]`` path as a TOML key."""
+    return path.lstrip(".").replace("[", ".").replace("]", "") or "(top level)"
+
+
+def parse_config(text: str, *, source: str, base_dir: str = ".") -> Config:
+    """Decode and check a configuration; raises :class:`ConfigError`."""
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(source, "(syntax)", str(exc)) from None
+    try:
+        config = msgspec.convert(raw, type=Config, strict=True)
+    except msgspec.ValidationError as exc:
+        message = str(exc)
+        found = _PATH.search(message)
+        key = _key_of(found.group(1)) if found else "(top level)"
+        reason = _PATH.sub("", message)
+        raise ConfigError(source, key, reason) from None
+    config = msgspec.structs.replace(config, source=source, base_dir=base_dir)
+    _check(config)
+    return config
+
+
+def load_config(path: str | Path) -> Config:
+    """Read and check the configuration file at ``path``."""
+    file = Path(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(str(file), "(file)", f"cannot read: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(str(file), "(file)", "not UTF-8 text") from None
+    return parse_config(text, source=str(file), base_dir=str(file.parent))
+
+
+def jobs_of(connection: ConnectionConfig) -> dict[str, JobConfig]:
+    """The connection's jobs, or the default ones when it lists none."""
+    return connection.jobs or DEFAULT_JOBS
+
+
+def _check(config: Config) -> None:
+    source = config.source
+    if not config.connections:
+        raise ConfigError(source, "connections", "no connection is configured")
+    for name, connection in config.connections.items():
+        where = f"connections.{name}"
+        for side in ("erp", "shop"):
+            settings: dict[str, Any] = getattr(connection, side)
+            if not isinstance(settings.get("type"), str):
+                raise ConfigError(source, f"{where}.{side}.type", "missing: name the adapter")
+        for job_name, job in jobs_of(connection).items():
+            _check_job(source, f"{where}.jobs.{job_name}", job)
+        for kind, rules in connection.rules.items():
+            if kind not in RECORD_TYPES:
+                raise ConfigError(source, f"{where}.rules.{kind}", _unknown_kind(kind))
+            known = RECORD_TYPES[kind].__struct_fields__
+            for field in rules.fields:
+                if field not in known:
+                    raise ConfigError(
+                        source,
+                        f"{where}.rules.{kind}.fields.{field}",
+                        f"{kind} has no field {field!r} (fields: {', '.join(known)})",
+                    )
+
+
+def _check_job(source: str, where: str, job: JobConfig) -> None:
+    if job.kind not in RECORD_TYPES:
+        raise ConfigError(source, f"{where}.kind", _unknown_kind(job.kind))
+    try:
+        parse_duration(job.every)
+    except ValueError as exc:
+        raise ConfigError(source, f"{where}.every", str(exc)) from None
+    known = RECORD_TYPES[job.kind].__struct_fields__
+    for field in job.fields or ():
+        if field not in known:
+            raise ConfigError(source, f"{where}.fields", f"{job.kind} has no field {field!r}")
+
+
+def _unknown_kind(kind: str) -> str:
+    return f"unknown kind {kind!r} (kinds: {', '.join(sorted(RECORD_TYPES))})"

@@ -1,0 +1,44 @@
+"""Counter arithmetic for the ``merge-delta`` policy.
+
+Stock is the typical counter: the ERP received 10 while the shop sold 3, so the new quantity is
+base + 10 - 3 on both sides, never below zero. Values are canonical field values: numbers as
+normalised decimal strings (see :mod:`engine.fields`) or ints.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+
+def _number(value: Any) -> Decimal | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | str):
+        try:
+            number = Decimal(value)
+        except InvalidOperation:
+            return None
+        return number if number.is_finite() else None
+    return None
+
+
+def _spell_like(example: Any, number: Decimal) -> Any:
+    if isinstance(example, int):
+        return int(number)
+    text = format(number, "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text or "0"
+
+
+def merge_delta(base: Any, erp: Any, shop: Any) -> Any | None:
+    """``base + (erp - base) + (shop - base)``, floored at zero, spelled like the inputs.
+
+    Returns ``None`` when any value is not a number: the caller turns that into a conflict.
+    """
+    b, e, s = _number(base), _number(erp), _number(shop)
+    if b is None or e is None or s is None:
+        return None
+    merged = max(Decimal(0), e + s - b)
+    return _spell_like(erp, merged)

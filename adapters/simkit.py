@@ -48,26 +48,36 @@ class Stats(msgspec.Struct, kw_only=True):
     truncated: int = 0
 
 
-FAULTS_KEY = web.AppKey("concord_faults", Faults)
+class _FaultState:
+    """The switches in force, their random draws and the rate bucket. One mutable holder per
+    app, so switches can change while the app runs (an app's own mapping is frozen then)."""
+
+    def __init__(self, faults: Faults) -> None:
+        self.reset(faults)
+
+    def reset(self, faults: Faults) -> None:
+        self.faults = faults
+        self.random = random.Random(faults.seed)
+        self.tokens = faults.rate_limit or 0.0
+        self.refilled = time.monotonic()
+
+    def throttled(self) -> bool:
+        rate = self.faults.rate_limit
+        if rate is None:
+            return False
+        now = time.monotonic()
+        self.tokens = min(rate, self.tokens + (now - self.refilled) * rate)
+        self.refilled = now
+        if self.tokens < 1.0:
+            return True
+        self.tokens -= 1.0
+        return False
+
+
+_STATE_KEY = web.AppKey("concord_fault_state", _FaultState)
 STATS_KEY = web.AppKey("concord_stats", Stats)
-_RANDOM_KEY = web.AppKey("concord_random", random.Random)
-_BUCKET_KEY = web.AppKey("concord_bucket", list)  # [tokens, last refill time]
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-def _throttled(app: web.Application, faults: Faults) -> bool:
-    if faults.rate_limit is None:
-        return False
-    bucket = app[_BUCKET_KEY]
-    now = time.monotonic()
-    tokens = min(faults.rate_limit, bucket[0] + (now - bucket[1]) * faults.rate_limit)
-    bucket[1] = now
-    if tokens < 1.0:
-        bucket[0] = tokens
-        return True
-    bucket[0] = tokens - 1.0
-    return False
 
 
 @web.middleware
@@ -75,11 +85,12 @@ async def _fault_middleware(request: web.Request, handler: Handler) -> web.Strea
     app = request.app
     if request.path.startswith("/__sim__/"):
         return await handler(request)
-    faults, stats, rng = app[FAULTS_KEY], app[STATS_KEY], app[_RANDOM_KEY]
+    state, stats = app[_STATE_KEY], app[STATS_KEY]
+    faults, rng = state.faults, state.random
     stats.requests += 1
     if faults.latency:
         await asyncio.sleep(faults.latency)
-    if _throttled(app, faults):
+    if state.throttled():
         stats.throttled += 1
         return web.json_response(
             {"code": "too_many_requests", "message": "Too many requests."},
@@ -123,10 +134,12 @@ async def _set_faults(request: web.Request) -> web.Response:
 
 
 def set_faults(app: web.Application, faults: Faults) -> None:
-    """Replace the fault switches of a running simulator."""
-    app[FAULTS_KEY] = faults
-    app[_RANDOM_KEY] = random.Random(faults.seed)
-    app[_BUCKET_KEY] = [faults.rate_limit or 0.0, time.monotonic()]
+    """Replace the fault switches of a simulator, running or not."""
+    app[_STATE_KEY].reset(faults)
+
+
+def current_faults(app: web.Application) -> Faults:
+    return app[_STATE_KEY].faults
 
 
 def install_faults(app: web.Application, faults: Faults | None = None) -> None:
@@ -136,7 +149,7 @@ def install_faults(app: web.Application, faults: Faults | None = None) -> None:
     """
     app.middlewares.append(_fault_middleware)
     app[STATS_KEY] = Stats()
-    set_faults(app, faults or Faults())
+    app[_STATE_KEY] = _FaultState(faults or Faults())
     app.router.add_get("/__sim__/stats", _get_stats)
     app.router.add_post("/__sim__/faults", _set_faults)
 

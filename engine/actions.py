@@ -43,6 +43,14 @@ class Agree(msgspec.Struct, frozen=True, kw_only=True, tag=True):
     value: Any
 
 
+class AgreeRecord(msgspec.Struct, frozen=True, kw_only=True, tag=True):
+    """Both sides hold the same record (typically matched on a first run): the base becomes
+    ``fields`` as a whole, nothing is written. One action instead of one per field."""
+
+    key: str
+    fields: Fields
+
+
 class CreateRecord(msgspec.Struct, frozen=True, kw_only=True, tag=True):
     """Create the record on ``side`` from the other side's fields."""
 
@@ -96,5 +104,13 @@ class Report(msgspec.Struct, frozen=True, kw_only=True, tag=True):
 
 
 Action = (
-    SetField | Agree | CreateRecord | ArchiveRecord | Forget | Conflict | CloseConflict | Report
+    SetField
+    | Agree
+    | AgreeRecord
+    | CreateRecord
+    | ArchiveRecord
+    | Forget
+    | Conflict
+    | CloseConflict
+    | Report
 )

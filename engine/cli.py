@@ -350,5 +350,50 @@ def _parse_value(text: str) -> Any:
         return text
 
 
+@main.command()
+@click.option("--connection", help="Only this connection.")
+@click.option("--json", "as_json", is_flag=True, help="JSON instead of lines.")
+@click.pass_context
+def status(ctx: click.Context, connection: str | None, as_json: bool) -> None:
+    """Last runs per job, dead letters and open conflicts."""
+    config = _config(ctx)
+
+    async def go() -> dict[str, Any]:
+        async with open_config_store(config) as store:
+            runs = await store.list_runs(connection, limit=200)
+            letters = await store.list_dead_letters(connection)
+            open_conflicts = await store.count_open_conflicts(connection)
+        last: dict[tuple[str, str], Any] = {}
+        for run in runs:  # newest first: keep each job's latest
+            last.setdefault((run.connection, run.job), run)
+        return {
+            "runs": list(last.values()),
+            "dead_letters": letters,
+            "open_conflicts": open_conflicts,
+        }
+
+    report = _run(go())
+    if as_json:
+        click.echo(msgspec.json.encode(report).decode())
+        return
+    for run in report["runs"]:
+        took = (run.finished_at - run.started_at).total_seconds() if run.finished_at else 0.0
+        counts = ", ".join(f"{k} {v}" for k, v in sorted(run.counts.items()) if v)
+        click.echo(
+            f"{run.connection}/{run.job}: {run.status} {run.mode} at "
+            f"{run.started_at:%Y-%m-%d %H:%M:%S} ({took:.1f}s) {counts}"
+            + (f" error: {run.error}" if run.error else "")
+        )
+    if not report["runs"]:
+        click.echo("no runs yet")
+    click.echo(f"dead letters: {len(report['dead_letters'])}")
+    for letter in report["dead_letters"][:20]:
+        click.echo(
+            f"  {letter.connection}/{letter.kind} {letter.key} on {letter.side} "
+            f"(x{letter.attempts}): {letter.reason}"
+        )
+    click.echo(f"open conflicts: {report['open_conflicts']}")
+
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

@@ -9,13 +9,13 @@ from __future__ import annotations
 import re
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 
 from engine.errors import ConfigError
 from engine.models import RECORD_TYPES
-from rules.policy import KindRules
+from rules.policy import FieldRule, KindRules
 
 _DURATION = re.compile(r"^(\d+)(s|m|h|d)$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -70,11 +70,51 @@ DEFAULT_JOBS = {
 }
 
 _PATH = re.compile(r" - at `\$(.*)`$")
+_MISSING = re.compile(r"^Object missing required field `(.*)`")
 
 
 def _key_of(path: str) -> str:
     """msgspec's ``$.connections.main.erp`` / ``$.jobs[0]`` path as a TOML key."""
-    return path.lstrip(".").replace("[", ".").replace("]", "") or "(top level)"
+    return path.lstrip(".").replace("[", ".").replace("]", "")
+
+
+T = TypeVar("T")
+
+
+def _convert(value: Any, type_: type[T], *, source: str, prefix: str) -> T:
+    """``msgspec.convert`` whose errors name the TOML key (msgspec shows table keys as [...])."""
+    try:
+        return msgspec.convert(value, type=type_, strict=True)
+    except msgspec.ValidationError as exc:
+        message = str(exc)
+        found = _PATH.search(message)
+        key = ".".join(p for p in (prefix, _key_of(found.group(1)) if found else "") if p)
+        reason = _PATH.sub("", message)
+        missing = _MISSING.match(reason)
+        if missing:
+            # Name the missing key itself, not the table it should be in.
+            key = f"{key}.{missing.group(1)}" if key else missing.group(1)
+            reason = "missing"
+        raise ConfigError(source, key or "(top level)", reason) from None
+
+
+def _table(value: Any, *, source: str, key: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ConfigError(source, key, f"expected a table, got {type(value).__name__}")
+    return value
+
+
+def _rules(value: Any, *, source: str, prefix: str) -> KindRules:
+    table = dict(_table(value, source=source, key=prefix))
+    fields = {
+        field: _convert(rule, FieldRule, source=source, prefix=f"{prefix}.fields.{field}")
+        for field, rule in _table(
+            table.pop("fields", {}), source=source, key=f"{prefix}.fields"
+        ).items()
+    }
+    return msgspec.structs.replace(
+        _convert(table, KindRules, source=source, prefix=prefix), fields=fields
+    )
 
 
 def parse_config(text: str, *, source: str, base_dir: str = ".") -> Config:
@@ -83,15 +123,31 @@ def parse_config(text: str, *, source: str, base_dir: str = ".") -> Config:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(source, "(syntax)", str(exc)) from None
-    try:
-        config = msgspec.convert(raw, type=Config, strict=True)
-    except msgspec.ValidationError as exc:
-        message = str(exc)
-        found = _PATH.search(message)
-        key = _key_of(found.group(1)) if found else "(top level)"
-        reason = _PATH.sub("", message)
-        raise ConfigError(source, key, reason) from None
-    config = msgspec.structs.replace(config, source=source, base_dir=base_dir)
+    unknown = set(raw) - {"database", "connections"}
+    if unknown:
+        raise ConfigError(
+            source, sorted(unknown)[0], "unknown key (expected database, connections)"
+        )
+    database = _convert(raw.get("database", {}), DatabaseConfig, source=source, prefix="database")
+    connections: dict[str, ConnectionConfig] = {}
+    for name, table in _table(raw.get("connections", {}), source=source, key="connections").items():
+        where = f"connections.{name}"
+        table = dict(_table(table, source=source, key=where))
+        jobs = {
+            job: _convert(value, JobConfig, source=source, prefix=f"{where}.jobs.{job}")
+            for job, value in _table(
+                table.pop("jobs", {}), source=source, key=f"{where}.jobs"
+            ).items()
+        }
+        rules = {
+            kind: _rules(value, source=source, prefix=f"{where}.rules.{kind}")
+            for kind, value in _table(
+                table.pop("rules", {}), source=source, key=f"{where}.rules"
+            ).items()
+        }
+        connection = _convert(table, ConnectionConfig, source=source, prefix=where)
+        connections[name] = msgspec.structs.replace(connection, jobs=jobs, rules=rules)
+    config = Config(database=database, connections=connections, source=source, base_dir=base_dir)
     _check(config)
     return config
 

@@ -21,6 +21,7 @@ from adapters.base import Adapter, Done, Failed, ItemResult, Operation, Seen, Si
 from engine.actions import (
     Action,
     Agree,
+    AgreeRecord,
     ArchiveRecord,
     CloseConflict,
     Conflict,
@@ -193,7 +194,9 @@ async def run_cycle(
             )
         excluded = {r.key for r in rejected}
         held = {
-            (key, field): Held(resolved=row.status == "resolved", value=row.resolution)
+            (key, field): Held(
+                resolved=row.status == "resolved", value=row.resolution, reason=row.reason
+            )
             for (key, field), row in conflicts.items()
         }
         states = {
@@ -297,6 +300,8 @@ def _count(
                 counts["fields_copied"] += 1
             case Agree():
                 counts["agreed"] += 1
+            case AgreeRecord():
+                counts["matched"] += 1
             case CreateRecord(side=side):
                 counts[f"created_{side}"] += 1
             case ArchiveRecord():
@@ -369,6 +374,8 @@ def _commit_batch(
         match action:
             case Agree(key=key, field=field, value=value):
                 updates.setdefault(key, {})[field] = value
+            case AgreeRecord(key=key, fields=fields):
+                updates.setdefault(key, {}).update(fields)
             case SetField(key=key, field=field, value=value, side=side):
                 if done(side, key):
                     updates.setdefault(key, {})[field] = value

@@ -19,6 +19,7 @@ from adapters.base import Fields, Side
 from engine.actions import (
     Action,
     Agree,
+    AgreeRecord,
     ArchiveRecord,
     CloseConflict,
     Conflict,
@@ -66,6 +67,8 @@ class Held(msgspec.Struct, frozen=True, kw_only=True):
 
     resolved: bool = False
     value: Any = None
+    reason: str = ""
+    """Why the conflict was opened, kept when it is shown again."""
 
 
 def decide(
@@ -93,7 +96,10 @@ def decide(
         e = _side_record(erp, key, known)
         s = _side_record(shop, key, known)
         if isinstance(e, Observed) and isinstance(s, Observed):
-            if key in held_keys or not _settled(known, e.fields, s.fields, fields):
+            if fields is None and key not in held_keys and e.fields == s.fields:
+                if not _base_holds(known, e.fields):
+                    actions.append(AgreeRecord(key=key, fields=e.fields))
+            elif key in held_keys or not _settled(known, e.fields, s.fields, fields):
                 actions.extend(_decide_fields(key, known or {}, e, s, rules, fields, held))
         else:
             actions.extend(_decide_presence(key, known, e, s, rules))
@@ -107,6 +113,13 @@ def _side_record(side: SideState, key: str, known: Fields | None) -> Observed | 
     if not side.complete and known is not None:
         return Observed(fields=known)
     return ABSENT
+
+
+def _base_holds(known: Fields | None, fields: Fields) -> bool:
+    """Whether the base already holds these values (it may hold other fields too)."""
+    if known is None:
+        return False
+    return known == fields or all(known.get(f, ABSENT) == v for f, v in fields.items())
 
 
 def _settled(known: Fields | None, e: Fields, s: Fields, scope: Collection[str] | None) -> bool:
@@ -200,7 +213,7 @@ def _decide_held(key: str, name: str, b: Any, ev: Any, sv: Any, hold: Held) -> l
     if ev == sv:
         agreed: list[Action] = [] if b == ev else [Agree(key=key, field=name, value=ev)]
         return [*agreed, CloseConflict(key=key, field=name, status="dismissed")]
-    return [_conflict(key, name, b, ev, sv, "held until resolved")]
+    return [_conflict(key, name, b, ev, sv, hold.reason or "held until resolved")]
 
 
 def _decide_field(
@@ -266,6 +279,9 @@ def _newest(key: str, name: str, b: Any, e: Observed, s: Observed) -> list[Actio
     ev, sv = e.fields[name], s.fields[name]
     if e.modified_at is None or s.modified_at is None or e.modified_at == s.modified_at:
         return [_conflict(key, name, b, ev, sv, "newest: modification times missing or equal")]
+    if (e.modified_at.tzinfo is None) != (s.modified_at.tzinfo is None):
+        # One platform gave a local time without its offset: the two cannot be ordered.
+        return [_conflict(key, name, b, ev, sv, "newest: one modification time has no zone")]
     note = (
         f"decided by the servers' clocks: ERP modified {e.modified_at.isoformat()}, "
         f"shop modified {s.modified_at.isoformat()}"

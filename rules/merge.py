@@ -24,7 +24,8 @@ def _number(value: Any) -> Decimal | None:
 
 
 def _spell_like(example: Any, number: Decimal) -> Any:
-    if isinstance(example, int):
+    # An int can only carry a whole result; truncating a fraction would lose stock silently.
+    if isinstance(example, int) and number == number.to_integral_value():
         return int(number)
     text = format(number, "f")
     if "." in text:

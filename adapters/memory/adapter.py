@@ -89,7 +89,8 @@ class MemoryAdapter:
     """An :class:`adapters.base.Adapter` over a :class:`MemoryPlatform`.
 
     Faults for tests: ``refuse`` maps a key to the reason its writes are refused;
-    ``transient_failures`` makes that many next ``apply`` calls raise :class:`TransientError`.
+    ``transient_failures`` makes that many next ``apply`` calls raise :class:`TransientError`;
+    ``crash`` is raised by the next ``apply`` (a process dying mid-push, as far as the cycle sees).
     """
 
     def __init__(
@@ -104,6 +105,7 @@ class MemoryAdapter:
         )
         self.refuse: dict[str, str] = {}
         self.transient_failures = 0
+        self.crash: BaseException | None = None
         self.apply_calls = 0
         self.rejected: list[tuple[str, str]] = []
         self._closed = False
@@ -136,6 +138,9 @@ class MemoryAdapter:
     async def apply(self, kind: str, operations: Sequence[Operation]) -> list[ItemResult]:
         self._check_open()
         self.apply_calls += 1
+        if self.crash is not None:
+            crash, self.crash = self.crash, None
+            raise crash
         if len(operations) > self._capabilities.batch_size:
             raise AdapterError(
                 f"batch of {len(operations)} exceeds {self._capabilities.batch_size}"

@@ -1,0 +1,272 @@
+"""Reading each kind from Odoo: full and incremental snapshots, and fetches by natural key.
+
+Incremental reads ask for ``write_date > cursor - overlap``. Editing a template (its price,
+name, taxes) bumps only the template's write_date in Odoo, so product and price reads follow
+both ``product.product`` and ``product.template`` and re-read every variant of a touched
+template. The cursor returned is the newest write_date seen (the server's clock, never ours),
+or the previous cursor when nothing was seen.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+
+import msgspec
+
+from adapters.base import PermanentError, Seen, Snapshot
+from adapters.odoo import mapping
+from adapters.odoo.client import ALL, OdooClient, chunks
+from adapters.odoo.wire import (
+    InvoiceRow,
+    LineRow,
+    OrderRefRow,
+    OrderRow,
+    PartnerRow,
+    PriceRow,
+    ProductRow,
+    QuantRow,
+    SkuRow,
+    StampRow,
+    ValueRow,
+    VariantStampRow,
+    ref_id,
+    ref_name,
+    text,
+)
+from engine.models import Attribute
+
+R = TypeVar("R", bound=msgspec.Struct)
+_FORMAT = "%Y-%m-%d %H:%M:%S"
+_INVOICES: list[Any] = [["move_type", "=", "out_invoice"], ["state", "!=", "draft"]]
+
+
+class Reader:
+    """Turns Odoo rows into :class:`Snapshot`s; collects rows it cannot use in ``rejected``."""
+
+    def __init__(
+        self,
+        client: OdooClient,
+        *,
+        overlap_seconds: float,
+        location: int | str | None,
+        rejected: mapping.Rejected,
+    ) -> None:
+        self.client = client
+        self.overlap = timedelta(seconds=overlap_seconds)
+        self.location_setting = location
+        self.rejected = rejected
+        self._location: int | None = None
+
+    async def location(self) -> int:
+        if self._location is None:
+            self._location = await self.client.location_id(self.location_setting)
+        return self._location
+
+    def _after(self, since: str) -> str:
+        try:
+            moment = datetime.strptime(since, _FORMAT)
+        except ValueError:
+            raise PermanentError(f"not an Odoo cursor: {since!r}") from None
+        return (moment - self.overlap).strftime(_FORMAT)
+
+    async def snapshot(self, kind: str, since: str | None) -> Snapshot:
+        after = None if since is None else self._after(since)
+        stamps: list[str]
+        if kind in ("product", "price"):
+            row_type: type[Any] = ProductRow if kind == "product" else PriceRow
+            rows, stamps = await self._variants(row_type, after)
+            seen = await (self._products(rows) if kind == "product" else self._prices(rows))
+        elif kind == "stock":
+            seen, stamps = await self._stock(after)
+        else:
+            domain = self._base_domain(kind)
+            if after is not None:
+                domain = [*domain, ["write_date", ">", after]]
+            rows = await self.client.search_read(self._model(kind), domain, self._row_type(kind))
+            stamps = [text(row.write_date) for row in rows]
+            seen = await self._build(kind, rows)
+        cursor = max((s for s in stamps if s), default=since)
+        return Snapshot(records=seen, cursor=cursor, complete=since is None)
+
+    async def fetch(self, kind: str, keys: Sequence[str]) -> list[Seen]:
+        wanted = {key.strip().lower() if kind == "customer" else key for key in keys}
+        out: list[Seen] = []
+        for part in chunks(sorted(wanted), self.client.page_size):
+            out.extend(await self._fetch_chunk(kind, part))
+        return [s for s in out if self._key(kind, s) in wanted]
+
+    @staticmethod
+    def _key(kind: str, seen: Seen) -> str:
+        if kind == "price":
+            return str(getattr(seen.record, "key", ""))
+        return seen.record.natural_key()
+
+    async def _fetch_chunk(self, kind: str, keys: list[str]) -> list[Seen]:
+        if kind in ("product", "price"):
+            skus = [k.split("|", 1)[0] for k in keys]
+            domain: list[Any] = [["default_code", "in", skus]]
+            if kind == "product":
+                # A product with variants is keyed by its variants' common prefix.
+                domain = (
+                    ["|" for _ in skus]
+                    + domain
+                    + [["default_code", "=like", f"{s}%"] for s in skus]
+                )
+            found = await self.client.search_read("product.product", domain, VariantStampRow)
+            templates = sorted({ref_id(r.product_tmpl_id) or 0 for r in found} - {0})
+            row_type: type[Any] = ProductRow if kind == "product" else PriceRow
+            rows = await self._variants_of(row_type, templates)
+            return await (self._products(rows) if kind == "product" else self._prices(rows))
+        if kind == "stock":
+            products = await self.client.search_read(
+                "product.product", [["default_code", "in", keys]], SkuRow
+            )
+            return await self._stock_of(products)
+        if kind == "customer":
+            domain = ["|" for _ in keys[1:]] + [["email", "=ilike", k] for k in keys]
+        elif kind == "order":
+            domain = ["|", ["client_order_ref", "in", keys], ["name", "in", keys]]
+        elif kind == "invoice":
+            domain = [["name", "in", keys]]
+        else:
+            raise PermanentError(f"Odoo adapter cannot read kind {kind!r}")
+        domain = [*self._base_domain(kind), *domain]
+        rows = await self.client.search_read(self._model(kind), domain, self._row_type(kind))
+        return await self._build(kind, rows)
+
+    # -- per kind ---------------------------------------------------------------------------
+
+    @staticmethod
+    def _model(kind: str) -> str:
+        models = {"customer": "res.partner", "order": "sale.order", "invoice": "account.move"}
+        if kind not in models:
+            raise PermanentError(f"Odoo adapter cannot read kind {kind!r}")
+        return models[kind]
+
+    @staticmethod
+    def _row_type(kind: str) -> type[Any]:
+        return {"customer": PartnerRow, "order": OrderRow, "invoice": InvoiceRow}[kind]
+
+    @staticmethod
+    def _base_domain(kind: str) -> list[Any]:
+        if kind == "customer":
+            return [["email", "!=", False]]
+        if kind == "invoice":
+            return list(_INVOICES)
+        return []
+
+    async def _build(self, kind: str, rows: list[Any]) -> list[Seen]:
+        if kind == "customer":
+            return mapping.customers(rows, await self.client.countries(), self.rejected)
+        if kind == "order":
+            return await self._orders(rows)
+        return await self._invoices(rows)
+
+    async def _variants(self, row_type: type[R], after: str | None) -> tuple[list[R], list[str]]:
+        if after is None:
+            rows = await self.client.search_read("product.product", [], row_type)
+            return rows, [text(getattr(r, "write_date", False)) for r in rows]
+        changed = [["write_date", ">", after]]
+        variants, templates = await asyncio.gather(
+            self.client.search_read("product.product", changed, VariantStampRow),
+            self.client.search_read("product.template", changed, StampRow),
+        )
+        touched = {ref_id(v.product_tmpl_id) or 0 for v in variants} | {t.id for t in templates}
+        rows = await self._variants_of(row_type, sorted(touched - {0}))
+        stamps = [text(v.write_date) for v in variants] + [text(t.write_date) for t in templates]
+        return rows, stamps
+
+    async def _variants_of(self, row_type: type[R], templates: list[int]) -> list[R]:
+        parts = await asyncio.gather(
+            *(
+                self.client.search_read(
+                    "product.product", [["product_tmpl_id", "in", part]], row_type
+                )
+                for part in chunks(templates, self.client.page_size)
+            )
+        )
+        return [row for rows in parts for row in rows]
+
+    async def _products(self, rows: list[ProductRow]) -> list[Seen]:
+        counts: dict[int, int] = {}
+        for row in rows:
+            template = ref_id(row.product_tmpl_id) or 0
+            counts[template] = counts.get(template, 0) + 1
+        value_ids = sorted(
+            {
+                v
+                for row in rows
+                if counts[ref_id(row.product_tmpl_id) or 0] > 1
+                for v in row.product_template_attribute_value_ids
+            }
+        )
+        taxes, values = await asyncio.gather(
+            self.client.taxes(),
+            self.client.read("product.template.attribute.value", value_ids, ValueRow),
+        )
+        attributes = {
+            v.id: Attribute(name=ref_name(v.attribute_id), value=text(v.name)) for v in values
+        }
+        return mapping.products(rows, taxes, attributes, self.rejected)
+
+    async def _prices(self, rows: list[PriceRow]) -> list[Seen]:
+        return mapping.prices(rows, "EUR", self.rejected)
+
+    async def _stock(self, after: str | None) -> tuple[list[Seen], list[str]]:
+        location = await self.location()
+        if after is None:
+            products, quants = await asyncio.gather(
+                self.client.search_read("product.product", [], SkuRow),
+                self.client.search_read("stock.quant", [["location_id", "=", location]], QuantRow),
+            )
+            seen = mapping.stocks(products, quants, self.rejected)
+            return seen, [text(q.write_date) for q in quants]
+        changed = await self.client.search_read(
+            "stock.quant",
+            [["location_id", "=", location], ["write_date", ">", after]],
+            QuantRow,
+        )
+        ids = sorted({ref_id(q.product_id) or 0 for q in changed} - {0})
+        products = await self.client.read("product.product", ids, SkuRow)
+        return await self._stock_of(products), [text(q.write_date) for q in changed]
+
+    async def _stock_of(self, products: list[SkuRow]) -> list[Seen]:
+        location = await self.location()
+        quants: list[QuantRow] = []
+        for part in chunks([p.id for p in products], self.client.page_size):
+            quants += await self.client.search_read(
+                "stock.quant",
+                [["location_id", "=", location], ["product_id", "in", part]],
+                QuantRow,
+            )
+        return mapping.stocks(products, quants, self.rejected)
+
+    async def _orders(self, rows: list[OrderRow]) -> list[Seen]:
+        line_ids = [i for row in rows for i in row.order_line]
+        partner_ids = sorted({ref_id(r.partner_id) or 0 for r in rows} - {0})
+        lines, partners = await asyncio.gather(
+            self.client.read("sale.order.line", line_ids, LineRow),
+            self.client.read("res.partner", partner_ids, PartnerRow),
+        )
+        product_ids = sorted({ref_id(line.product_id) or 0 for line in lines} - {0})
+        products = await self.client.read("product.product", product_ids, SkuRow)
+        return mapping.orders(
+            rows,
+            {line.id: line for line in lines},
+            {p.id: text(p.default_code) for p in products},
+            {p.id: text(p.email) for p in partners},
+            self.rejected,
+        )
+
+    async def _invoices(self, rows: list[InvoiceRow]) -> list[Seen]:
+        origins = sorted({text(r.invoice_origin) for r in rows} - {""})
+        refs: list[OrderRefRow] = []
+        for part in chunks(origins, self.client.page_size):
+            refs += await self.client.search_read(
+                "sale.order", [["name", "in", part]], OrderRefRow, context=ALL
+            )
+        numbers = {text(r.name): text(r.client_order_ref) or text(r.name) for r in refs}
+        return mapping.invoices(rows, numbers, self.rejected)

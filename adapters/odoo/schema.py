@@ -1,0 +1,210 @@
+"""The models the Odoo simulator knows, with their fields, as Odoo declares them.
+
+Only what Concord reads or writes is declared. Field kinds follow Odoo's: many2one values are
+ids (read back as ``[id, display_name]``), x2many values are lists of ids, empty values are
+``False``. ``delegated`` fields of ``product.product`` live on its template (Odoo's
+``_inherits``); ``from_variant`` fields of ``product.template`` show the single variant's value.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, NamedTuple
+
+FieldKind = Literal[
+    "char",
+    "text",
+    "float",
+    "integer",
+    "boolean",
+    "many2one",
+    "many2many",
+    "one2many",
+    "datetime",
+    "date",
+    "selection",
+]
+
+
+class FieldSpec(NamedTuple):
+    kind: FieldKind
+    relation: str = ""
+    inverse: str = ""
+    """For a one2many: the many2one on ``relation`` pointing back."""
+    required: bool = False
+    computed: bool = False
+    """Not stored: computed on read, ignored on write (as Odoo does for fields without inverse)."""
+    delegated: bool = False
+    from_variant: bool = False
+    selection: tuple[str, ...] = ()
+    default: object = False
+
+
+def _char(required: bool = False) -> FieldSpec:
+    return FieldSpec("char", required=required)
+
+
+def _float() -> FieldSpec:
+    return FieldSpec("float", default=0.0)
+
+
+def _m2o(relation: str, required: bool = False) -> FieldSpec:
+    return FieldSpec("many2one", relation, required=required)
+
+
+def _m2m(relation: str) -> FieldSpec:
+    return FieldSpec("many2many", relation, default=[])
+
+
+def _computed(kind: FieldKind, relation: str = "") -> FieldSpec:
+    return FieldSpec(kind, relation, computed=True)
+
+
+_ACTIVE = FieldSpec("boolean", default=True)
+
+_PRODUCT_TEMPLATE: dict[str, FieldSpec] = {
+    "name": _char(required=True),
+    "description_sale": FieldSpec("text"),
+    "list_price": FieldSpec("float", default=1.0),
+    "categ_id": _m2o("product.category"),
+    "taxes_id": _m2m("account.tax"),
+    "active": _ACTIVE,
+    "product_variant_ids": FieldSpec("one2many", "product.product", "product_tmpl_id", default=[]),
+    "product_variant_count": _computed("integer"),
+    "default_code": FieldSpec("char", from_variant=True),
+    "barcode": FieldSpec("char", from_variant=True),
+    "standard_price": FieldSpec("float", from_variant=True, default=0.0),
+    "weight": FieldSpec("float", from_variant=True, default=0.0),
+}
+
+_PRODUCT_PRODUCT: dict[str, FieldSpec] = {
+    "default_code": _char(),
+    "barcode": _char(),
+    "standard_price": _float(),
+    "weight": _float(),
+    "active": _ACTIVE,
+    "product_tmpl_id": _m2o("product.template", required=True),
+    "product_template_attribute_value_ids": _m2m("product.template.attribute.value"),
+    "lst_price": _computed("float"),
+    "name": FieldSpec("char", delegated=True),
+    "description_sale": FieldSpec("text", delegated=True),
+    "list_price": FieldSpec("float", delegated=True, default=1.0),
+    "categ_id": FieldSpec("many2one", "product.category", delegated=True),
+    "taxes_id": FieldSpec("many2many", "account.tax", delegated=True, default=[]),
+}
+
+MODELS: dict[str, dict[str, FieldSpec]] = {
+    "product.template": _PRODUCT_TEMPLATE,
+    "product.product": _PRODUCT_PRODUCT,
+    "product.category": {
+        "name": _char(required=True),
+        "parent_id": _m2o("product.category"),
+        "complete_name": _computed("char"),
+    },
+    "product.attribute": {"name": _char(required=True)},
+    "product.template.attribute.value": {
+        "name": _char(required=True),
+        "attribute_id": _m2o("product.attribute", required=True),
+        "product_tmpl_id": _m2o("product.template"),
+    },
+    "account.tax": {
+        "name": _char(required=True),
+        "description": _char(),
+        "amount": _float(),
+        "type_tax_use": FieldSpec(
+            "selection", selection=("sale", "purchase", "none"), default="sale"
+        ),
+        "active": _ACTIVE,
+    },
+    "stock.location": {
+        "name": _char(required=True),
+        "location_id": _m2o("stock.location"),
+        "usage": FieldSpec(
+            "selection", selection=("view", "internal", "customer", "supplier"), default="internal"
+        ),
+        "complete_name": _computed("char"),
+        "active": _ACTIVE,
+    },
+    "stock.quant": {
+        "product_id": _m2o("product.product", required=True),
+        "location_id": _m2o("stock.location", required=True),
+        "quantity": _float(),
+        "reserved_quantity": _float(),
+        "inventory_quantity": _float(),
+        "inventory_quantity_set": FieldSpec("boolean"),
+        "available_quantity": _computed("float"),
+    },
+    "res.country": {"name": _char(required=True), "code": _char()},
+    "res.currency": {"name": _char(required=True)},
+    "res.partner": {
+        "name": _char(required=True),
+        "email": _char(),
+        "phone": _char(),
+        "street": _char(),
+        "city": _char(),
+        "zip": _char(),
+        "country_id": _m2o("res.country"),
+        "is_company": FieldSpec("boolean"),
+        "active": _ACTIVE,
+    },
+    "sale.order": {
+        "name": _char(),
+        "partner_id": _m2o("res.partner", required=True),
+        "client_order_ref": _char(),
+        "state": FieldSpec(
+            "selection", selection=("draft", "sent", "sale", "done", "cancel"), default="draft"
+        ),
+        "date_order": FieldSpec("datetime"),
+        "currency_id": _m2o("res.currency"),
+        "order_line": FieldSpec("one2many", "sale.order.line", "order_id", default=[]),
+        "amount_untaxed": _computed("float"),
+        "amount_tax": _computed("float"),
+        "amount_total": _computed("float"),
+        "note": FieldSpec("text"),
+    },
+    "sale.order.line": {
+        "order_id": _m2o("sale.order", required=True),
+        "product_id": _m2o("product.product"),
+        "name": FieldSpec("text"),
+        "product_uom_qty": FieldSpec("float", default=1.0),
+        "price_unit": _float(),
+        "tax_id": _m2m("account.tax"),
+        "price_subtotal": _computed("float"),
+        "price_tax": _computed("float"),
+        "price_total": _computed("float"),
+    },
+    "account.move": {
+        "name": _char(),
+        "move_type": FieldSpec(
+            "selection",
+            selection=("entry", "out_invoice", "out_refund", "in_invoice", "in_refund"),
+            default="entry",
+        ),
+        "state": FieldSpec("selection", selection=("draft", "posted", "cancel"), default="draft"),
+        "partner_id": _m2o("res.partner"),
+        "invoice_origin": _char(),
+        "invoice_date": FieldSpec("date"),
+        "amount_total": _float(),
+        "currency_id": _m2o("res.currency"),
+        "payment_state": FieldSpec(
+            "selection",
+            selection=("not_paid", "in_payment", "paid", "partial", "reversed"),
+            default="not_paid",
+        ),
+    },
+}
+
+LOG_FIELDS = ("create_date", "write_date")
+"""Every model has these (Odoo's log access fields), plus ``id`` and ``display_name``."""
+
+
+def fields_of(model: str) -> dict[str, FieldSpec]:
+    """The declared fields of ``model`` including the automatic ones."""
+    declared = dict(MODELS[model])
+    declared["id"] = FieldSpec("integer", computed=True)
+    declared["display_name"] = FieldSpec("char", computed=True)
+    for name in LOG_FIELDS:
+        declared[name] = FieldSpec("datetime", computed=True)
+    return declared
+
+
+FIELDS: dict[str, dict[str, FieldSpec]] = {model: fields_of(model) for model in MODELS}

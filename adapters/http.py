@@ -50,7 +50,6 @@ class HttpClient:
         requests_per_second: float,
         max_concurrency: int,
         headers: Mapping[str, str] | None = None,
-        auth: aiohttp.BasicAuth | None = None,
         timeout: float = 30.0,
         max_attempts: int = 5,
         backoff: float = 0.5,
@@ -61,7 +60,6 @@ class HttpClient:
         self._limiter = AsyncLimiter(max(requests_per_second, 0.001), 1.0)
         self._slots = asyncio.Semaphore(max_concurrency)
         self._headers = dict(headers or {})
-        self._auth = auth
         self._timeout = aiohttp.ClientTimeout(total=timeout)
         self._max_attempts = max_attempts
         self._backoff = backoff
@@ -74,7 +72,7 @@ class HttpClient:
         if self._session is None:
             connector = aiohttp.TCPConnector(limit=0, keepalive_timeout=30)
             self._session = aiohttp.ClientSession(
-                headers=self._headers, auth=self._auth, timeout=self._timeout, connector=connector
+                headers=self._headers, timeout=self._timeout, connector=connector
             )
         return self._session
 

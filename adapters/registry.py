@@ -7,8 +7,8 @@ others. To add a platform, add its ``type`` here (see the README, "Adding an ada
 from __future__ import annotations
 
 import importlib
-from collections.abc import Mapping
-from typing import Any, cast
+from collections.abc import Coroutine, Mapping
+from typing import Any, Protocol, cast
 
 from adapters.base import Adapter, AdapterFactory
 from engine.errors import ConfigError
@@ -18,6 +18,24 @@ FACTORIES: dict[str, str] = {
     "woocommerce": "adapters.woocommerce.adapter:create",
     "odoo": "adapters.odoo.adapter:create",
 }
+
+
+SIMULATORS: dict[str, str] = {
+    "woocommerce": "adapters.woocommerce.simulator.runner:run_simulator",
+    "odoo": "adapters.odoo.simulator:run_simulator",
+}
+
+
+class SimulatorRunner(Protocol):
+    def __call__(
+        self, host: str, port: int, products: int, seed: int
+    ) -> Coroutine[Any, Any, None]: ...
+
+
+def simulator_runner(platform: str) -> SimulatorRunner:
+    """The function serving ``platform``'s simulator until cancelled."""
+    module_name, _, attribute = SIMULATORS[platform].partition(":")
+    return cast(SimulatorRunner, getattr(importlib.import_module(module_name), attribute))
 
 
 def build_adapter(settings: Mapping[str, Any], *, source: str, path: str) -> Adapter:

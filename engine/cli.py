@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import sys
@@ -15,6 +16,7 @@ import click
 import msgspec
 
 from adapters.base import AdapterError
+from adapters.registry import SIMULATORS, simulator_runner
 from engine.config import Config, jobs_of, load_config
 from engine.errors import ConcordError
 from engine.logs import setup_logging
@@ -393,6 +395,19 @@ def status(ctx: click.Context, connection: str | None, as_json: bool) -> None:
             f"(x{letter.attempts}): {letter.reason}"
         )
     click.echo(f"open conflicts: {report['open_conflicts']}")
+
+
+@main.command()
+@click.argument("platform", type=click.Choice(sorted(SIMULATORS)))
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8080, show_default=True)
+@click.option("--products", default=100, show_default=True, help="Generated catalogue size.")
+@click.option("--seed", default=0, show_default=True, help="Seed of the generated catalogue.")
+def simulate(platform: str, host: str, port: int, products: int, seed: int) -> None:
+    """Serve a platform simulator (its documented API, quirks and fault switches)."""
+    runner = simulator_runner(platform)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(runner(host, port, products, seed))
 
 
 if __name__ == "__main__":  # pragma: no cover

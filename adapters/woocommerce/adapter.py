@@ -1,0 +1,324 @@
+"""Concord's adapter for a WooCommerce shop (REST API v3, ``/wp-json/wc/v3``).
+
+Kinds: ``product`` (with variations as variants), ``stock`` and ``price`` (per SKU, on products
+and variations), ``customer`` (by e-mail) and ``order`` (read only). Snapshots are incremental
+through ``modified_after`` on the shop's own GMT clock; writes go through the batch endpoints.
+
+Records the shop holds but Concord cannot read faithfully (a product without SKU, a price that
+is not a number) are left out of snapshots and appended to :attr:`WooCommerceAdapter.rejected`
+as ``(ref, reason)``, for the engine to record as dead letters.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from adapters.base import (
+    Capabilities,
+    Failed,
+    ItemResult,
+    Operation,
+    PermanentError,
+    Seen,
+    Snapshot,
+)
+from adapters.http import HttpClient
+from adapters.woocommerce import mapping, schema
+from adapters.woocommerce.categories import CategoryTree
+from adapters.woocommerce.client import PER_PAGE, WooClient
+from adapters.woocommerce.levels import CustomerWriter, LevelWriter
+from adapters.woocommerce.settings import AdapterSettings, parse_settings
+from adapters.woocommerce.writes import ProductWriter
+from engine.models import Record
+
+KINDS = ("product", "stock", "price", "customer", "order")
+API_PATH = "/wp-json/wc/v3"
+_CATALOGUE = ("product", "stock", "price")
+
+
+def _cursor_text(moment: datetime) -> str:
+    return moment.astimezone(UTC).replace(tzinfo=None, microsecond=0).isoformat()
+
+
+def _chunks(items: Sequence[str], size: int = PER_PAGE) -> list[list[str]]:
+    return [list(items[i : i + size]) for i in range(0, len(items), size)]
+
+
+class WooCommerceAdapter:
+    """A WooCommerce shop behind Concord's :class:`adapters.base.Adapter` boundary."""
+
+    def __init__(self, settings: AdapterSettings) -> None:
+        self.settings = settings
+        token = base64.b64encode(
+            f"{settings.consumer_key}:{settings.consumer_secret}".encode()
+        ).decode()
+        base = settings.url.rstrip("/")
+        self.http = HttpClient(
+            base if base.endswith(API_PATH) else base + API_PATH,
+            requests_per_second=settings.requests_per_second,
+            max_concurrency=settings.max_concurrency,
+            headers={"Authorization": f"Basic {token}", "Accept": "application/json"},
+            timeout=settings.timeout,
+            max_attempts=settings.max_attempts,
+        )
+        self._client = WooClient(self.http)
+        self.rejected: list[tuple[str, str]] = []
+        """``(ref, reason)`` of records left out of snapshots; the engine drains it."""
+        self._refs: dict[str, str] = {}
+        self._categories = CategoryTree(self._client)
+        self._products = ProductWriter(self._client, self._categories, self._refs, self.rejected)
+        self._levels = LevelWriter(self._client, self._refs)
+        self._customers = CustomerWriter(self._client)
+        self._capabilities = Capabilities(
+            batch_size=100,
+            requests_per_second=settings.requests_per_second,
+            max_concurrency=settings.max_concurrency,
+            incremental=True,
+            kinds=KINDS,
+        )
+
+    @property
+    def capabilities(self) -> Capabilities:
+        return self._capabilities
+
+    # -- reading --------------------------------------------------------------------------
+
+    async def snapshot(self, kind: str, since: str | None) -> Snapshot:
+        """Every record of ``kind``, or those modified after ``since`` minus the overlap.
+
+        The cursor returned is the latest ``date_modified_gmt`` seen (the shop's clock, never
+        ours), or ``since`` when nothing newer was seen. Customers are always read in full:
+        the customers list has no modification filter.
+        """
+        _check(kind)
+        params = {"orderby": "id", "order": "asc"}
+        incremental = since is not None and kind != "customer"
+        if since is not None and incremental:
+            window = mapping.gmt(since)
+            assert window is not None
+            start = window - timedelta(seconds=self.settings.overlap_seconds)
+            params |= {"modified_after": _cursor_text(start), "dates_are_gmt": "true"}
+        stamps: list[str | None]
+        if kind in _CATALOGUE:
+            products = await self._client.list_all(
+                "/products", params, schema.Product, self.rejected
+            )
+            records = await self._catalogue(kind, products, refresh_tree=since is None)
+            stamps = [p.date_modified_gmt for p in products]
+        elif kind == "customer":
+            customers = await self._client.list_all(
+                "/customers", {**params, "role": "all"}, schema.Customer, self.rejected
+            )
+            records = self._convert(kind, customers, mapping.to_customer)
+            stamps = [c.date_modified_gmt for c in customers]
+        else:
+            orders = await self._client.list_all(
+                "/orders", {**params, "status": "any"}, schema.Order, self.rejected
+            )
+            records = self._convert(kind, orders, mapping.to_order)
+            stamps = [o.date_modified_gmt for o in orders]
+        return Snapshot(records=records, cursor=_latest(stamps, since), complete=not incremental)
+
+    async def _catalogue(
+        self, kind: str, products: list[schema.Product], *, refresh_tree: bool = False
+    ) -> list[Seen]:
+        variable = [p for p in products if p.type == "variable"]
+        lists = await asyncio.gather(
+            *(
+                self._client.list_all(
+                    f"/products/{p.id}/variations",
+                    {"orderby": "id", "order": "asc"},
+                    schema.Variation,
+                    self.rejected,
+                )
+                for p in variable
+            )
+        )
+        variations = {p.id: found for p, found in zip(variable, lists, strict=True)}
+        for product in products:
+            if product.sku:
+                self._refs[product.sku] = str(product.id)
+            for v in variations.get(product.id, []):
+                if v.sku:
+                    self._refs[v.sku] = f"{product.id}/{v.id}"
+        if kind == "product":
+            if refresh_tree:
+                paths = await self._categories.load(self.rejected)
+            else:
+                paths = await self._categories.paths(self.rejected)
+            seen: list[Seen] = []
+            for p in products:
+                self._keep(
+                    seen,
+                    kind,
+                    str(p.id),
+                    p.date_modified_gmt,
+                    lambda p=p: mapping.to_product(p, variations.get(p.id, []), paths),
+                )
+            return seen
+        return self._levels_of(kind, products, variations)
+
+    def _levels_of(
+        self,
+        kind: str,
+        products: list[schema.Product],
+        variations: Mapping[int, list[schema.Variation]],
+    ) -> list[Seen]:
+        currency = self.settings.currency
+        seen: list[Seen] = []
+        items: list[tuple[str, schema.Sellable]] = []
+        for product in products:
+            if product.type != "variable" or (kind == "stock" and product.manage_stock is True):
+                items.append((str(product.id), product))
+            items += [(f"{product.id}/{v.id}", v) for v in variations.get(product.id, [])]
+        for ref, item in items:
+            if kind == "stock":
+                self._keep(
+                    seen, kind, ref, item.date_modified_gmt, lambda i=item: mapping.to_stock(i)
+                )
+            else:
+                self._keep(
+                    seen,
+                    kind,
+                    ref,
+                    item.date_modified_gmt,
+                    lambda i=item: mapping.to_price(i, currency),
+                )
+        return seen
+
+    def _convert(self, kind: str, items: Sequence[Any], convert: Any) -> list[Seen]:
+        seen: list[Seen] = []
+        for item in items:
+            self._keep(seen, kind, str(item.id), item.date_modified_gmt, lambda i=item: convert(i))
+        return seen
+
+    def _keep(
+        self, seen: list[Seen], kind: str, ref: str, modified: str | None, build: Any
+    ) -> None:
+        try:
+            record: Record | None = build()
+            modified_at = mapping.gmt(modified)
+        except mapping.Unreadable as exc:
+            self.rejected.append((ref, f"{kind}: {exc}"))
+            return
+        if record is not None:
+            seen.append(Seen(record=record, ref=ref, modified_at=modified_at))
+
+    async def fetch(self, kind: str, keys: Sequence[str]) -> list[Seen]:
+        """The records of ``kind`` with these natural keys (SKUs, e-mails, order numbers)."""
+        _check(kind)
+        wanted = set(keys)
+        if kind in _CATALOGUE:
+            records = await self._fetch_catalogue(kind, keys)
+        elif kind == "customer":
+            found = await asyncio.gather(
+                *(
+                    self._client.list_all(
+                        "/customers", {"email": k, "role": "all"}, schema.Customer, self.rejected
+                    )
+                    for k in dict.fromkeys(keys)
+                )
+            )
+            records = self._convert(
+                kind, [c for group in found for c in group], mapping.to_customer
+            )
+        else:
+            ids = [k for k in dict.fromkeys(keys) if k.isdigit()]
+            found_orders = await asyncio.gather(
+                *(
+                    self._client.list_all(
+                        "/orders",
+                        {"include": ",".join(chunk), "status": "any"},
+                        schema.Order,
+                        self.rejected,
+                    )
+                    for chunk in _chunks(ids)
+                )
+            )
+            records = self._convert(kind, [o for g in found_orders for o in g], mapping.to_order)
+        return [s for s in records if s.record.natural_key() in wanted]
+
+    async def _fetch_catalogue(self, kind: str, keys: Sequence[str]) -> list[Seen]:
+        skus = list(dict.fromkeys(k.split("|", 1)[0] for k in keys))
+        found = await asyncio.gather(
+            *(
+                self._client.list_all(
+                    "/products", {"sku": ",".join(chunk)}, schema.Product, self.rejected
+                )
+                for chunk in _chunks(skus)
+            )
+        )
+        products = [p for group in found for p in group]
+        records = await self._catalogue(kind, products)
+        if kind == "product":
+            return records
+        # Variations are not found by the products SKU filter: ask each known parent instead.
+        have = {s.record.natural_key().split("|", 1)[0] for s in records}
+        parents: dict[str, list[str]] = {}
+        for sku in skus:
+            ref = self._refs.get(sku, "")
+            if sku not in have and "/" in ref:
+                parents.setdefault(ref.split("/", 1)[0], []).append(sku)
+        lists = await asyncio.gather(
+            *(
+                self._client.list_all(
+                    f"/products/{parent}/variations",
+                    {"sku": ",".join(group)},
+                    schema.Variation,
+                    self.rejected,
+                )
+                for parent, group in parents.items()
+            )
+        )
+        parent_stub = {int(p): schema.Product(id=int(p), type="variable") for p in parents}
+        variations = {int(p): found for p, found in zip(parents, lists, strict=True)}
+        # The stubs are never emitted themselves: a variable parent only carries its variations.
+        return records + self._levels_of(kind, list(parent_stub.values()), variations)
+
+    # -- writing --------------------------------------------------------------------------
+
+    async def apply(self, kind: str, operations: Sequence[Operation]) -> list[ItemResult]:
+        """Write up to 100 operations in one batch request (see the module docstring)."""
+        _check(kind)
+        if len(operations) > self._capabilities.batch_size:
+            raise PermanentError(f"at most {self._capabilities.batch_size} operations per apply")
+        if not operations:
+            return []
+        if kind == "product":
+            return await self._products.apply(operations)
+        if kind in ("stock", "price"):
+            return await self._levels.apply(kind, operations)
+        if kind == "customer":
+            return await self._customers.apply(operations)
+        return [
+            Failed(key=op.key, reason="read_only: orders are read from the shop, not written")
+            for op in operations
+        ]
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+
+
+def _check(kind: str) -> None:
+    if kind not in KINDS:
+        raise PermanentError(f"WooCommerce has no kind {kind!r}; kinds: {', '.join(KINDS)}")
+
+
+def _latest(stamps: Sequence[str | None], since: str | None) -> str | None:
+    moments = [m for m in (mapping.gmt(s) for s in stamps if s) if m is not None]
+    if since is not None:
+        previous = mapping.gmt(since)
+        if previous is not None:
+            moments.append(previous)
+    return _cursor_text(max(moments)) if moments else None
+
+
+def create(settings: Mapping[str, Any], *, source: str) -> WooCommerceAdapter:
+    """Build the adapter from its settings table (``url``, ``consumer_key_env``/``_file``,
+    ``consumer_secret_env``/``_file``, optional ``requests_per_second``, ``max_concurrency``,
+    ``overlap_seconds``, ``timeout``, ``currency``); ``source`` names the file for errors."""
+    return WooCommerceAdapter(parse_settings(settings, source=source))

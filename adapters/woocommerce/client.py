@@ -1,0 +1,146 @@
+"""WooCommerce's REST conventions on top of the shared HTTP client: paging, decoding, batches.
+
+A list is read by asking for the first page, learning ``X-WP-TotalPages``, then asking for the
+remaining pages together (the HTTP client bounds how many are in flight and how fast).
+Bodies decode straight into Structs. A body that is not JSON (cut short by a proxy, say) is a
+transport failure: the page is asked for again, and :class:`TransientError` is raised if it
+stays broken. A record that decodes as JSON but not as the expected shape is left out and
+reported in ``rejected`` with the reason, so one bad product never stops a snapshot.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+import msgspec
+
+from adapters.base import PermanentError, TransientError
+from adapters.http import HttpClient, Response
+from adapters.woocommerce import schema
+
+T = TypeVar("T")
+PER_PAGE = 100
+BATCH_LIMIT = 100
+_DECODE_ATTEMPTS = 6
+_ERROR_STATUSES = (400, 404, 409, 413)
+_RAW_LIST = list[msgspec.Raw]
+
+
+class Page(msgspec.Struct, kw_only=True):
+    raws: list[msgspec.Raw]
+    total_pages: int
+
+
+def error_of(response: Response) -> schema.Error:
+    """The platform's error body, or a stand-in naming the HTTP status."""
+    try:
+        return msgspec.json.decode(response.body, type=schema.Error)
+    except msgspec.DecodeError:
+        return schema.Error(
+            code=f"http_{response.status}", message=response.body[:200].decode("utf-8", "replace")
+        )
+
+
+class WooClient:
+    """Requests to one shop's ``/wp-json/wc/v3``."""
+
+    def __init__(self, http: HttpClient) -> None:
+        self.http = http
+
+    async def _get_page(self, path: str, params: Mapping[str, str]) -> Page:
+        for attempt in range(1, _DECODE_ATTEMPTS + 1):
+            response = await self.http.request(
+                "GET", path, params=params, ok=(200, *_ERROR_STATUSES)
+            )
+            if response.status != 200:
+                raise PermanentError(f"GET {path}: {error_of(response).reason()}")
+            try:
+                raws = msgspec.json.decode(response.body, type=_RAW_LIST)
+            except msgspec.ValidationError:
+                raise PermanentError(f"GET {path}: the answer is not a list") from None
+            except msgspec.DecodeError as exc:
+                if attempt == _DECODE_ATTEMPTS:
+                    raise TransientError(f"GET {path}: malformed body: {exc}") from None
+                continue
+            pages = response.headers.get("X-WP-TotalPages", "1")
+            return Page(raws=raws, total_pages=int(pages) if pages.isdigit() else 1)
+        raise AssertionError("unreachable")
+
+    async def list_all(
+        self, path: str, params: Mapping[str, str], type_: type[T], rejected: list[tuple[str, str]]
+    ) -> list[T]:
+        """Every record of a list endpoint; records that do not decode go to ``rejected``."""
+        query = {**params, "per_page": str(PER_PAGE), "page": "1"}
+        first = await self._get_page(path, query)
+        pages = [first]
+        if first.total_pages > 1:
+            pages += await asyncio.gather(
+                *(
+                    self._get_page(path, {**query, "page": str(n)})
+                    for n in range(2, first.total_pages + 1)
+                )
+            )
+        records: list[T] = []
+        for page in pages:
+            records += decode_each(page.raws, type_, path, rejected)
+        return records
+
+    async def get(self, path: str, type_: type[T]) -> T | schema.Error:
+        """GET one object; the decoded answer, or the platform's error (unknown id...)."""
+        response = await self.http.request("GET", path, ok=(200, *_ERROR_STATUSES))
+        if response.status != 200:
+            return error_of(response)
+        return _decode(response, path, type_)
+
+    async def post(self, path: str, body: Any, type_: type[T]) -> T | schema.Error:
+        """POST one object; the decoded answer, or the platform's error for a refused item."""
+        response = await self.http.request(
+            "POST", path, body=msgspec.json.encode(body), ok=(200, 201, *_ERROR_STATUSES)
+        )
+        if response.status not in (200, 201):
+            return error_of(response)
+        return _decode(response, path, type_)
+
+    async def batch(
+        self,
+        path: str,
+        *,
+        create: list[dict[str, Any]] | None = None,
+        update: list[dict[str, Any]] | None = None,
+    ) -> schema.BatchReply:
+        """One ``POST …/batch``; per-item errors come back inside the reply."""
+        body = {"create": create or [], "update": update or []}
+        if len(body["create"]) + len(body["update"]) > BATCH_LIMIT:
+            raise ValueError(f"more than {BATCH_LIMIT} items in one batch")
+        response = await self.http.request(
+            "POST", f"{path}/batch", body=msgspec.json.encode(body), ok=(200, *_ERROR_STATUSES)
+        )
+        if response.status != 200:
+            raise PermanentError(f"POST {path}/batch: {error_of(response).reason()}")
+        return _decode(response, path, schema.BatchReply)
+
+
+def _decode(response: Response, path: str, type_: type[T]) -> T:
+    try:
+        return msgspec.json.decode(response.body, type=type_)
+    except msgspec.ValidationError as exc:
+        raise PermanentError(f"{path}: unexpected answer: {exc}") from None
+    except msgspec.DecodeError as exc:
+        # The write happened or not; either way a retry is safe (creations are idempotent).
+        raise TransientError(f"{path}: malformed body: {exc}") from None
+
+
+def decode_each(
+    raws: list[msgspec.Raw], type_: type[T], path: str, rejected: list[tuple[str, str]]
+) -> list[T]:
+    """Decode each record on its own; the ones that do not fit ``type_`` are reported."""
+    records: list[T] = []
+    for raw in raws:
+        try:
+            records.append(msgspec.json.decode(raw, type=type_))
+        except msgspec.ValidationError as exc:
+            ident = msgspec.json.decode(raw, type=schema.Identity)
+            rejected.append((str(ident.id), f"{path}: {exc}"))
+    return records

@@ -1,0 +1,139 @@
+"""Canonical field values (JSON builtins, see :mod:`engine.fields`) as WooCommerce write bodies.
+
+Updates carry only the fields that changed, so each function writes only the keys present.
+Dates of a sale are whole days in the shop's own time zone, as the admin screen sets them.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from adapters.woocommerce.mapping import ATTRIBUTE_SEPARATOR
+
+Fields = dict[str, Any]
+
+
+class Unwritable(ValueError):
+    """A field value WooCommerce cannot hold (a fractional stock quantity...)."""
+
+
+def price_text(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def tax_class(code: Any) -> str:
+    return "" if code in (None, "", "standard") else str(code)
+
+
+def quantity(value: Any) -> int:
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation:
+        raise Unwritable(f"stock quantity is not a number: {value!r}") from None
+    if number != number.to_integral_value():
+        raise Unwritable(f"stock quantity must be whole in WooCommerce: {value}")
+    return int(number)
+
+
+def product_body(fields: Fields, *, creating: bool) -> dict[str, Any]:
+    """A product body, without ``categories`` and ``attributes`` (they need the shop's ids and
+    the variants; the writer adds them)."""
+    body: dict[str, Any] = {}
+    if creating:
+        body["type"] = "variable" if fields.get("variants") else "simple"
+    simple = {"sku": "sku", "name": "name", "description": "description"}
+    for key, target in simple.items():
+        if key in fields:
+            body[target] = fields[key] or ""
+    if "price" in fields:
+        body["regular_price"] = price_text(fields["price"])
+    if "sale_price" in fields:
+        body["sale_price"] = price_text(fields["sale_price"])
+    if "sale_from" in fields:
+        body["date_on_sale_from"] = f"{fields['sale_from']}T00:00:00" if fields["sale_from"] else ""
+    if "sale_to" in fields:
+        body["date_on_sale_to"] = f"{fields['sale_to']}T23:59:59" if fields["sale_to"] else ""
+    if "tax_code" in fields:
+        body["tax_class"] = tax_class(fields["tax_code"])
+    if "weight" in fields:
+        body["weight"] = price_text(fields["weight"])
+    if "barcode" in fields:
+        body["global_unique_id"] = fields["barcode"] or ""
+    if "active" in fields:
+        body["status"] = "publish" if fields["active"] else "draft"
+    return body
+
+
+def _options(value: Any) -> list[str]:
+    return [o.strip() for o in str(value or "").split(ATTRIBUTE_SEPARATOR.strip()) if o.strip()]
+
+
+def variant_options(variants: list[Any]) -> dict[str, list[str]]:
+    """Each attribute name the variants use, with its options in first-seen order."""
+    options: dict[str, list[str]] = {}
+    for variant in variants:
+        for a in variant.get("attributes") or []:
+            values = options.setdefault(a["name"], [])
+            if a["value"] not in values:
+                values.append(a["value"])
+    return options
+
+
+def attributes_body(plain: list[Any], varying: dict[str, list[str]]) -> list[dict[str, Any]]:
+    """Product attributes: the plain ones, then one ``variation: true`` attribute per name the
+    variants use (WooCommerce replaces the whole list on write, so both are always sent)."""
+    body = [
+        {"name": a["name"], "options": _options(a["value"]), "visible": True, "variation": False}
+        for a in plain
+    ]
+    body += [
+        {"name": name, "options": values, "visible": True, "variation": True}
+        for name, values in varying.items()
+    ]
+    for position, attribute in enumerate(body):
+        attribute["position"] = position
+    return body
+
+
+def variation_body(variant: Fields) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "sku": variant["sku"],
+        "regular_price": price_text(variant.get("price")),
+        "sale_price": price_text(variant.get("sale_price")),
+        "status": "publish" if variant.get("active", True) else "private",
+        "attributes": [
+            {"name": a["name"], "option": a["value"]} for a in variant.get("attributes") or []
+        ],
+    }
+    if variant.get("stock") is not None:
+        body["manage_stock"] = True
+        body["stock_quantity"] = quantity(variant["stock"])
+    return body
+
+
+def customer_body(fields: Fields) -> dict[str, Any]:
+    body: dict[str, Any] = {}
+    for key in ("email", "first_name", "last_name"):
+        if key in fields:
+            body[key] = fields[key] or ""
+    billing: dict[str, Any] = {}
+    for kind in ("billing", "shipping"):
+        if fields.get(kind):
+            body[kind] = address_body(fields[kind])
+    if "billing" in body:
+        billing = body["billing"]
+    elif "company" in fields or "phone" in fields or "email" in fields:
+        billing = body.setdefault("billing", {})
+    if "company" in fields:
+        billing["company"] = fields["company"] or ""
+    if "phone" in fields:
+        billing["phone"] = fields["phone"] or ""
+    if "email" in fields and "billing" in body:
+        billing["email"] = fields["email"]
+    return body
+
+
+def address_body(address: Fields) -> dict[str, Any]:
+    names = {"line1": "address_1", "line2": "address_2"}
+    return {names.get(key, key): value or "" for key, value in address.items()}

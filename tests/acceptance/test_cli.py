@@ -34,9 +34,14 @@ fields.description = { owner = "both", policy = "manual" }
 async def concord(*args: str, cwd: Path, env: dict[str, str] | None = None) -> tuple[int, str]:
     """Run ``concord ARGS``; return its exit code and everything it printed."""
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "engine.cli", *args,
-        cwd=cwd, env={**os.environ, **(env or {})},
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        sys.executable,
+        "-m",
+        "engine.cli",
+        *args,
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
     )
     output, _ = await process.communicate()
     assert process.returncode is not None
@@ -50,8 +55,9 @@ def workdir(tmp_path: Path) -> Path:
 
 
 async def test_demo_runs_two_way_and_shows_conflicts(tmp_path: Path) -> None:
-    code, out = await concord("demo", "--products", "400", cwd=tmp_path,
-                              env={"CONCORD_DATABASE_URL": ""})
+    code, out = await concord(
+        "demo", "--products", "400", cwd=tmp_path, env={"CONCORD_DATABASE_URL": ""}
+    )
     assert code == 0, out
     assert "first resync" in out and "a week later" in out
     assert "open conflicts: " in out and "changed on both sides" in out
@@ -68,23 +74,51 @@ async def test_check_config_accepts_a_good_file(workdir: Path) -> None:
     ("text", "key", "reason"),
     [
         ("[connections.main.erp]\ntype = 1\n", "connections.main.shop", "missing"),
-        (CONFIG.replace('every = "1d"', 'every = "daily"'),
-         "connections.main.jobs.products.every", "not a duration"),
-        (CONFIG.replace('kind = "product"', 'kind = "widget"'),
-         "connections.main.jobs.products.kind", "unknown kind 'widget'"),
-        (CONFIG.replace('type = "memory"\nproducts', 'type = "sap"\nproducts'),
-         "connections.main.erp.type", "unknown adapter 'sap'"),
-        (CONFIG.replace("fields.description", "fields.colour"),
-         "connections.main.rules.product.fields.colour", "product has no field 'colour'"),
-        (CONFIG + "\n[connections.main.rules.product.default]\nowner = 'nobody'\n",
-         "(syntax)", "Cannot"),
-        (CONFIG.replace("fields.description = { owner = \"both\", policy = \"manual\" }",
-                        "fields.description = { owner = \"both\", policy = \"coin-toss\" }"),
-         "connections.main.rules.product.fields.description.policy", "coin-toss"),
+        (
+            CONFIG.replace('every = "1d"', 'every = "daily"'),
+            "connections.main.jobs.products.every",
+            "not a duration",
+        ),
+        (
+            CONFIG.replace('kind = "product"', 'kind = "widget"'),
+            "connections.main.jobs.products.kind",
+            "unknown kind 'widget'",
+        ),
+        (
+            CONFIG.replace('type = "memory"\nproducts', 'type = "sap"\nproducts'),
+            "connections.main.erp.type",
+            "unknown adapter 'sap'",
+        ),
+        (
+            CONFIG.replace("fields.description", "fields.colour"),
+            "connections.main.rules.product.fields.colour",
+            "product has no field 'colour'",
+        ),
+        (
+            CONFIG + "\n[connections.main.rules.product.default]\nowner = 'nobody'\n",
+            "(syntax)",
+            "Cannot",
+        ),
+        (
+            CONFIG.replace(
+                'fields.description = { owner = "both", policy = "manual" }',
+                'fields.description = { owner = "both", policy = "coin-toss" }',
+            ),
+            "connections.main.rules.product.fields.description.policy",
+            "coin-toss",
+        ),
         ("this is not toml", "(syntax)", ""),
     ],
-    ids=["missing shop", "bad duration", "unknown kind", "unknown adapter", "unknown field",
-         "table defined twice", "unknown policy", "not toml"],
+    ids=[
+        "missing shop",
+        "bad duration",
+        "unknown kind",
+        "unknown adapter",
+        "unknown field",
+        "table defined twice",
+        "unknown policy",
+        "not toml",
+    ],
 )
 async def test_check_config_names_file_key_and_reason(
     workdir: Path, text: str, key: str, reason: str
@@ -144,7 +178,14 @@ async def test_dry_run_prints_the_plan_then_resync_writes_and_conflicts_list(
 
 
 async def test_resolving_an_unknown_conflict_is_a_clear_error(workdir: Path, db_url: str) -> None:
-    code, out = await concord("conflicts", "resolve", "999", "--take", "erp", cwd=workdir,
-                              env={"CONCORD_DATABASE_URL": db_url})
+    code, out = await concord(
+        "conflicts",
+        "resolve",
+        "999",
+        "--take",
+        "erp",
+        cwd=workdir,
+        env={"CONCORD_DATABASE_URL": db_url},
+    )
     assert code == 1, out
     assert "no conflict #999" in out

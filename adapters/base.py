@@ -79,8 +79,10 @@ class Snapshot(msgspec.Struct, frozen=True, kw_only=True):
 
     ``complete`` is true when every record of the kind is present (a full read); an incremental
     read holds only records modified since the cursor, and absence then means "unchanged".
-    ``cursor`` is what to pass as ``since`` next time: taken before reading began (so nothing
-    modified during the read is missed), with the adapter's overlap margin applied.
+    ``cursor`` is what to pass as ``since`` next time: the newest modification time seen, on the
+    platform's own clock (never the local one), or the previous cursor when nothing was seen.
+    The adapter reads from the cursor minus an overlap margin, so a record saved during the read
+    is not missed; records read twice because of the overlap are harmless.
     """
 
     records: list[Seen]
@@ -135,6 +137,10 @@ ItemResult = Done | Failed
 @runtime_checkable
 class Adapter(Protocol):
     """What Concord needs from a platform. Implementations: ``adapters/<platform>/``."""
+
+    rejected: list[tuple[str, str]]
+    """Records a snapshot or fetch left out because they cannot be converted: (ref, reason).
+    The cycle takes them (as dead letters, reported) and empties the list."""
 
     @property
     def capabilities(self) -> Capabilities: ...

@@ -124,10 +124,9 @@ def _ingest(side: Side, snapshot: Snapshot, rejected: list[Rejected]) -> _Read:
 
 def _drain_adapter_rejects(side: Side, adapter: Adapter, rejected: list[Rejected]) -> None:
     """Adapters set aside records they could not even convert (invalid prices, bad text)."""
-    pending: list[tuple[str, str]] | None = getattr(adapter, "rejected", None)
-    if pending:
-        rejected.extend(Rejected(side, f"{side}:{ref}", reason) for ref, reason in pending)
-        pending.clear()
+    if adapter.rejected:
+        rejected.extend(Rejected(side, f"{side}:{ref}", reason) for ref, reason in adapter.rejected)
+        adapter.rejected.clear()
 
 
 async def _fetch_missing(
@@ -192,6 +191,7 @@ async def run_cycle(
             await _fetch_missing(
                 adapters[side], kind, reads[side], new_elsewhere | retry_keys, rejected, side
             )
+            _drain_adapter_rejects(side, adapters[side], rejected)
         excluded = {r.key for r in rejected}
         held = {
             (key, field): Held(

@@ -1,6 +1,7 @@
-"""The state store's SQL, kept in ``engine/sql/queries.sql`` and loaded once at import.
+"""The state store's SQL, kept in ``engine/sql/*.sql`` (one file per topic) and loaded once at
+import into one table of named queries.
 
-Each query in the file starts with a ``-- name: <name>`` line followed by a one-line
+Each query in a file starts with a ``-- name: <name>`` line followed by a one-line
 ``-- description``; the query runs until the next header. Python never builds SQL: it looks a
 query up by name with :func:`query` and binds every value as a parameter.
 """
@@ -10,7 +11,7 @@ from __future__ import annotations
 import re
 from importlib import resources
 
-_SOURCE = "engine/sql/queries.sql"
+_SOURCE = "engine/sql"
 _HEADER = re.compile(r"^--\s*name:\s*(?P<name>\w+)\s*(?:--)?\s*$", re.MULTILINE)
 
 
@@ -35,9 +36,21 @@ def parse_queries(text: str, *, source: str = _SOURCE) -> dict[str, str]:
     return queries
 
 
-QUERIES: dict[str, str] = parse_queries(
-    resources.files("engine").joinpath("sql", "queries.sql").read_text(encoding="utf-8")
-)
+def _load_all() -> dict[str, str]:
+    queries: dict[str, str] = {}
+    folder = resources.files("engine").joinpath("sql")
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if not entry.name.endswith(".sql"):
+            continue
+        source = f"{_SOURCE}/{entry.name}"
+        for name, sql in parse_queries(entry.read_text(encoding="utf-8"), source=source).items():
+            if name in queries:
+                raise ValueError(f"{source}: query {name!r} is already defined in another file")
+            queries[name] = sql
+    return queries
+
+
+QUERIES: dict[str, str] = _load_all()
 """Every named query of the state store."""
 
 

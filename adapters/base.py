@@ -25,6 +25,7 @@ import msgspec
 from engine.models import Record
 
 Side = Literal["erp", "shop"]
+SIDES: tuple[Side, Side] = ("erp", "shop")
 Fields = dict[str, Any]
 """A record's canonical field values as JSON builtins (see :mod:`engine.fields`)."""
 

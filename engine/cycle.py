@@ -13,11 +13,11 @@ import time
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Protocol
 
 import msgspec
 
-from adapters.base import Adapter, Done, Failed, ItemResult, Operation, Seen, Side, Snapshot
+from adapters.base import SIDES, Adapter, Failed, ItemResult, Operation, Side
 from engine.actions import (
     Action,
     Agree,
@@ -30,15 +30,15 @@ from engine.actions import (
     Report,
     SetField,
 )
+from engine.commit import commit_batch
 from engine.config import JobConfig
-from engine.decide import Held, Observed, SideState, decide
-from engine.fields import Fields, to_fields
+from engine.decide import Held, SideState, decide
 from engine.push import Pusher, plan
-from engine.store import CommitBatch, NewConflict, NewDeadLetter, Store, StoredRecord
+from engine.snapshot import Rejected, SideRead, drain_rejects, fetch_missing, ingest
+from engine.store import NewDeadLetter, Store, StoredRecord
 from rules.policy import KindRules
 
 log = logging.getLogger("concord.cycle")
-SIDES: tuple[Side, Side] = ("erp", "shop")
 
 
 class Progress(Protocol):
@@ -57,14 +57,6 @@ class _Silent:
         pass
 
 
-class Rejected(msgspec.Struct, frozen=True):
-    """A record left out of the cycle because its data cannot be trusted."""
-
-    side: Side
-    key: str
-    reason: str
-
-
 class CycleResult(msgspec.Struct, kw_only=True):
     run_id: int | None
     counts: dict[str, int]
@@ -74,80 +66,6 @@ class CycleResult(msgspec.Struct, kw_only=True):
     reports: list[Report]
     rejected: list[Rejected]
     operations: dict[str, list[Operation]]
-
-
-class _Read(msgspec.Struct, kw_only=True):
-    """One side's snapshot, checked and indexed by natural key."""
-
-    observed: dict[str, Observed]
-    refs: dict[str, str]
-    complete: bool
-    cursor: str | None
-    count: int
-
-
-def _ingest(side: Side, snapshot: Snapshot, rejected: list[Rejected]) -> _Read:
-    """Index a snapshot by natural key, setting aside records whose key is missing or repeated:
-    matching them would guess, so they are reported instead."""
-    by_key: dict[str, list[Seen]] = {}
-    for seen in snapshot.records:
-        key = seen.record.natural_key().strip()
-        if not key:
-            field = type(seen.record).KEY
-            rejected.append(
-                Rejected(
-                    side,
-                    f"{side}:{seen.ref}",
-                    f"record {seen.ref}: {field} is empty; it cannot be matched",
-                )
-            )
-            continue
-        by_key.setdefault(key, []).append(seen)
-    observed: dict[str, Observed] = {}
-    refs: dict[str, str] = {}
-    for key, seens in by_key.items():
-        if len({s.ref for s in seens}) > 1:
-            ids = ", ".join(sorted({s.ref for s in seens}))
-            rejected.append(Rejected(side, key, f"{key!r} is used by several records ({ids})"))
-            continue
-        seen = seens[-1]
-        observed[key] = Observed(fields=to_fields(seen.record), modified_at=seen.modified_at)
-        refs[key] = seen.ref
-    return _Read(
-        observed=observed,
-        refs=refs,
-        complete=snapshot.complete,
-        cursor=snapshot.cursor,
-        count=len(snapshot.records),
-    )
-
-
-def _drain_adapter_rejects(side: Side, adapter: Adapter, rejected: list[Rejected]) -> None:
-    """Adapters set aside records they could not even convert (invalid prices, bad text)."""
-    if adapter.rejected:
-        rejected.extend(Rejected(side, f"{side}:{ref}", reason) for ref, reason in adapter.rejected)
-        adapter.rejected.clear()
-
-
-async def _fetch_missing(
-    adapter: Adapter,
-    kind: str,
-    read: _Read,
-    wanted: set[str],
-    rejected: list[Rejected],
-    side: Side,
-) -> None:
-    """Complete an incremental read with the records the decision needs to see."""
-    missing = sorted(wanted - read.observed.keys())
-    if read.complete or not missing:
-        return
-    found = _ingest(
-        side,
-        Snapshot(records=await adapter.fetch(kind, missing), cursor=None, complete=False),
-        rejected,
-    )
-    read.observed.update(found.observed)
-    read.refs.update(found.refs)
 
 
 async def run_cycle(
@@ -180,18 +98,18 @@ async def run_cycle(
         snapshots = await asyncio.gather(
             *(adapters[side].snapshot(kind, None if full else cursors.get(side)) for side in SIDES)
         )
-        reads: dict[Side, _Read] = {}
+        reads: dict[Side, SideRead] = {}
         for side, snapshot in zip(SIDES, snapshots, strict=True):
-            _drain_adapter_rejects(side, adapters[side], rejected)
-            reads[side] = _ingest(side, snapshot, rejected)
+            drain_rejects(side, adapters[side], rejected)
+            reads[side] = ingest(side, snapshot, rejected)
         base = {key: rec.fields for key, rec in stored.items() if rec.fields is not None}
         retry_keys = {d.key for d in dead if d.kind == kind} | {key for key, _ in conflicts}
         for side, other in zip(SIDES, reversed(SIDES), strict=True):
             new_elsewhere = reads[other].observed.keys() - base.keys()
-            await _fetch_missing(
+            await fetch_missing(
                 adapters[side], kind, reads[side], new_elsewhere | retry_keys, rejected, side
             )
-            _drain_adapter_rejects(side, adapters[side], rejected)
+            drain_rejects(side, adapters[side], rejected)
         excluded = {r.key for r in rejected}
         held = {
             (key, field): Held(
@@ -229,7 +147,7 @@ async def run_cycle(
         results: dict[Side, dict[str, ItemResult]] = dict(zip(SIDES, pushed, strict=True))
         result = _result(None, started, clock, actions, results, rejected, reads, operations)
         progress.stage("commit", None)
-        batch = _commit_batch(
+        batch = commit_batch(
             connection,
             kind,
             job_name,
@@ -267,7 +185,7 @@ async def _record_failure(
         log.error("could not record the failed run: %s", secondary)
 
 
-def _refs(side: Side, stored: Mapping[str, StoredRecord], read: _Read) -> dict[str, str]:
+def _refs(side: Side, stored: Mapping[str, StoredRecord], read: SideRead) -> dict[str, str]:
     refs = {
         key: ref
         for key, rec in stored.items()
@@ -280,7 +198,7 @@ def _refs(side: Side, stored: Mapping[str, StoredRecord], read: _Read) -> dict[s
 def _count(
     actions: Sequence[Action],
     results: Mapping[Side, Mapping[str, ItemResult]],
-    reads: Mapping[Side, _Read],
+    reads: Mapping[Side, SideRead],
     rejected: Sequence[Rejected],
     operations: Mapping[Side, Sequence[Operation]],
 ) -> dict[str, int]:
@@ -325,7 +243,7 @@ def _result(
     actions: Sequence[Action],
     results: Mapping[Side, Mapping[str, ItemResult]],
     rejected: list[Rejected],
-    reads: Mapping[Side, _Read],
+    reads: Mapping[Side, SideRead],
     operations: Mapping[Side, list[Operation]],
 ) -> CycleResult:
     failures = [
@@ -344,132 +262,6 @@ def _result(
         rejected=rejected,
         operations={side: list(ops) for side, ops in operations.items()},
     )
-
-
-def _commit_batch(
-    connection: str,
-    kind: str,
-    job: str,
-    mode: str,
-    started: datetime,
-    actions: Sequence[Action],
-    results: Mapping[Side, Mapping[str, ItemResult]],
-    operations: Mapping[Side, Sequence[Operation]],
-    rejected: Sequence[Rejected],
-    reads: Mapping[Side, _Read],
-    stored: Mapping[str, StoredRecord],
-    counts: dict[str, int],
-) -> CommitBatch:
-    def done(side: Side, key: str) -> Done | None:
-        result = results[side].get(key)
-        return result if isinstance(result, Done) else None
-
-    updates: dict[str, dict[str, Any]] = {}
-    failed_fields: set[tuple[str, str]] = set()
-    new_refs: dict[str, dict[Side, str]] = {}
-    forgotten: list[str] = []
-    found: list[NewConflict] = []
-    closing: list[CloseConflict] = []
-    for action in actions:
-        match action:
-            case Agree(key=key, field=field, value=value):
-                updates.setdefault(key, {})[field] = value
-            case AgreeRecord(key=key, fields=fields):
-                updates.setdefault(key, {}).update(fields)
-            case SetField(key=key, field=field, value=value, side=side):
-                if done(side, key):
-                    updates.setdefault(key, {})[field] = value
-                else:
-                    failed_fields.add((key, field))
-            case CreateRecord(key=key, side=side, fields=fields):
-                created = done(side, key)
-                if created is not None:
-                    updates.setdefault(key, {}).update(fields)
-                    new_refs.setdefault(key, {})[side] = created.ref
-            case Forget(key=key):
-                forgotten.append(key)
-            case Conflict() as c:
-                found.append(
-                    NewConflict(
-                        key=c.key,
-                        field=c.field,
-                        base=c.base,
-                        erp=c.erp,
-                        shop=c.shop,
-                        reason=c.reason,
-                        suggested=c.suggested,
-                    )
-                )
-            case CloseConflict() as close:
-                closing.append(close)
-            case ArchiveRecord() | Report():
-                pass
-    closed: list[tuple[str, str, str]] = [
-        (c.key, c.field, c.status)
-        for c in closing
-        if c.status == "dismissed" or (c.key, c.field) not in failed_fields
-    ]
-    links = _changed_links(reads, stored, new_refs)
-    dead_letters: list[NewDeadLetter] = []
-    cleared: list[tuple[str, str]] = []
-    for side in SIDES:
-        ops = {op.key: op for op in operations[side]}
-        for key, result in results[side].items():
-            if isinstance(result, Failed):
-                dead_letters.append(
-                    NewDeadLetter(
-                        key=key,
-                        side=side,
-                        reason=result.reason,
-                        operation=msgspec.to_builtins(ops[key]),
-                    )
-                )
-            else:
-                cleared.append((key, side))
-    for bad in rejected:
-        dead_letters.append(
-            NewDeadLetter(key=bad.key, side=bad.side, reason=bad.reason, operation={})
-        )
-    cursors: dict[str, str] = {
-        side: read.cursor for side, read in reads.items() if read.cursor is not None
-    }
-    return CommitBatch(
-        connection=connection,
-        kind=kind,
-        job=job,
-        mode=mode,
-        started_at=started,
-        status="ok" if not dead_letters else "partial",
-        counts=counts,
-        error=None,
-        base_updates=list(updates.items()),
-        base_deletes=forgotten,
-        links=links,
-        conflicts_found=found,
-        conflicts_closed=closed,
-        dead_letters=dead_letters,
-        dead_letters_cleared=cleared,
-        cursors=cursors,
-    )
-
-
-def _changed_links(
-    reads: Mapping[Side, _Read],
-    stored: Mapping[str, StoredRecord],
-    new_refs: Mapping[str, Mapping[Side, str]],
-) -> list[tuple[str, str | None, str | None]]:
-    links: list[tuple[str, str | None, str | None]] = []
-    keys = reads["erp"].refs.keys() | reads["shop"].refs.keys() | new_refs.keys()
-    for key in keys:
-        erp_ref = new_refs.get(key, {}).get("erp") or reads["erp"].refs.get(key)
-        shop_ref = new_refs.get(key, {}).get("shop") or reads["shop"].refs.get(key)
-        known = stored.get(key)
-        if known is None or (erp_ref or known.erp_ref, shop_ref or known.shop_ref) != (
-            known.erp_ref,
-            known.shop_ref,
-        ):
-            links.append((key, erp_ref, shop_ref))
-    return links
 
 
 def _log_outcome(connection: str, job: str, actions: Sequence[Action], result: CycleResult) -> None:
@@ -503,8 +295,3 @@ def _log_outcome(connection: str, job: str, actions: Sequence[Action], result: C
         result.seconds,
         ", ".join(f"{k}={v}" for k, v in sorted(result.counts.items()) if v),
     )
-
-
-def fields_of(records: Sequence[Seen]) -> list[Fields]:
-    """The field values of snapshot records (for reports and tests)."""
-    return [to_fields(seen.record) for seen in records]

@@ -1,0 +1,96 @@
+"""Reading one side for a cycle: the snapshot indexed by natural key, checked, and completed.
+
+Records whose key is missing or repeated on one side are set aside as :class:`Rejected` rather
+than matched: matching them would be a guess. An incremental read is completed with the records
+the decision needs to see (new on the other side, or with a pending dead letter or conflict).
+"""
+
+from __future__ import annotations
+
+import msgspec
+
+from adapters.base import Adapter, Seen, Side, Snapshot
+from engine.decide import Observed
+from engine.fields import to_fields
+
+
+class Rejected(msgspec.Struct, frozen=True):
+    """A record left out of the cycle because its data cannot be trusted."""
+
+    side: Side
+    key: str
+    reason: str
+
+
+class SideRead(msgspec.Struct, kw_only=True):
+    """One side's snapshot, checked and indexed by natural key."""
+
+    observed: dict[str, Observed]
+    refs: dict[str, str]
+    complete: bool
+    cursor: str | None
+    count: int
+
+
+def ingest(side: Side, snapshot: Snapshot, rejected: list[Rejected]) -> SideRead:
+    """Index a snapshot by natural key, setting aside records whose key is missing or repeated:
+    matching them would guess, so they are reported instead."""
+    by_key: dict[str, list[Seen]] = {}
+    for seen in snapshot.records:
+        key = seen.record.natural_key().strip()
+        if not key:
+            field = type(seen.record).KEY
+            rejected.append(
+                Rejected(
+                    side,
+                    f"{side}:{seen.ref}",
+                    f"record {seen.ref}: {field} is empty; it cannot be matched",
+                )
+            )
+            continue
+        by_key.setdefault(key, []).append(seen)
+    observed: dict[str, Observed] = {}
+    refs: dict[str, str] = {}
+    for key, seens in by_key.items():
+        if len({s.ref for s in seens}) > 1:
+            ids = ", ".join(sorted({s.ref for s in seens}))
+            rejected.append(Rejected(side, key, f"{key!r} is used by several records ({ids})"))
+            continue
+        seen = seens[-1]
+        observed[key] = Observed(fields=to_fields(seen.record), modified_at=seen.modified_at)
+        refs[key] = seen.ref
+    return SideRead(
+        observed=observed,
+        refs=refs,
+        complete=snapshot.complete,
+        cursor=snapshot.cursor,
+        count=len(snapshot.records),
+    )
+
+
+def drain_rejects(side: Side, adapter: Adapter, rejected: list[Rejected]) -> None:
+    """Adapters set aside records they could not even convert (invalid prices, bad text)."""
+    if adapter.rejected:
+        rejected.extend(Rejected(side, f"{side}:{ref}", reason) for ref, reason in adapter.rejected)
+        adapter.rejected.clear()
+
+
+async def fetch_missing(
+    adapter: Adapter,
+    kind: str,
+    read: SideRead,
+    wanted: set[str],
+    rejected: list[Rejected],
+    side: Side,
+) -> None:
+    """Complete an incremental read with the records the decision needs to see."""
+    missing = sorted(wanted - read.observed.keys())
+    if read.complete or not missing:
+        return
+    found = ingest(
+        side,
+        Snapshot(records=await adapter.fetch(kind, missing), cursor=None, complete=False),
+        rejected,
+    )
+    read.observed.update(found.observed)
+    read.refs.update(found.refs)

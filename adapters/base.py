@@ -18,11 +18,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, Literal, Protocol, runtime_checkable
 
 import msgspec
 
 from engine.models import Record
+from engine.order_models import ErpOrder, OrderProgress, SaleOrder, ShopRefund
 
 Side = Literal["erp", "shop"]
 SIDES: tuple[Side, Side] = ("erp", "shop")
@@ -173,3 +175,64 @@ class AdapterFactory(Protocol):
     """Builds an adapter from its settings table in the connection's TOML file."""
 
     def __call__(self, settings: Mapping[str, Any], *, source: str) -> Adapter: ...
+
+
+@runtime_checkable
+class OrderImport(Protocol):
+    """Optional capability of an ERP adapter: web orders imported exactly once.
+
+    The engine (:mod:`engine.orders`) writes an intent to Postgres, looks the external
+    reference up with :meth:`find_orders_by_reference`, and only when it is absent calls
+    :meth:`create_sale_order` then :meth:`confirm_sale_order`. None of these methods needs to
+    be idempotent on its own; the reference must be stored on the document and be searchable.
+    Implementations: ``adapters/odoo/order_import.py``.
+    """
+
+    async def find_orders_by_reference(self, references: Sequence[str]) -> dict[str, ErpOrder]:
+        """The sale orders carrying these external references; absent ones are left out."""
+        ...
+
+    async def create_sale_order(self, order: SaleOrder) -> str:
+        """Create one sale order (unconfirmed), its customer matched by e-mail or created;
+        returns its id. Unknown SKU or tax: :class:`PermanentError` naming it."""
+        ...
+
+    async def confirm_sale_order(self, ref: str) -> None:
+        """Confirm a sale order; one already confirmed (or further) is left as it is."""
+        ...
+
+    async def list_web_orders(self, prefix: str, since: datetime | None) -> list[ErpOrder]:
+        """Every sale order whose external reference starts with ``prefix`` (for the audit)."""
+        ...
+
+    async def order_progress(self, references: Sequence[str]) -> list[OrderProgress]:
+        """Delivery, invoices and credit notes of the orders with these references."""
+        ...
+
+    async def create_credit_note(
+        self, reference: str, amount: Decimal, reason: str, shop_refund: str
+    ) -> str:
+        """Record a shop refund as a posted credit note of the order; returns its number.
+        Idempotent on ``shop_refund``."""
+        ...
+
+
+@runtime_checkable
+class OrderFeedback(Protocol):
+    """Optional capability of a shop adapter: an order's status, notes and refunds."""
+
+    async def set_order_status(self, ref: str, status: str) -> None:
+        """Move the order with shop id ``ref`` to ``status``."""
+        ...
+
+    async def add_order_note(self, ref: str, note: str, *, customer: bool) -> None:
+        """Add a note to the order; ``customer`` notes are shown (and mailed) to the buyer."""
+        ...
+
+    async def list_refunds(self, ref: str) -> list[ShopRefund]:
+        """The refunds recorded on the order."""
+        ...
+
+    async def create_refund(self, ref: str, amount: Decimal, reason: str) -> str:
+        """Record a refund without moving money (the ERP or a person did); returns its id."""
+        ...

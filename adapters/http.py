@@ -1,6 +1,8 @@
-"""The HTTP layer every HTTP adapter shares: one aiohttp session, one rate limit, retries.
+"""The HTTP layer every HTTP adapter shares: one aiohttp session, the account's budget, retries.
 
-Each request waits for the account's rate limiter, then is sent; throttling (429), server errors
+Each request waits for its turn in the account's request budget (:mod:`adapters.budget`: shared
+by every client of the account, served by the current job's lane, slowed down by throttle
+signals), then is sent; throttling (429), server errors
 (5xx), timeouts and dropped connections are retried with exponential backoff (honouring
 ``Retry-After``) up to ``max_attempts``; what still fails becomes the boundary's own exceptions
 (:mod:`adapters.base`), so aiohttp never leaks past an adapter.
@@ -14,9 +16,9 @@ from collections.abc import Mapping
 from typing import Any
 
 import aiohttp
-from aiolimiter import AsyncLimiter
 
 from adapters.base import AuthError, PermanentError, TransientError
+from adapters.budget import RequestBudget, account_of, budget_for
 
 
 class Response:
@@ -41,7 +43,11 @@ def _retry_after(headers: Mapping[str, str]) -> float | None:
 
 
 class HttpClient:
-    """A rate-limited, retrying HTTP client for one platform account."""
+    """A retrying HTTP client for one platform account, within the account's request budget.
+
+    ``requests_per_second`` and ``max_concurrency`` size the budget when this client is the
+    account's first; a ``budget`` given explicitly is used as it is.
+    """
 
     def __init__(
         self,
@@ -54,11 +60,15 @@ class HttpClient:
         max_attempts: int = 5,
         backoff: float = 0.5,
         max_backoff: float = 30.0,
+        budget: RequestBudget | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
-        # A one-second bucket: bursts no larger than one second's allowance.
-        self._limiter = AsyncLimiter(max(requests_per_second, 0.001), 1.0)
-        self._slots = asyncio.Semaphore(max_concurrency)
+        self.budget = budget or budget_for(
+            account_of(self.base_url),
+            requests_per_second=requests_per_second,
+            max_concurrency=max_concurrency,
+        )
+        """The account's request budget, shared with its other clients."""
         self._headers = dict(headers or {})
         self._timeout = aiohttp.ClientTimeout(total=timeout)
         self._max_attempts = max_attempts
@@ -126,8 +136,7 @@ class HttpClient:
         body: bytes | None,
         headers: Mapping[str, str],
     ) -> Response:
-        async with self._slots:
-            await self._limiter.acquire()
+        async with self.budget.slot():
             self.requests_sent += 1
             try:
                 async with session.request(
@@ -137,6 +146,9 @@ class HttpClient:
                     status, response_headers = raw.status, dict(raw.headers)
             except (TimeoutError, aiohttp.ClientConnectionError, aiohttp.ClientPayloadError) as exc:
                 raise TransientError(f"{method} {url}: {type(exc).__name__}: {exc}") from None
+            if status == 429:
+                # Before the turn is given back: the next request already goes slower.
+                self.budget.throttle(_retry_after(response_headers))
         if status == 429:
             self.throttled += 1
             raise TransientError(

@@ -17,6 +17,7 @@ FACTORIES: dict[str, str] = {
     "memory": "adapters.memory.adapter:create",
     "woocommerce": "adapters.woocommerce.adapter:create",
     "odoo": "adapters.odoo.adapter:create",
+    "tryton": "adapters.tryton.adapter:create",
 }
 
 

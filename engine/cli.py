@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 import logging
 import os
 import sys
@@ -17,9 +18,11 @@ import msgspec
 
 from adapters.base import AdapterError
 from adapters.registry import SIMULATORS, simulator_runner
+from engine.cli_conflicts import conflicts
 from engine.config import Config, jobs_of, load_config
 from engine.errors import ConcordError
 from engine.logs import setup_logging
+from engine.order_cli import audit
 from engine.progress import TerminalProgress
 from engine.runtime import database_url_of, open_adapters, open_config_store, open_store
 from rules.policy import KindRules
@@ -74,6 +77,8 @@ def main(ctx: click.Context, config_path: str, log_json: bool, verbose: bool) ->
 @click.pass_context
 def check_config(ctx: click.Context, file: str | None) -> None:
     """Check a configuration file (and that its secrets can be read) without connecting."""
+    from engine.runners import schedule_of
+
     if file is not None:
         ctx.obj = _State(config_path=file)
     config = _config(ctx)
@@ -86,7 +91,7 @@ def check_config(ctx: click.Context, file: str | None) -> None:
     _run(check())
     for name, connection in config.connections.items():
         jobs = ", ".join(
-            f"{j} ({job.kind}, every {job.every})" for j, job in jobs_of(connection).items()
+            f"{j} ({job.kind}, every {schedule_of(job)})" for j, job in jobs_of(connection).items()
         )
         click.echo(f"{name}: {connection.erp['type']} <-> {connection.shop['type']}; jobs: {jobs}")
     click.echo(f"{config.source}: OK")
@@ -150,6 +155,7 @@ def resync(
                                 job_name=job_name,
                                 job=job,
                                 rules=connection.rules.get(job.kind, KindRules()),
+                                transforms=connection.transforms,
                                 adapters=adapters,
                                 full=True,
                                 dry_run=dry_run,
@@ -196,8 +202,14 @@ def _print_result(label: str, result: Any, *, dry_run: bool) -> None:
     default=None,
     help="Keep the demo database here (default: a temporary directory).",
 )
-def demo(products: int, seed: int, data_dir: str | None) -> None:
-    """A full two-way run between two simulated platforms on the embedded database."""
+@click.option(
+    "--memory", is_flag=True, help="Two in-memory platforms instead of the HTTP simulators."
+)
+def demo(products: int, seed: int, data_dir: str | None, memory: bool) -> None:
+    """A full two-way run between two simulated platforms on the embedded database.
+
+    By default an Odoo simulator (the ERP) and a WooCommerce simulator (the shop), served on
+    loopback and reached over HTTP by the real adapters."""
     from engine.demo import run_demo
 
     async def go(directory: Path) -> list[Any]:
@@ -206,7 +218,9 @@ def demo(products: int, seed: int, data_dir: str | None) -> None:
         ) as store:
             bar = TerminalProgress("demo")
             try:
-                rounds = await run_demo(store, products=products, seed=seed, progress=bar)
+                rounds = await run_demo(
+                    store, products=products, seed=seed, progress=bar, memory=memory
+                )
             finally:
                 bar.close()
             conflicts = await store.list_conflicts(connection="demo")
@@ -219,6 +233,9 @@ def demo(products: int, seed: int, data_dir: str | None) -> None:
         rounds, conflicts = _run(go(Path(data_dir)))
     for round_ in rounds:
         click.echo(f"== {round_.title}")
+        if round_.requests:
+            sent = ", ".join(f"{side} {count}" for side, count in round_.requests.items())
+            click.echo(f"requests served: {sent}")
         for job_name, result in round_.results.items():
             _print_result(f"demo/{job_name}", result, dry_run=False)
     click.echo(f"== open conflicts: {len(conflicts)}")
@@ -240,116 +257,21 @@ def _show(value: Any, limit: int = 40) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-@main.group()
-def conflicts() -> None:
-    """Review the conflicts the rules could not settle."""
+main.add_command(conflicts)
+main.add_command(audit)
 
 
-@conflicts.command("list")
-@click.option("--connection", help="Only this connection.")
-@click.option("--kind", help="Only this kind of record.")
-@click.option(
-    "--status",
-    default="open",
-    show_default=True,
-    type=click.Choice(["open", "resolved", "applied", "dismissed", "all"]),
-)
-@click.option("--search", help="Only keys or fields containing this text.")
-@click.option("--json", "as_json", is_flag=True, help="JSON instead of lines.")
+@main.command()
+@click.option("--host", help="Listen on this address (default: [serve] host, 127.0.0.1).")
+@click.option("--port", type=int, help="Listen on this port (default: [serve] port, 8600).")
 @click.pass_context
-def conflicts_list(
-    ctx: click.Context,
-    connection: str | None,
-    kind: str | None,
-    status: str,
-    search: str | None,
-    as_json: bool,
-) -> None:
-    """List conflicts."""
+def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
+    """Serve the conflict review and status pages (an access token is required)."""
     config = _config(ctx)
-
-    async def go() -> list[Any]:
-        async with open_config_store(config) as store:
-            return list(
-                await store.list_conflicts(
-                    connection=connection,
-                    kind=kind,
-                    status=None if status == "all" else status,
-                    search=search,
-                )
-            )
-
-    rows = _run(go())
-    if as_json:
-        click.echo(msgspec.json.encode(rows).decode())
-    elif rows:
-        _print_conflicts(rows)
-    else:
-        click.echo("no conflicts")
-
-
-@conflicts.command("show")
-@click.argument("conflict_id", type=int)
-@click.pass_context
-def conflicts_show(ctx: click.Context, conflict_id: int) -> None:
-    """Show one conflict in full."""
-    config = _config(ctx)
-
-    async def go() -> Any:
-        async with open_config_store(config) as store:
-            return await store.get_conflict(conflict_id)
-
-    row = _run(go())
-    if row is None:
-        raise click.ClickException(f"no conflict #{conflict_id}")
-    for name in row.__struct_fields__:
-        click.echo(f"{name:>17}: {msgspec.json.encode(getattr(row, name)).decode()}")
-
-
-@conflicts.command("resolve")
-@click.argument("conflict_id", type=int)
-@click.option("--take", type=click.Choice(["erp", "shop"]), help="Keep this side's value.")
-@click.option("--value", help="Enter the value instead (JSON, or plain text).")
-@click.option("--by", default=lambda: os.environ.get("USER", "cli"), help="Who resolves it.")
-@click.pass_context
-def conflicts_resolve(
-    ctx: click.Context, conflict_id: int, take: str | None, value: str | None, by: str
-) -> None:
-    """Resolve a conflict; the next cycle writes the value to both sides."""
-    if (take is None) == (value is None):
-        raise click.UsageError("give exactly one of --take erp|shop or --value V")
-    config = _config(ctx)
-
-    async def go() -> Any:
-        async with open_config_store(config) as store:
-            row = await store.get_conflict(conflict_id)
-            if row is None:
-                raise click.ClickException(f"no conflict #{conflict_id}")
-            if take == "erp":
-                return await store.resolve_conflict(conflict_id, source="erp", value=row.erp, by=by)
-            if take == "shop":
-                return await store.resolve_conflict(
-                    conflict_id, source="shop", value=row.shop, by=by
-                )
-            return await store.resolve_conflict(
-                conflict_id, source="value", value=_parse_value(value or ""), by=by
-            )
-
-    try:
-        row = _run(go())
-    except ValueError as exc:
-        raise click.ClickException(str(exc)) from None
-    click.echo(
-        f"#{row.id} {row.key} {row.field} resolved to {_show(row.resolution)}; "
-        "the next cycle applies it"
-    )
-
-
-def _parse_value(text: str) -> Any:
-    try:
-        return msgspec.json.decode(text)
-    except msgspec.DecodeError:
-        return text
+    # Loaded by name: the engine never imports the web stack (aiohttp) itself.
+    serve_forever = importlib.import_module("web.server").serve_forever
+    with contextlib.suppress(KeyboardInterrupt):
+        _run(serve_forever(config, host=host, port=port, announce=click.echo))
 
 
 @main.command()
@@ -357,44 +279,82 @@ def _parse_value(text: str) -> Any:
 @click.option("--json", "as_json", is_flag=True, help="JSON instead of lines.")
 @click.pass_context
 def status(ctx: click.Context, connection: str | None, as_json: bool) -> None:
-    """Last runs per job, dead letters and open conflicts."""
+    """Per connection and job: last run, lag, errors, pending intents, dead letters, conflicts."""
+    from engine.leases import Leases
+    from engine.runners import schedule_of, scheduled_jobs
+    from engine.status import gather_status, status_lines
+
     config = _config(ctx)
+    schedules = {
+        (name, job_name): schedule_of(job)
+        for name, settings in config.connections.items()
+        for job_name, job in scheduled_jobs(settings).items()
+    }
 
-    async def go() -> dict[str, Any]:
+    async def go() -> tuple[list[Any], list[Any]]:
         async with open_config_store(config) as store:
-            runs = await store.list_runs(connection, limit=200)
+            statuses = await gather_status(Leases(store.pool, "status"), connection, schedules)
             letters = await store.list_dead_letters(connection)
-            open_conflicts = await store.count_open_conflicts(connection)
-        last: dict[tuple[str, str], Any] = {}
-        for run in runs:  # newest first: keep each job's latest
-            last.setdefault((run.connection, run.job), run)
-        return {
-            "runs": list(last.values()),
-            "dead_letters": letters,
-            "open_conflicts": open_conflicts,
-        }
+        return statuses, letters
 
-    report = _run(go())
+    statuses, letters = _run(go())
     if as_json:
-        click.echo(msgspec.json.encode(report).decode())
+        click.echo(msgspec.json.encode({"connections": statuses}).decode())
         return
-    for run in report["runs"]:
-        took = (run.finished_at - run.started_at).total_seconds() if run.finished_at else 0.0
-        counts = ", ".join(f"{k} {v}" for k, v in sorted(run.counts.items()) if v)
+    for line in status_lines(statuses):
+        click.echo(line)
+    for letter in letters[:20]:
         click.echo(
-            f"{run.connection}/{run.job}: {run.status} {run.mode} at "
-            f"{run.started_at:%Y-%m-%d %H:%M:%S} ({took:.1f}s) {counts}"
-            + (f" error: {run.error}" if run.error else "")
-        )
-    if not report["runs"]:
-        click.echo("no runs yet")
-    click.echo(f"dead letters: {len(report['dead_letters'])}")
-    for letter in report["dead_letters"][:20]:
-        click.echo(
-            f"  {letter.connection}/{letter.kind} {letter.key} on {letter.side} "
+            f"  dead letter {letter.connection}/{letter.kind} {letter.key} on {letter.side} "
             f"(x{letter.attempts}): {letter.reason}"
         )
-    click.echo(f"open conflicts: {report['open_conflicts']}")
+
+
+@main.command()
+@click.option(
+    "--shutdown-timeout",
+    default=30.0,
+    show_default=True,
+    help="Seconds from SIGTERM/SIGINT to exit: running jobs finish and commit within it.",
+)
+@click.option(
+    "--lease-seconds",
+    default=30.0,
+    show_default=True,
+    help="How long a job stays claimed without a heartbeat (a dead worker's job waits this).",
+)
+@click.option("--poll-seconds", default=5.0, show_default=True, help="Longest idle wait.")
+@click.option("--max-jobs", default=4, show_default=True, help="Jobs this worker runs at once.")
+@click.pass_context
+def run(
+    ctx: click.Context,
+    shutdown_timeout: float,
+    lease_seconds: float,
+    poll_seconds: float,
+    max_jobs: int,
+) -> None:
+    """Run every job of every connection on its schedule, until stopped (SIGTERM or SIGINT).
+
+    Start as many as wanted, on as many machines, against one database: each job runs on one
+    worker at a time, and a stopped or dead worker's jobs are taken over."""
+    from engine.worker import WorkerSettings, run_until_stopped
+
+    config = _config(ctx)
+    root = logging.getLogger()
+    root.setLevel(min(root.level, logging.INFO))  # a long-running loop says what it does
+    settings = WorkerSettings(
+        lease_seconds=lease_seconds,
+        poll_seconds=poll_seconds,
+        max_jobs=max_jobs,
+        shutdown_timeout=shutdown_timeout,
+        keep_runs_days=config.database.keep_runs_days,
+    )
+
+    async def go() -> None:
+        async with open_config_store(config) as store:
+            await run_until_stopped(config, store, settings)
+
+    _run(go())
 
 
 @main.command()
@@ -408,6 +368,42 @@ def simulate(platform: str, host: str, port: int, products: int, seed: int) -> N
     runner = simulator_runner(platform)
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(runner(host, port, products, seed))
+
+
+@main.command()
+@click.option("--sizes", default="3k,30k", show_default=True, help="Catalogue sizes (3k,30k,300k).")
+@click.option("--size", "one_size", help="One catalogue size (overrides --sizes).")
+@click.option("--scenarios", default="1,2,3,4,5,6", show_default=True, help="Scenarios to run.")
+@click.option("--out", default="bench-results", show_default=True, help="Report directory.")
+@click.option("--seed", default=1, show_default=True, help="Seed of the generated catalogues.")
+@click.option("--rate", default=10.0, show_default=True, help="Throttled shop's requests/s (6).")
+@click.option("--throttled-max", default="3k", show_default=True, help="Largest size for 6.")
+@click.option("--no-floor", is_flag=True, help="Skip the raw I/O floor.")
+@click.option("--no-peer", is_flag=True, help="Skip the peer script.")
+def bench(
+    sizes: str,
+    one_size: str | None,
+    scenarios: str,
+    out: str,
+    seed: int,
+    rate: float,
+    throttled_max: str,
+    no_floor: bool,
+    no_peer: bool,
+) -> None:
+    """The benchmark suite: scenarios on generated catalogues, beside the I/O floor and a peer."""
+    from bench.cli import run_command
+
+    run_command(
+        sizes=one_size or sizes,
+        scenarios=scenarios,
+        out=out,
+        seed=seed,
+        rate=rate,
+        throttled_max=throttled_max,
+        floor=not no_floor,
+        peer=not no_peer,
+    )
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -15,6 +15,8 @@ import msgspec
 
 from engine.errors import ConfigError
 from engine.models import RECORD_TYPES
+from engine.order_config import OrdersConfig
+from engine.transforms import Transforms, check_transforms
 from rules.policy import FieldRule, KindRules
 
 _DURATION = re.compile(r"^(\d+)(s|m|h|d)$")
@@ -34,6 +36,20 @@ class DatabaseConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_f
     """Environment variable holding the PostgreSQL URL; unset or empty: embedded server."""
     data_dir: str = ".concord"
     """Where the embedded server keeps its data (relative to the configuration file)."""
+    keep_runs_days: int = 30
+    """Days of run history kept; ``concord run`` prunes older runs."""
+
+
+class ServeConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """``concord serve``: where the review pages listen and where their access token is."""
+
+    host: str = "127.0.0.1"
+    """Loopback unless set: anything else makes the pages reachable from other machines."""
+    port: int = 8600
+    token_env: str = "CONCORD_TOKEN"
+    """Environment variable holding the access token (at least 16 characters)."""
+    token_file: str | None = None
+    """A file holding the access token instead (read when set)."""
 
 
 class JobConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -41,7 +57,12 @@ class JobConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields
 
     kind: str
     fields: list[str] | None = None
-    every: str = "1h"
+    every: str | None = None
+    """An interval (``5m``) or a cron expression; unset: the kind's default (engine.schedule)."""
+    full_every: str | None = None
+    """How often the job reads everything instead of what changed; unset: weekly."""
+    run: str | None = None
+    """Which job runner runs it (engine.runners); unset: the kind's default, the sync cycle."""
 
 
 class ConnectionConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -51,10 +72,15 @@ class ConnectionConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True)
     shop: dict[str, Any]
     jobs: dict[str, JobConfig] = {}
     rules: dict[str, KindRules] = {}
+    orders: OrdersConfig = OrdersConfig()
+    transforms: Transforms = Transforms()
+    """Catalogue rules: variants, category tree, taxes, prices, stock (engine.transforms)."""
+    """Web orders into the ERP and their progress back (see :mod:`engine.order_config`)."""
 
 
 class Config(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     database: DatabaseConfig = DatabaseConfig()
+    serve: ServeConfig = ServeConfig()
     connections: dict[str, ConnectionConfig] = {}
     source: str = ""
     """The file this came from (set by :func:`load_config`)."""
@@ -123,12 +149,13 @@ def parse_config(text: str, *, source: str, base_dir: str = ".") -> Config:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(source, "(syntax)", str(exc)) from None
-    unknown = set(raw) - {"database", "connections"}
+    unknown = set(raw) - {"database", "serve", "connections"}
     if unknown:
         raise ConfigError(
-            source, sorted(unknown)[0], "unknown key (expected database, connections)"
+            source, sorted(unknown)[0], "unknown key (expected database, serve, connections)"
         )
     database = _convert(raw.get("database", {}), DatabaseConfig, source=source, prefix="database")
+    serve = _convert(raw.get("serve", {}), ServeConfig, source=source, prefix="serve")
     connections: dict[str, ConnectionConfig] = {}
     for name, table in _table(raw.get("connections", {}), source=source, key="connections").items():
         where = f"connections.{name}"
@@ -147,7 +174,9 @@ def parse_config(text: str, *, source: str, base_dir: str = ".") -> Config:
         }
         connection = _convert(table, ConnectionConfig, source=source, prefix=where)
         connections[name] = msgspec.structs.replace(connection, jobs=jobs, rules=rules)
-    config = Config(database=database, connections=connections, source=source, base_dir=base_dir)
+    config = Config(
+        database=database, serve=serve, connections=connections, source=source, base_dir=base_dir
+    )
     _check(config)
     return config
 
@@ -192,15 +221,28 @@ def _check(config: Config) -> None:
                         f"{where}.rules.{kind}.fields.{field}",
                         f"{kind} has no field {field!r} (fields: {', '.join(known)})",
                     )
+        for key, reason in check_transforms(connection.transforms, connection.rules):
+            raise ConfigError(source, f"{where}.transforms.{key}", reason)
 
 
 def _check_job(source: str, where: str, job: JobConfig) -> None:
     if job.kind not in RECORD_TYPES:
         raise ConfigError(source, f"{where}.kind", _unknown_kind(job.kind))
-    try:
-        parse_duration(job.every)
-    except ValueError as exc:
-        raise ConfigError(source, f"{where}.every", str(exc)) from None
+    # Imported here: both modules build on this one.
+    from engine.runners import check_runner
+    from engine.schedule import parse_schedule
+
+    for key, text in (("every", job.every), ("full_every", job.full_every)):
+        try:
+            if text is not None:
+                parse_schedule(text)
+        except ValueError as exc:
+            raise ConfigError(source, f"{where}.{key}", str(exc)) from None
+    if job.run is not None:
+        try:
+            check_runner(job.run)
+        except LookupError as exc:
+            raise ConfigError(source, f"{where}.run", str(exc)) from None
     known = RECORD_TYPES[job.kind].__struct_fields__
     for field in job.fields or ():
         if field not in known:

@@ -36,6 +36,7 @@ from engine.decide import Held, SideState, decide
 from engine.push import Pusher, plan
 from engine.snapshot import Rejected, SideRead, drain_rejects, fetch_missing, ingest
 from engine.store import NewDeadLetter, Store, StoredRecord
+from engine.transforms import Pipeline, Transforms
 from rules.policy import KindRules
 
 log = logging.getLogger("concord.cycle")
@@ -79,8 +80,10 @@ async def run_cycle(
     full: bool,
     dry_run: bool = False,
     progress: Progress | None = None,
+    transforms: Transforms | None = None,
 ) -> CycleResult:
-    """Run one cycle. With ``dry_run`` nothing is written anywhere: the plan is returned."""
+    """Run one cycle. With ``dry_run`` nothing is written anywhere: the plan is returned.
+    ``transforms`` are the connection's catalogue rules (see :mod:`engine.transforms`)."""
     progress = progress or _Silent()
     started, clock = datetime.now(UTC), time.perf_counter()
     kind = job.kind
@@ -95,13 +98,22 @@ async def run_cycle(
         )
         progress.stage("snapshot", None)
         rejected: list[Rejected] = []
+        pipeline = Pipeline(
+            transforms or Transforms(), kind, adapters, store=store, connection=connection
+        )
         snapshots = await asyncio.gather(
-            *(adapters[side].snapshot(kind, None if full else cursors.get(side)) for side in SIDES)
+            *(
+                adapters[side].snapshot(
+                    kind, None if full or pipeline.full_read(side) else cursors.get(side)
+                )
+                for side in SIDES
+            )
         )
         reads: dict[Side, SideRead] = {}
         for side, snapshot in zip(SIDES, snapshots, strict=True):
             drain_rejects(side, adapters[side], rejected)
             reads[side] = ingest(side, snapshot, rejected)
+        await pipeline.on_snapshot(reads, rejected)
         base = {key: rec.fields for key, rec in stored.items() if rec.fields is not None}
         retry_keys = {d.key for d in dead if d.kind == kind} | {key for key, _ in conflicts}
         for side, other in zip(SIDES, reversed(SIDES), strict=True):
@@ -110,6 +122,7 @@ async def run_cycle(
                 adapters[side], kind, reads[side], new_elsewhere | retry_keys, rejected, side
             )
             drain_rejects(side, adapters[side], rejected)
+        pipeline.on_fetched(reads)
         excluded = {r.key for r in rejected}
         held = {
             (key, field): Held(
@@ -138,13 +151,14 @@ async def run_cycle(
             return _result(None, started, clock, actions, {}, rejected, reads, operations)
         total = sum(len(ops) for ops in operations.values())
         progress.stage("push", total)
+        outgoing = pipeline.outgoing(operations, reads)
         pushed = await asyncio.gather(
             *(
-                Pusher(adapters[side], kind, on_progress=progress.advance).push(operations[side])
+                Pusher(adapters[side], kind, on_progress=progress.advance).push(outgoing[side])
                 for side in SIDES
             )
         )
-        results: dict[Side, dict[str, ItemResult]] = dict(zip(SIDES, pushed, strict=True))
+        results = pipeline.fold(dict(zip(SIDES, pushed, strict=True)))
         result = _result(None, started, clock, actions, results, rejected, reads, operations)
         progress.stage("commit", None)
         batch = commit_batch(

@@ -9,6 +9,7 @@ values through msgspec.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import os
 import re
 import subprocess
@@ -40,7 +41,7 @@ async def database_url(url: str | None, data_dir: Path) -> AsyncIterator[str]:
     try:
         yield str(server.get_uri())
     finally:
-        await asyncio.to_thread(server.cleanup)
+        await asyncio.to_thread(_stop_embedded, server)
 
 
 def _start_embedded(data_dir: Path) -> Any:
@@ -61,6 +62,13 @@ def _start_embedded(data_dir: Path) -> Any:
             f"cannot start the embedded PostgreSQL in {data_dir / 'pg'}: {exc} "
             f"(its log is {data_dir / 'pg' / 'log'})"
         ) from None
+
+
+def _stop_embedded(server: Any) -> None:
+    server.cleanup()
+    # Stopped already: the library's exit hook would only take its lock again, recreating the
+    # runtime directory after a caller removed the data directory.
+    atexit.unregister(server._cleanup)
 
 
 async def create_pool(url: str, *, max_size: int = 8) -> asyncpg.Pool:

@@ -27,7 +27,12 @@ def normalise_decimal(value: Decimal) -> str:
     return "0" if text in ("-0", "") else text
 
 
+_PLAIN = (str, bool, int, type(None))
+
+
 def _normalise(value: Any) -> Any:
+    if type(value) in _PLAIN:  # most values: return at once, before any isinstance walk
+        return value
     if isinstance(value, Decimal):
         return normalise_decimal(value)
     if isinstance(value, dict):

@@ -66,6 +66,11 @@ class Store:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
 
+    @property
+    def pool(self) -> asyncpg.Pool:
+        """The connection pool, shared with the stores of other topics (orders, webhooks)."""
+        return self._pool
+
     @asynccontextmanager
     async def _connection(self, operation: str) -> AsyncIterator[PoolConnectionProxy[Record]]:
         try:

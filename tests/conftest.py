@@ -9,9 +9,11 @@ it (``CREATE DATABASE ... TEMPLATE``, a few milliseconds) and it is dropped afte
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import asyncpg
@@ -55,11 +57,14 @@ async def fresh_database(server_url: str, template: str) -> AsyncIterator[str]:
 
 
 @pytest.fixture(scope="session")
-async def server_url(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[str]:
+async def server_url() -> AsyncIterator[str]:
     """URL of the session's PostgreSQL server (its maintenance database)."""
     configured = os.environ.get("CONCORD_TEST_DATABASE_URL") or None
-    async with database_url(configured, tmp_path_factory.mktemp("postgres")) as url:
-        yield url
+    # Outside pytest's numbered temp dirs, which concurrent sessions prune, and short enough
+    # for the server's Unix socket path.
+    with tempfile.TemporaryDirectory(prefix="concord-pg-", ignore_cleanup_errors=True) as tmp:
+        async with database_url(configured, Path(tmp)) as url:
+            yield url
 
 
 @pytest.fixture(scope="session")

@@ -22,10 +22,13 @@ as ``(ref, reason)``; the engine turns them into dead letters and clears the lis
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from adapters.base import Capabilities, ItemResult, Operation, PermanentError, Seen, Snapshot
 from adapters.http import HttpClient
+from adapters.odoo import order_import
 from adapters.odoo.client import OdooClient
 from adapters.odoo.orders import apply_orders
 from adapters.odoo.reading import Reader
@@ -38,6 +41,7 @@ from adapters.odoo.writing import (
     apply_stock,
 )
 from engine.errors import ConfigError
+from engine.order_models import ErpOrder, OrderProgress, SaleOrder
 from engine.secrets import read_secret
 
 KINDS = ("product", "stock", "price", "customer", "order", "invoice")
@@ -55,10 +59,12 @@ class OdooAdapter:
         page_size: int = 500,
         overlap_seconds: float = 120.0,
         warehouse_location: int | str | None = None,
+        base_url: str = "",
     ) -> None:
         self.rejected: list[tuple[str, str]] = []
         """Records left out of snapshots and fetches, as ``(ref, reason)``."""
         self._transport = transport
+        self._base_url = base_url.rstrip("/")
         self._client = OdooClient(transport, page_size=page_size)
         self._reader = Reader(
             self._client,
@@ -119,6 +125,36 @@ class OdooAdapter:
         if missing:
             raise AssertionError(f"no result for operations {missing}")
         return [r for r in results if r is not None]
+
+    # -- web orders (adapters.base.OrderImport; see adapters/odoo/order_import.py) ---------
+
+    async def find_orders_by_reference(self, references: Sequence[str]) -> dict[str, ErpOrder]:
+        """Sale orders by ``client_order_ref``."""
+        return await order_import.find_orders_by_reference(self._client, references)
+
+    async def create_sale_order(self, order: SaleOrder) -> str:
+        """Create a draft sale order, its customer matched by e-mail or created."""
+        return await order_import.create_sale_order(self._client, order)
+
+    async def confirm_sale_order(self, ref: str) -> None:
+        """``action_confirm`` on a draft or sent order."""
+        await order_import.confirm_sale_order(self._client, ref)
+
+    async def list_web_orders(self, prefix: str, since: datetime | None) -> list[ErpOrder]:
+        """Sale orders with a ``client_order_ref`` starting with ``prefix``."""
+        return await order_import.list_web_orders(self._client, prefix, since)
+
+    async def order_progress(self, references: Sequence[str]) -> list[OrderProgress]:
+        """Deliveries, invoices and credit notes of these orders."""
+        return await order_import.order_progress(self._client, references, self._base_url)
+
+    async def create_credit_note(
+        self, reference: str, amount: Decimal, reason: str, shop_refund: str
+    ) -> str:
+        """A posted credit note for a shop refund (once per refund)."""
+        return await order_import.create_credit_note(
+            self._client, reference, amount, reason, shop_refund
+        )
 
     async def aclose(self) -> None:
         """Close the HTTP session."""
@@ -185,4 +221,5 @@ def create(settings: Mapping[str, Any], *, source: str) -> OdooAdapter:
         page_size=page_size,
         overlap_seconds=float(overlap),
         warehouse_location=location,
+        base_url=url,
     )

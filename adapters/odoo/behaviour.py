@@ -49,7 +49,8 @@ def compute(store: OdooStore, model: str, row: Row, field: str) -> Any:
     if model == "stock.quant" and field == "available_quantity":
         return row.get("quantity", 0.0) - row.get("reserved_quantity", 0.0)
     if model == "sale.order.line":
-        subtotal = _money(row.get("product_uom_qty", 1.0) * row.get("price_unit", 0.0))
+        gross = row.get("product_uom_qty", 1.0) * row.get("price_unit", 0.0)
+        subtotal = _money(gross * (1 - row.get("discount", 0.0) / 100))
         rate = sum(store.tables["account.tax"][t]["amount"] for t in row.get("tax_id", []))
         tax = _money(subtotal * rate / 100)
         return {
@@ -335,13 +336,27 @@ def action(store: OdooStore, model: str, method: str, ids: list[int]) -> Any:
             raise OdooError.user("Some orders are not in a state requiring confirmation.")
         for rid in ids:
             _assign(store, model, rid, {"state": "sale"}, stamp)
+            _deliver(store, rid)
         return True
     if (model, method) == ("sale.order", "action_cancel"):
         if any(store.raw(model, row, "state") == "done" for row in rows):
             raise OdooError.user("You cannot cancel a locked order. Please unlock it first.")
         for rid in ids:
             _assign(store, model, rid, {"state": "cancel"}, stamp)
+            for picking in store.tables[model][rid].get("picking_ids", []):
+                if store.tables["stock.picking"][picking].get("state") != "done":
+                    _assign(store, "stock.picking", picking, {"state": "cancel"}, stamp)
         return True
+    if (model, method) == ("account.move", "action_post"):
+        for row in rows:
+            if store.raw(model, row, "state") != "draft":
+                raise _posted_error()
+            vals: Row = {"state": "posted"}
+            if not row.get("name") or row.get("name") == "/":
+                prefix = "RINV" if row.get("move_type") == "out_refund" else "INV"
+                vals["name"] = f"{prefix}/{stamp[:4]}/{row['id']:05d}"
+            _assign(store, model, row["id"], vals, stamp)
+        return False
     if (model, method) == ("stock.quant", "action_apply_inventory"):
         for row in rows:
             if row.get("inventory_quantity_set"):
@@ -352,10 +367,36 @@ def action(store: OdooStore, model: str, method: str, ids: list[int]) -> Any:
     raise OdooError.not_found(f"The method {method!r} does not exist on the model {model!r}")
 
 
+def _deliver(store: OdooStore, order: int) -> None:
+    """Confirming an order with articles plans their delivery, as the sale_stock module does."""
+    row = store.tables["sale.order"][order]
+    lines = store.tables["sale.order.line"]
+    if row.get("picking_ids") or not any(lines[i].get("product_id") for i in row["order_line"]):
+        return
+    number = len(store.tables["stock.picking"]) + 1
+    create_one(
+        store,
+        "stock.picking",
+        {
+            "name": f"WH/OUT/{number:05d}",
+            "origin": row.get("name") or False,
+            "sale_id": order,
+            "state": "assigned",
+            "picking_type_code": "outgoing",
+        },
+        {},
+    )
+
+
+def _posted_error() -> OdooError:
+    return OdooError.user("Only draft journal entries can be posted.")
+
+
 ACTIONS = frozenset(
     {
         ("sale.order", "action_confirm"),
         ("sale.order", "action_cancel"),
+        ("account.move", "action_post"),
         ("stock.quant", "action_apply_inventory"),
     }
 )

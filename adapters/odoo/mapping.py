@@ -50,7 +50,11 @@ def stamp(value: str | bool) -> datetime | None:
     """An Odoo UTC datetime string as an aware datetime."""
     if not isinstance(value, str) or not value:
         return None
-    return datetime.strptime(value[:19], "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC)
+    # fromisoformat reads Odoo's "YYYY-MM-DD HH:MM:SS" ten times faster than strptime, which
+    # counts at 30,000 articles; anything shorter than a full stamp is still refused.
+    if len(value) < 19:
+        raise ValueError(f"not an Odoo datetime: {value!r}")
+    return datetime.fromisoformat(value[:19]).replace(tzinfo=UTC)
 
 
 def _unique(seen: list[Seen], rejected: Rejected) -> list[Seen]:

@@ -160,6 +160,7 @@ MODELS: dict[str, dict[str, FieldSpec]] = {
         "amount_tax": _computed("float"),
         "amount_total": _computed("float"),
         "note": FieldSpec("text"),
+        "picking_ids": FieldSpec("one2many", "stock.picking", "sale_id", default=[]),
     },
     "sale.order.line": {
         "order_id": _m2o("sale.order", required=True),
@@ -167,6 +168,7 @@ MODELS: dict[str, dict[str, FieldSpec]] = {
         "name": FieldSpec("text"),
         "product_uom_qty": FieldSpec("float", default=1.0),
         "price_unit": _float(),
+        "discount": _float(),
         "tax_id": _m2m("account.tax"),
         "price_subtotal": _computed("float"),
         "price_tax": _computed("float"),
@@ -190,6 +192,27 @@ MODELS: dict[str, dict[str, FieldSpec]] = {
             selection=("not_paid", "in_payment", "paid", "partial", "reversed"),
             default="not_paid",
         ),
+        "ref": _char(),
+        "narration": FieldSpec("text"),
+        "access_token": _char(),
+        "reversed_entry_id": _m2o("account.move"),
+    },
+    "delivery.carrier": {"name": _char(required=True)},
+    "stock.picking": {
+        "name": _char(),
+        "origin": _char(),
+        "sale_id": _m2o("sale.order"),
+        "state": FieldSpec(
+            "selection",
+            selection=("draft", "waiting", "confirmed", "assigned", "done", "cancel"),
+            default="draft",
+        ),
+        "picking_type_code": FieldSpec(
+            "selection", selection=("incoming", "outgoing", "internal"), default="outgoing"
+        ),
+        "carrier_id": _m2o("delivery.carrier"),
+        "carrier_tracking_ref": _char(),
+        "date_done": FieldSpec("datetime"),
     },
 }
 

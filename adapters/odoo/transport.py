@@ -85,6 +85,10 @@ async def _with_decode_retries(method: str, attempt: Any) -> Any:
         except msgspec.DecodeError as exc:
             if remaining == 0:
                 raise TransientError(f"Odoo {method}: malformed reply: {exc}") from None
+        except UnicodeDecodeError as exc:
+            # Not a transport hiccup (asking again gives the same bytes): a clear error, not a
+            # crash of the caller with a decoder's exception.
+            raise PermanentError(f"Odoo {method}: reply is not valid UTF-8: {exc.reason}") from None
     raise AssertionError("unreachable")
 
 

@@ -15,6 +15,7 @@ import asyncio
 import base64
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from adapters.base import (
@@ -27,13 +28,14 @@ from adapters.base import (
     Snapshot,
 )
 from adapters.http import HttpClient
-from adapters.woocommerce import mapping, schema
+from adapters.woocommerce import mapping, orders, price_meta, schema
 from adapters.woocommerce.categories import CategoryTree
 from adapters.woocommerce.client import PER_PAGE, WooClient
 from adapters.woocommerce.levels import CustomerWriter, LevelWriter
 from adapters.woocommerce.settings import AdapterSettings, parse_settings
 from adapters.woocommerce.writes import ProductWriter
 from engine.models import Record
+from engine.order_models import ShopRefund
 
 KINDS = ("product", "stock", "price", "customer", "order")
 API_PATH = "/wp-json/wc/v3"
@@ -71,7 +73,7 @@ class WooCommerceAdapter:
         self._refs: dict[str, str] = {}
         self._categories = CategoryTree(self._client)
         self._products = ProductWriter(self._client, self._categories, self._refs, self.rejected)
-        self._levels = LevelWriter(self._client, self._refs)
+        self._levels = LevelWriter(self._client, self._refs, settings.currency)
         self._customers = CustomerWriter(self._client)
         self._capabilities = Capabilities(
             batch_size=100,
@@ -188,6 +190,14 @@ class WooCommerceAdapter:
                     item.date_modified_gmt,
                     lambda i=item: mapping.to_price(i, currency),
                 )
+                for entry in filter(price_meta.is_price_meta, item.meta_data):
+                    self._keep(
+                        seen,
+                        kind,
+                        ref,
+                        item.date_modified_gmt,
+                        lambda i=item, e=entry: price_meta.to_scoped_price(i, e, currency),
+                    )
         return seen
 
     def _convert(self, kind: str, items: Sequence[Any], convert: Any) -> list[Seen]:
@@ -298,6 +308,24 @@ class WooCommerceAdapter:
             Failed(key=op.key, reason="read_only: orders are read from the shop, not written")
             for op in operations
         ]
+
+    # -- order feedback (adapters.base.OrderFeedback; see adapters/woocommerce/orders.py) --
+
+    async def set_order_status(self, ref: str, status: str) -> None:
+        """Move order ``ref`` to ``status``."""
+        await orders.set_order_status(self._client, ref, status)
+
+    async def add_order_note(self, ref: str, note: str, *, customer: bool) -> None:
+        """Add a note to order ``ref`` (mailed to the buyer when ``customer``)."""
+        await orders.add_order_note(self._client, ref, note, customer=customer)
+
+    async def list_refunds(self, ref: str) -> list[ShopRefund]:
+        """The refunds of order ``ref``."""
+        return await orders.list_refunds(self._client, ref)
+
+    async def create_refund(self, ref: str, amount: Decimal, reason: str) -> str:
+        """Record a refund on order ``ref`` without asking the payment gateway."""
+        return await orders.create_refund(self._client, ref, amount, reason)
 
     async def aclose(self) -> None:
         await self.http.aclose()

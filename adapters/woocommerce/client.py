@@ -143,4 +143,8 @@ def decode_each(
         except msgspec.ValidationError as exc:
             ident = msgspec.json.decode(raw, type=schema.Identity)
             rejected.append((str(ident.id), f"{path}: {exc}"))
+        except UnicodeDecodeError as exc:
+            # Text saved in another encoding (an old import plugin): only this record is lost.
+            ident = msgspec.json.decode(raw, type=schema.Identity)
+            rejected.append((str(ident.id), f"{path}: text is not valid UTF-8: {exc.reason}"))
     return records

@@ -112,6 +112,16 @@ def variation_body(variant: Fields) -> dict[str, Any]:
     return body
 
 
+def variation_differs(body: dict[str, Any], current: Any) -> bool:
+    """Whether writing ``body`` (from :func:`variation_body`) would change the variation
+    ``current`` (a decoded ``schema.Variation``)."""
+    for key in ("sku", "regular_price", "sale_price", "status", "manage_stock", "stock_quantity"):
+        if key in body and body[key] != getattr(current, key):
+            return True
+    chosen = [{"name": a.name, "option": a.option} for a in current.attributes]
+    return bool(body.get("attributes") != chosen)
+
+
 def customer_body(fields: Fields) -> dict[str, Any]:
     body: dict[str, Any] = {}
     for key in ("email", "first_name", "last_name"):

@@ -74,6 +74,7 @@ class Category(msgspec.Struct, kw_only=True):
     id: int
     name: str
     parent: int = 0
+    slug: str = ""
 
 
 class Address(msgspec.Struct, kw_only=True):

@@ -22,7 +22,9 @@ from adapters.woocommerce.payloads import (
     product_body,
     variant_options,
     variation_body,
+    variation_differs,
 )
+from rules.categories import CODES_FIELD
 
 Refs = dict[str, str]
 """SKU → ref (``"pid"`` for a product, ``"pid/vid"`` for a variation) learned from reads."""
@@ -65,6 +67,10 @@ class ProductWriter:
                     creates.append((index, await self._body(op.fields, op.key, None)))
                 elif isinstance(op, Update):
                     body = await self._body(op.fields, op.key, int(op.ref))
+                    if not body:
+                        # Only variations changed: the product itself is left untouched.
+                        results[index] = Done(key=op.key, ref=op.ref)
+                        continue
                     updates.append((index, {"id": int(op.ref), **body}))
                 else:
                     updates.append((index, {"id": int(op.ref), "status": "draft"}))
@@ -97,27 +103,31 @@ class ProductWriter:
         if "category" in fields:
             path = tuple(fields["category"] or ())
             if path:
-                category_id = await self._categories.resolve(path, self._rejected)
+                codes = tuple(fields.get(CODES_FIELD) or ())
+                category_id = await self._categories.resolve(path, self._rejected, codes)
                 body["categories"] = [{"id": category_id}]
             else:
                 body["categories"] = []
         if "attributes" in fields or "variants" in fields:
             plain, varying = fields.get("attributes"), fields.get("variants")
-            if product_id is not None and (plain is None or varying is None):
+            current: tuple[list[dict[str, Any]], dict[str, list[str]], str] | None = None
+            if product_id is not None:
                 current = await self._current_attributes(product_id)
                 plain = current[0] if plain is None else plain
                 options = current[1] if varying is None else variant_options(varying)
             else:
                 options = variant_options(varying or [])
-            body["attributes"] = attributes_body(plain or [], options)
-            if varying:
+            attributes = attributes_body(plain or [], options)
+            if current is None or attributes != attributes_body(current[0], current[1]):
+                body["attributes"] = attributes
+            if varying and (current is None or current[2] != "variable"):
                 body["type"] = "variable"
         return body
 
     async def _current_attributes(
         self, product_id: int
-    ) -> tuple[list[dict[str, Any]], dict[str, list[str]]]:
-        """The product's plain attributes and variation options as the shop has them now."""
+    ) -> tuple[list[dict[str, Any]], dict[str, list[str]], str]:
+        """The product's plain attributes, variation options and type as the shop has them."""
         product = await self._client.get(f"/products/{product_id}", schema.Product)
         if isinstance(product, schema.Error):
             raise ValueError(product.reason())
@@ -127,7 +137,7 @@ class ProductWriter:
             if not a.variation
         ]
         varying = {a.name: list(a.options) for a in product.attributes if a.variation}
-        return plain, varying
+        return plain, varying, product.type
 
     async def _sync_all(
         self, operations: Sequence[Operation], results: dict[int, ItemResult]
@@ -147,8 +157,10 @@ class ProductWriter:
                 results[index] = Failed(key=operations[index].key, reason=problem)
 
     async def sync_variations(self, product_id: int, variants: list[Fields]) -> str | None:
-        """Make the product's variations match ``variants`` (by SKU); variations no longer
-        listed are disabled (``private``), never deleted. Returns the first problem, if any."""
+        """Make the product's variations match ``variants`` (by SKU). Only variations that
+        differ are written, so a change to one article touches its variation only. Variations
+        no longer listed are disabled (``private``), never deleted, unless their SKU moved to
+        another product (see :meth:`_move`). Returns the first problem, if any."""
         path = f"/products/{product_id}/variations"
         existing = await self._client.list_all(path, {}, schema.Variation, self._rejected)
         by_sku = {v.sku: v for v in existing if v.sku}
@@ -160,17 +172,36 @@ class ProductWriter:
                 current = by_sku.get(variant["sku"])
                 if current is None:
                     creates.append(body)
-                else:
+                elif variation_differs(body, current):
                     updates.append({"id": current.id, **body})
         except Unwritable as exc:
             return f"invalid_value: {exc}"
         wanted = {v["sku"] for v in variants}
-        updates += [
+        retired = [
             {"id": v.id, "status": "private"}
             for v in existing
             if v.sku not in wanted and v.status != "private"
         ]
         problems: list[str] = []
+        moved = await self._send_variations(path, product_id, creates, updates, problems)
+        if moved:
+            moved = [body for body in moved if await self._move(body["sku"], body, problems)]
+            await self._send_variations(path, product_id, moved, [], problems)
+        # The SKU of a retired variation may have moved (and it gone) meanwhile: nothing to do.
+        await self._send_variations(path, product_id, [], retired, [])
+        return problems[0] if problems else None
+
+    async def _send_variations(
+        self,
+        path: str,
+        product_id: int,
+        creates: list[dict[str, Any]],
+        updates: list[dict[str, Any]],
+        problems: list[str],
+    ) -> list[dict[str, Any]]:
+        """Send in batches; returns the creations refused because another product's variation
+        holds the SKU (an article that moved to this product)."""
+        taken: list[dict[str, Any]] = []
         items = [("create", b) for b in creates] + [("update", b) for b in updates]
         for start in range(0, len(items), BATCH_LIMIT):
             chunk = items[start : start + BATCH_LIMIT]
@@ -183,9 +214,41 @@ class ProductWriter:
             for bodies, entries in zip(sent, (reply.create, reply.update), strict=True):
                 for position, body in enumerate(bodies):
                     entry = _at(entries, position)
-                    if entry is None or entry.error is not None:
-                        reason = entry.error.reason() if entry and entry.error else "no answer"
+                    error = entry.error if entry is not None else None
+                    if entry is None or error is not None:
+                        if (
+                            error is not None
+                            and error.code == "product_invalid_sku"
+                            and ("/" in self._refs.get(body.get("sku", ""), ""))
+                        ):
+                            taken.append(body)
+                            continue
+                        reason = error.reason() if error is not None else "no answer"
                         problems.append(f"variation {body.get('sku', body['id'])}: {reason}")
                     elif body.get("sku"):
                         self._refs[body["sku"]] = f"{product_id}/{entry.id}"
-        return problems[0] if problems else None
+        return taken
+
+    async def _move(self, sku: str, body: dict[str, Any], problems: list[str]) -> bool:
+        """Free ``sku`` from the variation of another product holding it, carrying its stock
+        count over to ``body``. WooCommerce cannot give a variation another parent, so the old
+        one is deleted and a new one created under the new parent."""
+        parent, _, variation = self._refs[sku].partition("/")
+        path = f"/products/{parent}/variations/{variation}"
+        old = await self._client.get(path, schema.Variation)
+        if isinstance(old, schema.Error):
+            problems.append(
+                f"variation {sku}: cannot move it from product {parent}: {old.reason()}"
+            )
+            return False
+        if "stock_quantity" not in body and old.manage_stock is True:
+            body["manage_stock"] = True
+            body["stock_quantity"] = old.stock_quantity
+        response = await self._client.http.request(
+            "DELETE", path, params={"force": "true"}, ok=(200, 404)
+        )
+        if response.status != 200:
+            problems.append(f"variation {sku}: cannot move it from product {parent}: gone")
+            return False
+        del self._refs[sku]
+        return True

@@ -37,7 +37,9 @@ def create_app(
     ``consumer_key``/``consumer_secret``; ``faults`` switches on injected misbehaviour
     (see :mod:`adapters.simkit`). Records can be edited directly through :func:`store_of`.
     """
-    app = web.Application()
+    # PHP's post_max_size (8 MB by default, raised by most hosts), not aiohttp's 1 MB: a batch
+    # carrying a long description is accepted, as WordPress accepts it.
+    app = web.Application(client_max_size=64 * 1024 * 1024)
     # Faults first, so injected 429s and errors come before authentication, as from a proxy.
     install_faults(app, faults)
     app.middlewares.append(rest_middleware)

@@ -1,0 +1,1 @@
+"""Tryton ERP adapter: JSON-RPC client, mapping of each kind, order import."""

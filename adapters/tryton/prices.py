@@ -1,0 +1,174 @@
+"""Prices: each article's list price, and customer-specific prices from price lists.
+
+A general :class:`Price` is the product's ``list_price_used``. A customer-specific one comes
+from the ``product.price_list`` assigned to a party (``sale_price_list``): for every product a
+line of that list names, the price Tryton itself computes (``sale_price_uom`` read with the
+price list and the customer in the context), so formulas, quantities and units are Tryton's.
+Lines for a whole category or for every product are not expanded into one price per article
+(30,000 prices per customer); such customers get the products their list names.
+
+Writing a customer price sets (or adds) a line of the customer's own list, whose formula is the
+amount; a customer without a list gets one named after them.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
+
+from adapters.base import Archive, Operation, Seen
+from adapters.tryton.batch import Batch, NewItem, Results, WriteItem
+from adapters.tryton.client import TrytonClient
+from adapters.tryton.customers import CustomerReader
+from adapters.tryton.lookups import Lookups
+from engine.models import Price
+
+Rejected = list[tuple[str, str]]
+
+
+class PriceReader:
+    def __init__(
+        self, client: TrytonClient, lookups: Lookups, customers: CustomerReader, rejected: Rejected
+    ) -> None:
+        self.client = client
+        self.lookups = lookups
+        self.customers = customers
+        self.rejected = rejected
+
+    async def general(self, product_ids: Sequence[int] | None, currency: str) -> list[Seen]:
+        if product_ids is None:
+            product_ids = await self.client.search("product.product", [])
+        rows = await self.client.read("product.product", product_ids, ["code", "list_price_used"])
+        return [
+            Seen(
+                record=Price(sku=str(r["code"]), amount=r["list_price_used"], currency=currency),
+                ref=str(r["id"]),
+            )
+            for r in rows
+            if r["code"] and isinstance(r["list_price_used"], Decimal)
+        ]
+
+    async def specific(self, currency: str) -> list[Seen]:
+        """Prices of the products each customer's price list names."""
+        # The party's price list is a per-company value: searchable only through its rows.
+        assigned = await self.client.search_read(
+            "party.party",
+            [["sale_price_lists.sale_price_list", "!=", None]],
+            ["sale_price_list"],
+        )
+        lists = {int(a["id"]): int(a["sale_price_list"]) for a in assigned if a["sale_price_list"]}
+        if not lists:
+            return []
+        emails = {
+            s.record.natural_key(): int(s.ref) for s in await self.customers.seen(sorted(lists))
+        }
+        lines = await self.client.search_read(
+            "product.price_list.line",
+            [["price_list", "in", sorted(set(lists.values()))], ["product", "!=", None]],
+            ["price_list", "product"],
+        )
+        named: dict[int, set[int]] = defaultdict(set)
+        for line in lines:
+            named[line["price_list"]].add(line["product"])
+        out = []
+        for email, pid in sorted(emails.items()):
+            products = sorted(named.get(lists[pid], ()))
+            if not products:
+                continue
+            context = {"price_list": lists[pid], "customer": pid, "quantity": 1}
+            rows = await self.client.read(
+                "product.product", products, ["code", "sale_price_uom"], context=context
+            )
+            for row in rows:
+                if not row["code"] or not isinstance(row["sale_price_uom"], Decimal):
+                    continue
+                price = Price(
+                    sku=str(row["code"]),
+                    amount=row["sale_price_uom"].normalize(),
+                    currency=currency,
+                    customer=email,
+                )
+                out.append(Seen(record=price, ref=f"{pid}:{row['id']}"))
+        return out
+
+
+async def apply_prices(
+    client: TrytonClient,
+    customers: CustomerReader,
+    operations: Sequence[Operation],
+    results: Results,
+) -> None:
+    batch = Batch(client, results)
+    skus = sorted({_sku(op) for op in operations})
+    rows = await client.search_read("product.product", [["code", "in", skus]], ["code"])
+    products = {str(r["code"]): int(r["id"]) for r in rows}
+    emails = sorted(
+        {
+            str(op.fields["customer"]).lower()
+            for op in operations
+            if not isinstance(op, Archive) and op.fields.get("customer")
+        }
+    )
+    parties = await customers.by_email(emails)
+    general: list[WriteItem] = []
+    specific: list[tuple[int, str, int, int, Decimal]] = []
+    for position, op in enumerate(operations):
+        if isinstance(op, Archive):
+            batch.fail(position, op.key, "a price cannot be archived in Tryton")
+            continue
+        sku = str(op.fields.get("sku") or op.key.split("|", 1)[0])
+        customer = str(op.fields.get("customer") or "").lower()
+        if sku not in products:
+            batch.fail(position, op.key, f"sku: no Tryton product with code {sku!r}")
+        elif op.fields.get("group"):
+            batch.fail(position, op.key, "group: Tryton prices are per customer, not per group")
+        elif "amount" not in op.fields:
+            batch.done(position, op.key, str(products[sku]))
+        elif customer and customer not in parties:
+            batch.fail(position, op.key, f"customer: no Tryton party with e-mail {customer!r}")
+        elif customer:
+            amount = Decimal(str(op.fields["amount"]))
+            specific.append((position, op.key, parties[customer], products[sku], amount))
+        else:
+            vals = {"list_price": Decimal(str(op.fields["amount"]))}
+            general.append((position, op.key, [products[sku]], vals))
+    for position in await batch.write("product.product", general):
+        batch.done(position, operations[position].key, str(products[_sku(operations[position])]))
+    for position, key, party, product, amount in specific:
+        price_list = await _price_list_of(client, party, key)
+        found = await client.search(
+            "product.price_list.line",
+            [["price_list", "=", price_list], ["product", "=", product], ["quantity", "=", None]],
+            limit=1,
+        )
+        line: dict[str, Any] = {"formula": str(amount)}
+        if found:
+            ok = await batch.write("product.price_list.line", [(position, key, found, line)])
+        else:
+            item: NewItem = (
+                position,
+                key,
+                {**line, "price_list": price_list, "product": product, "sequence": 0},
+            )
+            ok = set(await batch.create("product.price_list.line", [item]))
+        if position in ok:
+            batch.done(position, key, f"{party}:{product}")
+
+
+def _sku(op: Operation) -> str:
+    return str(getattr(op, "fields", {}).get("sku") or op.key.split("|", 1)[0])
+
+
+async def _price_list_of(client: TrytonClient, party: int, key: str) -> int:
+    [row] = await client.read("party.party", [party], ["sale_price_list", "name"])
+    if row["sale_price_list"]:
+        return int(row["sale_price_list"])
+    [created] = await client.execute(
+        "product.price_list",
+        "create",
+        [{"name": f"Prices of {row['name']}", "price": "list_price"}],
+    )
+    await client.execute("party.party", "write", [party], {"sale_price_list": created})
+    return int(created)

@@ -1,0 +1,212 @@
+"""Articles into Tryton: templates with their products, updated field by field.
+
+A plain article is a template whose code is the SKU with one product of empty suffix; an
+article with variants is a template coded with the parent SKU whose products carry the rest of
+each variant's SKU as ``suffix_code``. A ``Create`` whose SKU exists already updates that
+article instead (the engine may retry a batch whose first attempt was applied).
+
+Canonical fields land on: ``name``, ``price`` (``list_price``), ``tax_code`` (the account
+category charging that tax) and ``category`` on the template; ``cost`` (``cost_price``) and
+``description`` on the product; ``active`` on both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
+
+from adapters.base import Archive, Create, Operation
+from adapters.tryton.batch import Batch, NewItem, Results, WriteItem
+from adapters.tryton.client import TrytonClient
+from adapters.tryton.lookups import Lookups
+from adapters.tryton.products import ALL
+
+
+class Refused(Exception):
+    """An operation whose values cannot be written; the message names the field."""
+
+
+def _decimal(fields: dict[str, Any], name: str) -> Decimal | None:
+    value = fields.get(name)
+    if value is None:
+        return None
+    try:
+        return Decimal(str(value))
+    except ArithmeticError:
+        raise Refused(f"{name}: not a number: {value!r}") from None
+
+
+async def _template_vals(lookups: Lookups, fields: dict[str, Any]) -> dict[str, Any]:
+    vals: dict[str, Any] = {}
+    if "name" in fields:
+        if not str(fields["name"] or "").strip():
+            raise Refused("name: an article needs a name")
+        vals["name"] = str(fields["name"])
+    if "price" in fields:
+        vals["list_price"] = _decimal(fields, "price") or Decimal(0)
+    if fields.get("tax_code"):
+        category = await lookups.account_category_for(str(fields["tax_code"]))
+        if category is None:
+            raise Refused(
+                f"tax_code: no Tryton account category charges the tax {fields['tax_code']!r}"
+            )
+        vals["account_category"] = category
+    if "category" in fields:
+        path = [str(p) for p in fields["category"] or ()]
+        vals["categories"] = [await lookups.category_id(path)] if path else []
+    if "active" in fields:
+        vals["active"] = bool(fields["active"])
+    return vals
+
+
+def _product_vals(fields: dict[str, Any]) -> dict[str, Any]:
+    vals: dict[str, Any] = {}
+    if "cost" in fields and fields["cost"] is not None:
+        vals["cost_price"] = _decimal(fields, "cost")
+    if "description" in fields:
+        vals["description"] = str(fields["description"] or "") or None
+    if "active" in fields:
+        vals["active"] = bool(fields["active"])
+    return vals
+
+
+def _suffix(parent: str, sku: str) -> str:
+    if not sku.startswith(parent) or sku == parent:
+        raise Refused(f"variants: SKU {sku!r} does not extend the article's SKU {parent!r}")
+    return sku[len(parent) :]
+
+
+async def _new_template(lookups: Lookups, sku: str, fields: dict[str, Any]) -> dict[str, Any]:
+    unit = await lookups.unit()
+    vals = await _template_vals(lookups, {"price": "0", **fields})
+    if "categories" in vals:
+        vals["categories"] = [["add", vals["categories"]]]
+    vals |= {
+        "code": sku,
+        "type": "goods",
+        "default_uom": unit,
+        "salable": True,
+        "sale_uom": unit,
+    }
+    variants = fields.get("variants") or []
+    if not variants:
+        products = [{"suffix_code": "", **_product_vals(fields)}]
+    else:
+        products = []
+        for variant in variants:
+            product: dict[str, Any] = {"suffix_code": _suffix(sku, str(variant.get("sku", "")))}
+            if variant.get("price") is not None:
+                product["list_price"] = _decimal(variant, "price")
+            if "active" in variant:
+                product["active"] = bool(variant["active"])
+            products.append(product)
+    vals["products"] = [["create", products]]
+    return vals
+
+
+async def apply_products(
+    client: TrytonClient, lookups: Lookups, operations: Sequence[Operation], results: Results
+) -> None:
+    batch = Batch(client, results)
+    keys = [op.key for op in operations if isinstance(op, Create)]
+    known = await _existing(client, keys)
+    refs = [op.ref for op in operations if not isinstance(op, Create)]
+    refs += [known[k] for k in keys if k in known]
+    shapes = await _shapes(client, refs)
+    new: list[NewItem] = []
+    template_writes: list[WriteItem] = []
+    product_writes: list[WriteItem] = []
+    for position, op in enumerate(operations):
+        ref = known.get(op.key, "") if isinstance(op, Create) else op.ref
+        try:
+            if not ref:
+                assert isinstance(op, Create)
+                new.append((position, op.key, await _new_template(lookups, op.key, op.fields)))
+                continue
+            if ref not in shapes:
+                batch.fail(position, op.key, f"no Tryton article {ref} (deleted?)")
+                continue
+            template, products, variants = shapes[ref]
+            fields: dict[str, Any] = {"active": False} if isinstance(op, Archive) else op.fields
+            template_writes.append(
+                (position, op.key, [template], await _template_vals(lookups, fields))
+            )
+            mine = _product_vals(fields)
+            if ref.startswith("tmpl-"):
+                mine = {k: v for k, v in mine.items() if k == "active"}
+                for variant in fields.get("variants") or []:
+                    pid = variants.get(str(variant.get("sku")))
+                    if pid is None:
+                        raise Refused(f"variants: Tryton has no variant {variant.get('sku')!r}")
+                    own: dict[str, Any] = {}
+                    if variant.get("price") is not None:
+                        own["list_price"] = _decimal(variant, "price")
+                    if "active" in variant:
+                        own["active"] = bool(variant["active"])
+                    product_writes.append((position, op.key, [pid], own))
+            product_writes.append((position, op.key, products, mine))
+        except Refused as refused:
+            batch.fail(position, op.key, str(refused))
+    created = await batch.create("product.template", new)
+    for position, tid in created.items():
+        [row] = await client.read("product.template", [tid], ["products"])
+        ref = str(row["products"][0]) if len(row["products"]) == 1 else f"tmpl-{tid}"
+        batch.done(position, operations[position].key, ref)
+    ok_templates = await batch.write("product.template", template_writes)
+    ok_products = await batch.write(
+        "product.product",
+        [w for w in product_writes if w[0] in ok_templates and results[w[0]] is None],
+    )
+    for position, op in enumerate(operations):
+        if results[position] is None and position in ok_templates and position in ok_products:
+            ref = known.get(op.key, "") if isinstance(op, Create) else op.ref
+            batch.done(position, op.key, ref)
+
+
+async def _existing(client: TrytonClient, skus: Sequence[str]) -> dict[str, str]:
+    """Refs of the articles already holding these SKUs."""
+    if not skus:
+        return {}
+    found: dict[str, str] = {}
+    rows = await client.search_read(
+        "product.product", [["code", "in", list(skus)]], ["code", "template"], context=ALL
+    )
+    counts = await _variant_counts(client, sorted({r["template"] for r in rows}))
+    for row in rows:
+        single = counts.get(row["template"], 1) == 1
+        found[str(row["code"])] = str(row["id"]) if single else f"tmpl-{row['template']}"
+    templates = await client.search_read(
+        "product.template", [["code", "in", list(skus)]], ["code"], context=ALL
+    )
+    for row in templates:
+        found.setdefault(str(row["code"]), f"tmpl-{row['id']}")
+    return found
+
+
+async def _variant_counts(client: TrytonClient, templates: list[int]) -> dict[int, int]:
+    rows = await client.read("product.template", templates, ["products"], context=ALL)
+    return {row["id"]: len(row["products"]) for row in rows}
+
+
+async def _shapes(
+    client: TrytonClient, refs: Sequence[str]
+) -> dict[str, tuple[int, list[int], dict[str, int]]]:
+    """For each ref: its template, its products, and variant ids by SKU."""
+    templates: dict[str, int] = {}
+    product_refs = [int(r) for r in refs if r.isdigit()]
+    rows = await client.read("product.product", product_refs, ["template"], context=ALL)
+    templates = {str(r["id"]): int(r["template"]) for r in rows}
+    templates |= {r: int(r[5:]) for r in refs if r.startswith("tmpl-") and r[5:].isdigit()}
+    members = await client.search_read(
+        "product.product",
+        [["template", "in", sorted(set(templates.values()))]],
+        ["code", "template"],
+        context=ALL,
+    )
+    out: dict[str, tuple[int, list[int], dict[str, int]]] = {}
+    for ref, tid in templates.items():
+        mine = [m for m in members if m["template"] == tid]
+        products = [int(ref)] if ref.isdigit() else [m["id"] for m in mine]
+        out[ref] = (tid, products, {str(m["code"]): m["id"] for m in mine})
+    return out

@@ -1,0 +1,196 @@
+"""Articles out of Tryton: ``product.product`` rows grouped by ``product.template``.
+
+A template with one product is a plain :class:`Product` keyed by the product's ``code``; a
+template with several products is one :class:`Product` keyed by the template's ``code`` (the
+products' codes are it plus a suffix), each product a :class:`Variant`.
+
+Which fields, and why (30,000 articles must read in seconds, not minutes): stored columns cost
+next to nothing (``code``, ``active``, ``template``, ``description``, the template's ``name``,
+``code``, ``account_category`` and ``categories``), and ``last_modified_at`` is a SQL
+expression. The prices are company-dependent values, computed per record (0.1-0.4 ms each): the
+product's ``list_price_used`` (its own price or its template's) and ``cost_price`` are read, the
+template's ``list_price`` only for templates with several variants. Taxes come from the account
+category (a dozen rows, cached), never through the per-product ``customer_taxes_used``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from adapters.base import Seen
+from adapters.tryton.client import TrytonClient
+from adapters.tryton.lookups import Lookups
+from engine.models import Product, Variant
+
+Row = dict[str, Any]
+Rejected = list[tuple[str, str]]
+ALL = {"active_test": False}
+"""Context that includes archived records: a full read must see them to notice archiving."""
+
+PRODUCT_FIELDS = (
+    "code",
+    "active",
+    "template",
+    "description",
+    "list_price_used",
+    "cost_price",
+    "last_modified_at",
+)
+TEMPLATE_FIELDS = ("name", "code", "active", "account_category", "categories", "last_modified_at")
+
+
+def stamp(value: Any) -> datetime | None:
+    """A Tryton timestamp (naive, UTC) as an aware datetime."""
+    return value.replace(tzinfo=UTC) if isinstance(value, datetime) else None
+
+
+def _money(value: Any) -> Decimal | None:
+    return value if isinstance(value, Decimal) else None
+
+
+def changed_domain(after: datetime) -> list[Any]:
+    """Products whose own row or whose template changed after ``after``.
+
+    ``last_modified_at`` is ``COALESCE(write_date, create_date)``: right after a create
+    ``write_date`` is still NULL. A price or name edited on the template leaves the product's
+    dates alone, hence the template clause.
+    """
+    return ["OR", ["last_modified_at", ">", after], ["template.last_modified_at", ">", after]]
+
+
+class ProductReader:
+    """Reads articles; rows it cannot use go to ``rejected``."""
+
+    def __init__(self, client: TrytonClient, lookups: Lookups, rejected: Rejected) -> None:
+        self.client = client
+        self.lookups = lookups
+        self.rejected = rejected
+
+    async def changed_templates(self, after: datetime | None) -> list[int]:
+        """Templates with a product (or themselves) changed after ``after``; all when None."""
+        if after is None:
+            return await self.client.search("product.template", [], context=ALL)
+        ids = await self.client.search("product.product", changed_domain(after), context=ALL)
+        rows = await self.client.read("product.product", ids, ["template"], context=ALL)
+        return sorted({int(row["template"]) for row in rows})
+
+    async def templates_of_codes(self, codes: Sequence[str]) -> list[int]:
+        """Templates holding these SKUs (a product code or a template code)."""
+        if not codes:
+            return []
+        domain = ["OR", ["code", "in", list(codes)], ["template.code", "in", list(codes)]]
+        ids = await self.client.search("product.product", domain, context=ALL)
+        rows = await self.client.read("product.product", ids, ["template"], context=ALL)
+        return sorted({int(row["template"]) for row in rows})
+
+    async def rows(self, templates: Sequence[int]) -> tuple[list[Row], dict[int, Row]]:
+        """Every product of ``templates``, and the templates by id."""
+        if not templates:
+            return [], {}
+        product_ids = await self.client.search(
+            "product.product", [["template", "in", list(templates)]], context=ALL
+        )
+        products, template_rows = await asyncio.gather(
+            self.client.read("product.product", product_ids, PRODUCT_FIELDS, context=ALL),
+            self.client.read("product.template", templates, TEMPLATE_FIELDS, context=ALL),
+        )
+        by_template = {row["id"]: row for row in template_rows}
+        counts: dict[int, int] = defaultdict(int)
+        for row in products:
+            counts[row["template"]] += 1
+        several = [tid for tid, n in counts.items() if n > 1]
+        if several:
+            prices = await self.client.read(
+                "product.template", several, ["list_price"], context=ALL
+            )
+            for row in prices:
+                by_template[row["id"]]["list_price"] = row["list_price"]
+        return products, by_template
+
+    async def seen(self, templates: Sequence[int]) -> tuple[list[Seen], list[datetime]]:
+        """Canonical products of ``templates`` and every modification time read."""
+        products, by_template = await self.rows(templates)
+        account_categories, categories = await asyncio.gather(
+            self.lookups.account_categories(), self.lookups.categories()
+        )
+        seen = to_products(products, by_template, account_categories, categories, self.rejected)
+        stamps = [
+            s for r in (*products, *by_template.values()) if (s := stamp(r["last_modified_at"]))
+        ]
+        return seen, stamps
+
+
+def to_products(
+    products: list[Row],
+    templates: dict[int, Row],
+    account_categories: dict[int, str | None],
+    categories: dict[int, tuple[str, ...]],
+    rejected: Rejected,
+) -> list[Seen]:
+    """Canonical products from product rows (all products of each template), pure."""
+    grouped: dict[int, list[Row]] = defaultdict(list)
+    for row in products:
+        grouped[int(row["template"])].append(row)
+    out: list[Seen] = []
+    for tid, rows in sorted(grouped.items()):
+        rows.sort(key=lambda r: r["id"])
+        template = templates.get(tid)
+        if template is None:
+            continue
+        name = str(template["name"] or "").strip()
+        if not name:
+            rejected.append((f"product.template/{tid}", "product has no name"))
+            continue
+        stamps = [stamp(r["last_modified_at"]) for r in (*rows, template)]
+        modified = max((s for s in stamps if s), default=None)
+        tax_code = account_categories.get(template["account_category"] or 0)
+        category = next((categories[c] for c in template["categories"] if c in categories), ())
+        if len(rows) == 1:
+            row = rows[0]
+            sku = str(row["code"] or "").strip()
+            if not sku:
+                rejected.append((f"product.product/{row['id']}", "the product has no code (SKU)"))
+                continue
+            record = Product(
+                sku=sku,
+                name=name,
+                description=str(row["description"] or ""),
+                price=_money(row["list_price_used"]),
+                cost=_money(row["cost_price"]),
+                tax_code=tax_code,
+                category=category,
+                active=bool(row["active"]) and bool(template["active"]),
+            )
+            out.append(Seen(record=record, ref=str(row["id"]), modified_at=modified))
+            continue
+        parent = str(template["code"] or "").strip()
+        missing = [r["id"] for r in rows if not str(r["code"] or "").strip()]
+        if not parent or missing:
+            why = "the template has no code" if not parent else f"products {missing} have no code"
+            rejected.append((f"product.template/{tid}", f"{why}; variants need SKUs"))
+            continue
+        variants = tuple(
+            Variant(
+                sku=str(r["code"]).strip(),
+                price=_money(r["list_price_used"]),
+                active=bool(r["active"]),
+            )
+            for r in rows
+        )
+        record = Product(
+            sku=parent,
+            name=name,
+            description=str(rows[0]["description"] or ""),
+            price=_money(template.get("list_price")),
+            tax_code=tax_code,
+            category=category,
+            active=bool(template["active"]) and any(v.active for v in variants),
+            variants=variants,
+        )
+        out.append(Seen(record=record, ref=f"tmpl-{tid}", modified_at=modified))
+    return out

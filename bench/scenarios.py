@@ -1,0 +1,395 @@
+"""The scenarios, run at one catalogue size against simulators in their own processes.
+
+Each scenario edits the platforms as a merchant's week would (:mod:`bench.edits`), runs
+Concord's cycles through :func:`engine.cycle.run_cycle` while both simulators record what they
+are asked, then gives the same requests and state rows to the I/O floor (:mod:`bench.floor`)
+and, for the resync, the new prices to the peer script (:mod:`bench.peer`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AsyncExitStack, asynccontextmanager
+
+import aiohttp
+
+from adapters.base import Adapter, Side
+from adapters.simkit import Faults
+from bench import floor, peer
+from bench.measure import Usage, measured
+from bench.results import Row
+from bench.setup import JOBS, RULES, SHOP_CREDENTIALS, open_adapters
+from bench.simproc import EditRequest, Recorded, SimHandle, simulator_process
+from engine.cycle import CycleResult, run_cycle
+from engine.store import Store, StoredRecord
+
+Step = Callable[[str], None]
+"""Told the name of each step as it starts (the progress bar)."""
+
+NAMES = {
+    1: "initial export to an empty shop",
+    2: "no-change incremental cycle",
+    3: "two-way resync, 5% changed per side, 1% conflicting",
+    4: "stock job after 10% stock changes",
+    5: "import of 1,000 orders",
+    6: "as 3, shop throttled",
+}
+
+
+class Platforms:
+    """The two simulators of one catalogue size and the benchmark's handles on them."""
+
+    def __init__(self, erp: SimHandle, shop: SimHandle) -> None:
+        self.erp = erp
+        self.shop = shop
+
+    def both(self) -> tuple[SimHandle, SimHandle]:
+        return self.erp, self.shop
+
+
+@asynccontextmanager
+async def platforms(size: int, seed: int) -> AsyncIterator[Platforms]:
+    """The ERP seeded with ``size`` articles and an empty shop, each in its own process."""
+    async with AsyncExitStack() as stack:
+        erp_url, shop_url = await asyncio.gather(
+            stack.enter_async_context(simulator_process("odoo", products=size, seed=seed)),
+            stack.enter_async_context(simulator_process("woocommerce", products=0, seed=seed)),
+        )
+        session = await stack.enter_async_context(aiohttp.ClientSession())
+        yield Platforms(SimHandle(erp_url, session), SimHandle(shop_url, session))
+
+
+class Runner:
+    """Runs the scenarios of one size, in order (each starts from where the last one left)."""
+
+    def __init__(
+        self,
+        store: Store,
+        sims: Platforms,
+        *,
+        size: int,
+        seed: int,
+        step: Step,
+        rate: float,
+        with_floor: bool = True,
+        with_peer: bool = True,
+    ) -> None:
+        self.store = store
+        self.sims = sims
+        self.size = size
+        self.seed = seed
+        self.step = step
+        self.rate = rate
+        self.with_floor = with_floor
+        self.with_peer = with_peer
+        self.connection = f"bench-{size}"
+        self._erp_prices: list[tuple[str, str]] = []
+
+    # -- the pieces each scenario uses ------------------------------------------------------
+
+    async def _cycles(
+        self, jobs: Sequence[str], *, full: bool, shop_rate: float | None = None
+    ) -> tuple[Usage, list[CycleResult]]:
+        results: list[CycleResult] = []
+        kwargs = {} if shop_rate is None else {"shop_rate": shop_rate}
+        async with open_adapters(self.sims.erp.url, self.sims.shop.url, **kwargs) as adapters:
+            with measured() as usage:
+                for job in jobs:
+                    results.append(await self._cycle(adapters, job, full=full))
+        return usage, results
+
+    async def _cycle(
+        self, adapters: dict[Side, Adapter], job: str, *, full: bool, dry_run: bool = False
+    ) -> CycleResult:
+        config = JOBS[job]
+        return await run_cycle(
+            self.store,
+            connection=self.connection,
+            job_name=job,
+            job=config,
+            rules=RULES[config.kind],
+            adapters=adapters,
+            full=full,
+            dry_run=dry_run,
+        )
+
+    async def _converged(self) -> bool:
+        """A dry run of every job plans no write: both sides agree, held conflicts aside."""
+        async with open_adapters(self.sims.erp.url, self.sims.shop.url) as adapters:
+            for job in JOBS:
+                result = await self._cycle(adapters, job, full=True, dry_run=True)
+                if any(result.operations.values()):
+                    return False
+        return True
+
+    async def _load(self) -> dict[str, dict[str, StoredRecord]]:
+        return {
+            kind: await self.store.load_records(self.connection, kind)
+            for kind in ("product", "stock")
+        }
+
+    async def _stats(self) -> dict[str, dict[str, int]]:
+        erp, shop = await asyncio.gather(self.sims.erp.stats(), self.sims.shop.stats())
+        return {"erp": erp, "shop": shop}
+
+    async def _record(self, on: bool) -> None:
+        await asyncio.gather(*(sim.record(on) for sim in self.sims.both()))
+
+    async def _logs(self) -> tuple[list[Recorded], list[Recorded]]:
+        erp, shop = await asyncio.gather(self.sims.erp.take_log(), self.sims.shop.take_log())
+        return erp, shop
+
+    async def _measure(
+        self, scenario: int, jobs: Sequence[str], *, full: bool, records: int
+    ) -> tuple[Row, tuple[list[Recorded], list[Recorded]], list[floor.StateRows]]:
+        """Run ``jobs`` measured, recording requests; the row, the logs and the rows written."""
+        before, stats = await self._load(), await self._stats()
+        await self._record(True)
+        self.step(f"{self.size}: {scenario}. {NAMES[scenario]}")
+        usage, results = await self._cycles(jobs, full=full)
+        await self._record(False)
+        logs = await self._logs()
+        after, stats_after = await self._load(), await self._stats()
+        rows = [floor.written_rows(kind, before[kind], after[kind]) for kind in before]
+        row = self._row(scenario, usage, results, stats, stats_after, records)
+        return row, logs, rows
+
+    def _row(
+        self,
+        scenario: int,
+        usage: Usage,
+        results: Sequence[CycleResult],
+        stats: dict[str, dict[str, int]],
+        stats_after: dict[str, dict[str, int]],
+        records: int,
+    ) -> Row:
+        counts: dict[str, int] = {}
+        for result in results:
+            for name, value in result.counts.items():
+                counts[name] = counts.get(name, 0) + value
+        served = sum(stats_after[s]["requests"] - stats[s]["requests"] for s in stats)
+        return Row(
+            size=self.size,
+            scenario=scenario,
+            name=NAMES[scenario],
+            wall=usage.wall,
+            records=records,
+            records_per_second=records / usage.wall if usage.wall else 0.0,
+            requests=served,
+            throttled=stats_after["shop"]["throttled"] - stats["shop"]["throttled"],
+            cpu=usage.cpu,
+            peak_rss_mb=usage.peak_rss_mb,
+            failed=sum(len(r.failures) for r in results),
+            conflicts=sum(len(r.conflicts) for r in results),
+            counts=counts,
+        )
+
+    async def _floor(
+        self,
+        row: Row,
+        logs: tuple[list[Recorded], list[Recorded]],
+        rows: list[floor.StateRows],
+        sims: Platforms | None = None,
+    ) -> None:
+        if not self.with_floor:
+            return
+        target = sims or self.sims
+        self.step(f"{self.size}: {row.scenario}. floor")
+        with measured() as usage:
+            sent = await floor.replay(
+                {"erp": (target.erp.url, logs[0]), "shop": (target.shop.url, logs[1])},
+                concurrency=8,
+            )
+            written = await floor.write_state(
+                self.store,
+                read_from=self.connection,
+                write_to=f"{self.connection}-floor-{row.scenario}",
+                rows=rows,
+            )
+        row.floor_wall, row.floor_requests, row.floor_rows = usage.wall, sent, written
+        row.concord_over_floor = row.wall / usage.wall if usage.wall else None
+
+    async def _edit(
+        self, kind: str, seed: int, share: float = 0.0, conflict: float = 0.0, count: int = 0
+    ) -> int:
+        request = EditRequest(
+            kind=kind,  # type: ignore[arg-type]
+            seed=seed,
+            share=share,
+            conflict=conflict,
+            count=count,
+        )
+        erp, shop = await asyncio.gather(self.sims.erp.edit(request), self.sims.shop.edit(request))
+        self._erp_prices = erp.prices
+        return erp.changed + shop.changed
+
+    # -- the scenarios ----------------------------------------------------------------------
+
+    async def initial_export(self) -> Row:
+        row, logs, rows = await self._measure(1, list(JOBS), full=True, records=self.size)
+        if self.with_floor:
+            # The floor needs the platforms as Concord found them: fresh ones, same seed.
+            self.step(f"{self.size}: 1. starting fresh platforms for the floor")
+            async with platforms(self.size, self.seed) as fresh:
+                await self._floor(row, logs, rows, fresh)
+        row.converged = await self._converged()
+        return row
+
+    async def no_change(self) -> Row:
+        # The first incremental cycle after an export to an empty shop reads the whole shop:
+        # the export saw no shop record, so it left no shop cursor. That cost is paid once;
+        # it is reported in the note, and the steady state is what is measured.
+        stats = await self._stats()
+        first, results = await self._cycles(list(JOBS), full=False)
+        after = await self._stats()
+        served = sum(after[side]["requests"] - stats[side]["requests"] for side in stats)
+        read = sum(r.counts.get("read_shop", 0) for r in results)
+        row, logs, rows = await self._measure(2, list(JOBS), full=False, records=self.size)
+        row.note = (
+            f"the first incremental cycle after the export took {first.wall:.2f} s, "
+            f"{served} requests, reading {read} shop records (no shop cursor yet)"
+        )
+        await self._floor(row, logs, rows)
+        return row
+
+    async def resync(self) -> Row:
+        changed = await self._edit("resync", self.seed + 3, 0.05, 0.01)
+        row, logs, rows = await self._measure(3, list(JOBS), full=True, records=self.size)
+        row.note = f"{changed} products edited"
+        await asyncio.gather(*(sim.checkpoint() for sim in self.sims.both()))
+        await self._floor(row, logs, rows)
+        if self.with_peer:
+            await self._peer(row)
+        await asyncio.gather(*(sim.restore() for sim in self.sims.both()))
+        row.converged = await self._converged()
+        return row
+
+    async def _peer(self, row: Row) -> None:
+        links = await self.store.load_records(self.connection, "product")
+        prices = [
+            (ref, price)
+            for sku, price in self._erp_prices
+            if (ref := links[sku].shop_ref if sku in links else None) is not None
+        ]
+        self.step(f"{self.size}: 3. peer script ({len(prices)} PUTs)")
+        result = await asyncio.to_thread(
+            peer.update_prices, self.sims.shop.url, *SHOP_CREDENTIALS, prices
+        )
+        row.peer_wall, row.peer_requests = result.seconds, result.requests
+        row.peer_over_concord = result.seconds / row.wall if row.wall else None
+
+    async def stock(self) -> Row:
+        changed = await self._edit("stock", self.seed + 4, 0.10)
+        links = await self.store.load_records(self.connection, "stock")
+        row, logs, rows = await self._measure(4, ["stock"], full=False, records=len(links))
+        row.note = f"{changed} stock levels changed"
+        await asyncio.gather(*(sim.checkpoint() for sim in self.sims.both()))
+        await self._floor(row, logs, rows)
+        await asyncio.gather(*(sim.restore() for sim in self.sims.both()))
+        return row
+
+    async def orders(self, count: int = 1000) -> Row:
+        if importlib.util.find_spec("engine.orders") is None:
+            return Row(
+                size=self.size,
+                scenario=5,
+                name=NAMES[5],
+                status="skipped",
+                note="not available: the orders pipeline (engine/orders.py) is not built yet",
+            )
+        from engine.order_config import OrdersConfig
+        from engine.orders import run_orders
+
+        placed = await self._edit("orders", self.seed + 5, count=count)
+        stats = await self._stats()
+        await self._record(True)
+        self.step(f"{self.size}: 5. {NAMES[5]}")
+        async with open_adapters(self.sims.erp.url, self.sims.shop.url) as adapters:
+            with measured() as usage:
+                result = await run_orders(
+                    self.store,
+                    connection=self.connection,
+                    adapters=adapters,
+                    config=OrdersConfig(taxes={"FR": "VAT 20%"}),
+                    full=False,
+                )
+        await self._record(False)
+        logs = await self._logs()
+        row = self._row(5, usage, [result], stats, await self._stats(), placed)
+        row.note = f"{placed} orders placed; " + ", ".join(
+            f"{k} {v}" for k, v in sorted(result.counts.items()) if v
+        )
+        await asyncio.gather(*(sim.checkpoint() for sim in self.sims.both()))
+        # The order intents and links are the orders store's own rows: the floor sends the
+        # same requests and writes one base row per order instead.
+        keys = [f"order-{n}" for n in range(placed)]
+        await self._floor(
+            row, logs, [floor.StateRows(kind="order", base=[(k, {}) for k in keys], links=[])]
+        )
+        await asyncio.gather(*(sim.restore() for sim in self.sims.both()))
+        return row
+
+    async def throttled(self) -> Row:
+        changed = await self._edit("resync", self.seed + 6, 0.05, 0.01)
+        faults = Faults(rate_limit=self.rate, retry_after=1.0)
+        await self.sims.shop.set_faults(faults)
+        try:
+            stats = await self._stats()
+            self.step(f"{self.size}: 6. {NAMES[6]} at {self.rate:g} requests/s")
+            usage, results = await self._cycles(list(JOBS), full=True, shop_rate=self.rate)
+            stats_after = await self._stats()
+        finally:
+            await self.sims.shop.set_faults(Faults())
+        row = self._row(6, usage, results, stats, stats_after, self.size)
+        shop_ok = (
+            stats_after["shop"]["requests"]
+            - stats["shop"]["requests"]
+            - (stats_after["shop"]["throttled"] - stats["shop"]["throttled"])
+        )
+        row.note = f"{changed} products edited; {shop_ok} shop requests answered"
+        row.allowed_rate = self.rate
+        row.rate_share = shop_ok / (usage.wall * self.rate) if usage.wall else None
+        # The floor at a throttled shop is the allowed rate itself: every request at the limit.
+        row.floor_wall = shop_ok / self.rate
+        row.concord_over_floor = usage.wall / row.floor_wall if row.floor_wall else None
+        row.converged = await self._converged()
+        return row
+
+    async def run(self, scenarios: Sequence[int], *, throttled: bool) -> list[Row]:
+        """The scenarios asked for, in order; the ones that need an earlier one run it first."""
+        rows: list[Row] = []
+        wanted = set(scenarios)
+        # Every scenario but the first starts from a shop Concord has filled.
+        rows.append(await self.initial_export())
+        if 2 in wanted:
+            rows.append(await self.no_change())
+        if 3 in wanted:
+            rows.append(await self.resync())
+        if 4 in wanted:
+            rows.append(await self.stock())
+        if 5 in wanted:
+            rows.append(await self.orders())
+        if 6 in wanted:
+            if throttled:
+                rows.append(await self.throttled())
+            else:
+                rows.append(
+                    Row(
+                        size=self.size,
+                        scenario=6,
+                        name=NAMES[6],
+                        status="skipped",
+                        note="larger than --throttled-max (a throttled full read takes "
+                        "catalogue pages / rate seconds)",
+                    )
+                )
+        return [r for r in rows if r.scenario in wanted]
+
+
+def plan_steps(sizes: Sequence[int], scenarios: Sequence[int]) -> int:
+    """How many progress steps a run has (for the bar's total)."""
+    steps = {1: 3, 2: 2, 3: 3, 4: 2, 5: 2, 6: 1}
+    per_size = 1 + steps[1] + sum(steps[s] for s in set(scenarios) if s != 1)
+    return per_size * len(sizes) + 1

@@ -1,0 +1,103 @@
+"""The benchmarked connection: an Odoo ERP and a WooCommerce shop, their jobs and rules.
+
+The product job lists the fields both platforms carry. Odoo's cost price has no WooCommerce
+field, and Odoo tax names ("VAT 20%") do not map onto WooCommerce tax classes without the tax
+transform, so both are left out, as a merchant's configuration would. ``variants`` is left out
+too: the WooCommerce adapter reads each variation's own stock into it (the Odoo adapter does
+not) and the two order variants differently, so that field never settles between these two
+adapters; variation stock goes through the stock job instead.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from typing import Any
+
+from adapters.base import Adapter, Side
+from adapters.registry import build_adapter
+from engine.config import JobConfig
+from rules.policy import FieldRule, KindRules
+
+SHOP_KEY_ENV = "CONCORD_BENCH_WC_KEY"
+SHOP_SECRET_ENV = "CONCORD_BENCH_WC_SECRET"
+ERP_KEY_ENV = "CONCORD_BENCH_ODOO_KEY"
+# The simulators' own test credentials (adapters/*/simulator): not secrets of anyone's.
+SHOP_CREDENTIALS = ("ck_test", "cs_test")
+ERP_API_KEY = "odoo-test-key"
+
+PRODUCT_FIELDS = [
+    "name",
+    "description",
+    "price",
+    "sale_price",
+    "category",
+    "weight",
+    "barcode",
+    "active",
+    "attributes",
+]
+JOBS = {
+    "products": JobConfig(kind="product", fields=PRODUCT_FIELDS, every="1d"),
+    "stock": JobConfig(kind="stock", every="10m"),
+}
+RULES = {
+    # Two-way: either side may edit; an edit on both sides is a conflict for a person.
+    "product": KindRules(default=FieldRule(owner="both", policy="manual")),
+    "stock": KindRules(default=FieldRule(owner="both", policy="merge-delta")),
+}
+CONCURRENCY = 8
+UNTHROTTLED_RATE = 1000.0
+
+
+def _export_credentials() -> None:
+    os.environ.setdefault(SHOP_KEY_ENV, SHOP_CREDENTIALS[0])
+    os.environ.setdefault(SHOP_SECRET_ENV, SHOP_CREDENTIALS[1])
+    os.environ.setdefault(ERP_KEY_ENV, ERP_API_KEY)
+
+
+def erp_settings(url: str) -> dict[str, Any]:
+    return {
+        "type": "odoo",
+        "url": url,
+        "database": "odoo",
+        "api_key_env": ERP_KEY_ENV,
+        "requests_per_second": UNTHROTTLED_RATE,
+        "max_concurrency": CONCURRENCY,
+        # Cycles here follow each other within seconds, where a merchant's are minutes apart:
+        # without this the overlap window would re-read everything the last cycle wrote.
+        "overlap_seconds": 0,
+    }
+
+
+def shop_settings(url: str, rate: float) -> dict[str, Any]:
+    return {
+        "type": "woocommerce",
+        "url": url,
+        "consumer_key_env": SHOP_KEY_ENV,
+        "consumer_secret_env": SHOP_SECRET_ENV,
+        "requests_per_second": rate,
+        "max_concurrency": CONCURRENCY,
+        "overlap_seconds": 0,
+        "max_attempts": 10,
+    }
+
+
+@asynccontextmanager
+async def open_adapters(
+    erp_url: str, shop_url: str, *, shop_rate: float = UNTHROTTLED_RATE
+) -> AsyncIterator[dict[Side, Adapter]]:
+    """Both adapters, built through the registry as ``concord`` builds them, closed on exit."""
+    _export_credentials()
+    async with AsyncExitStack() as stack:
+        adapters: dict[Side, Adapter] = {}
+        sides: tuple[tuple[Side, dict[str, Any]], ...] = (
+            ("erp", erp_settings(erp_url)),
+            ("shop", shop_settings(shop_url, shop_rate)),
+        )
+        for side, settings in sides:
+            adapter = build_adapter(settings, source="bench", path=f"bench.{side}")
+            stack.push_async_callback(adapter.aclose)
+            adapters[side] = adapter
+        yield adapters

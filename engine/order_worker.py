@@ -1,0 +1,83 @@
+"""Run the order jobs of one connection once: ``python -m engine.order_worker``.
+
+::
+
+    python -m engine.order_worker --config concord.toml --connection main [--full]
+    python -m engine.order_worker --job feedback      # statuses, invoices, refunds back
+    python -m engine.order_worker --job audit [--since 2025-01-01]
+
+The scheduler runs the same functions on their schedules; this entry point runs one of them
+now, in a process of its own (the crash tests kill it; see :mod:`engine.order_faults`).
+It prints the run's counts as one JSON line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from datetime import datetime
+
+import msgspec
+
+from adapters.base import AdapterError
+from engine.config import load_config
+from engine.errors import ConcordError
+from engine.runtime import open_adapters, open_config_store
+
+DEFAULT_CONFIG = "concord.toml"
+
+
+async def run_once(
+    config_path: str, connection: str, job: str, *, full: bool, since: datetime | None
+) -> dict[str, int]:
+    """Run one order job of ``connection`` now; returns its counts."""
+    config = load_config(config_path)
+    if connection not in config.connections:
+        raise ConcordError(f"{config.source}: no connection {connection!r}")
+    orders = config.connections[connection].orders
+    async with open_config_store(config) as store, open_adapters(config, connection) as adapters:
+        if job == "import":
+            from engine.orders import run_orders
+
+            result = await run_orders(
+                store, connection=connection, adapters=adapters, config=orders, full=full
+            )
+            return result.counts
+        if job == "feedback":
+            from engine.order_feedback import run_feedback
+
+            outcome = await run_feedback(
+                store, connection=connection, adapters=adapters, config=orders, full=full
+            )
+            return outcome.counts
+        from engine.audit import run_audit
+
+        report = await run_audit(
+            store, connection=connection, adapters=adapters, config=orders, since=since
+        )
+        return report.counts
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m engine.order_worker", description=__doc__)
+    parser.add_argument("--config", default=os.environ.get("CONCORD_CONFIG", DEFAULT_CONFIG))
+    parser.add_argument("--connection", default="main")
+    parser.add_argument("--job", choices=("import", "feedback", "audit"), default="import")
+    parser.add_argument("--full", action="store_true", help="read every shop order")
+    parser.add_argument("--since", type=datetime.fromisoformat, default=None)
+    args = parser.parse_args(argv)
+    try:
+        counts = asyncio.run(
+            run_once(args.config, args.connection, args.job, full=args.full, since=args.since)
+        )
+    except (ConcordError, AdapterError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(msgspec.json.encode(counts).decode())
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,79 @@
+"""The benchmark's own code on a tiny catalogue: it runs, converges and reports in shape.
+
+No timing is asserted here (performance targets live in bench/ only): this keeps ``concord
+bench`` working. The simulators run in child processes, as in the real benchmark.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import msgspec
+
+from bench.report import table, targets
+from bench.results import Machine, Report, Row
+from bench.run import Options, parse_size, write_outputs
+from bench.scenarios import Runner, platforms
+from engine.store import Store
+
+SIZE = 200
+MACHINE = Machine(python="3.11", platform="test", cpus=1, processor="test")
+
+
+async def test_scenarios_1_to_3_converge_and_report(store: Store, tmp_path: Path) -> None:
+    steps: list[str] = []
+    async with platforms(SIZE, seed=5) as sims:
+        runner = Runner(store, sims, size=SIZE, seed=5, step=steps.append, rate=50.0)
+        rows = await runner.run([1, 2, 3], throttled=False)
+
+    assert [r.scenario for r in rows] == [1, 2, 3]
+    export, quiet, resync = rows
+    assert all(r.status == "ok" and r.failed == 0 for r in rows)
+    # Every article reached the empty shop, and a dry run afterwards plans nothing.
+    assert export.counts["created_shop"] > 0 and export.converged is True
+    assert export.counts["failed_shop"] == 0
+    # Nothing changed: the incremental cycle writes nothing.
+    assert quiet.counts.get("writes_shop", 0) == 0 and quiet.counts.get("writes_erp", 0) == 0
+    # Edits on both sides flowed both ways; the products edited on both sides are held.
+    assert resync.counts["writes_shop"] > 0 and resync.counts["writes_erp"] > 0
+    assert resync.conflicts >= 1 and resync.converged is True
+    # The floor replayed what Concord sent; the peer sent one PUT per repriced product.
+    for row in rows:
+        assert row.requests > 0 and row.floor_requests is not None and row.floor_requests > 0
+        assert row.concord_over_floor is not None and row.concord_over_floor > 0
+    assert resync.peer_requests is not None and resync.peer_requests > 0
+    assert any("floor" in s for s in steps)
+
+    report = Report(
+        started_at="2025-01-01T00:00:00+00:00",
+        seconds=1.0,
+        machine=MACHINE,
+        options=msgspec.to_builtins(Options(sizes=[SIZE], scenarios=[1, 2, 3], out="x")),
+        rows=rows,
+        decide=None,
+        targets=targets(rows, None),
+    )
+    written = write_outputs(report, tmp_path)
+    decoded = msgspec.json.decode((tmp_path / "bench.json").read_bytes(), type=Report)
+    assert [r.scenario for r in decoded.rows] == [1, 2, 3]
+    assert {t.name for t in decoded.targets} >= {"peak RSS at 30k", "resync 300k vs 30k"}
+    assert tmp_path / "bench.json" in written
+    assert "two-way resync" in table(report)
+
+
+def test_sizes_are_read_as_a_merchant_writes_them() -> None:
+    assert [parse_size(t) for t in ("3k", "30K", "300000", "1.5k")] == [3000, 30000, 300000, 1500]
+
+
+def test_a_skipped_scenario_says_why_in_the_table() -> None:
+    row = Row(size=10, scenario=5, name="orders", status="skipped", note="not available: x")
+    report = Report(
+        started_at="",
+        seconds=0.0,
+        machine=MACHINE,
+        options={},
+        rows=[row],
+        decide=None,
+        targets=[],
+    )
+    assert "not available: x" in table(report)

@@ -1,0 +1,332 @@
+"""The Tryton adapter against a real Tryton 8.2 (see ``tryton_server``): every kind read and
+written over JSON-RPC, incremental cursors with Tryton's traps, per-record errors."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from tryton_server import TrytonService
+from tryton_setup import TAX_NAME
+
+from adapters.base import AuthError, Create, Done, Failed, Seen, TransientError, Update
+from adapters.tryton.adapter import TrytonAdapter, create
+from adapters.tryton.client import TrytonClient
+from engine.fields import to_fields
+from engine.models import Address, Customer, Product, Variant
+from engine.order_models import SaleLine, SaleOrder
+
+
+@pytest.fixture
+async def adapter(tryton: TrytonService) -> AsyncIterator[TrytonAdapter]:
+    made = create(tryton.settings(), source="test.toml")
+    try:
+        yield made
+    finally:
+        await made.aclose()
+
+
+@pytest.fixture
+async def rpc(tryton: TrytonService) -> AsyncIterator[TrytonClient]:
+    """A person working in Tryton, by RPC."""
+    client = tryton.client()
+    await client.sign_in()
+    try:
+        yield client
+    finally:
+        await client.aclose()
+
+
+def article(sku: str, price: str = "10.5", **extra: object) -> Create:
+    record = Product(sku=sku, name=f"Article {sku}", price=Decimal(price), **extra)  # type: ignore[arg-type]
+    return Create(key=sku, fields=to_fields(record))
+
+
+def by_key(records: Sequence[Seen]) -> dict[str, Any]:
+    """Records by natural key, untyped: each test knows the kind it reads."""
+    return {r.record.natural_key(): r for r in records}
+
+
+async def test_articles_written_then_read_back_with_prices_taxes_categories_and_variants(
+    adapter: TrytonAdapter,
+) -> None:
+    results = await adapter.apply(
+        "product",
+        [
+            article("P-1", cost=Decimal("4.25"), tax_code=TAX_NAME, category=("Shoes", "Running")),
+            Create(
+                key="P-2",
+                fields=to_fields(
+                    Product(
+                        sku="P-2",
+                        name="Boot",
+                        price=Decimal("50"),
+                        variants=(
+                            Variant(sku="P-2-S", price=Decimal("50")),
+                            Variant(sku="P-2-L", price=Decimal("55")),
+                        ),
+                    )
+                ),
+            ),
+        ],
+    )
+    assert [type(r) for r in results] == [Done, Done], results
+
+    snapshot = await adapter.snapshot("product", None)
+
+    seen = by_key(snapshot.records)
+    plain = seen["P-1"].record
+    assert (plain.name, plain.price, plain.cost) == (
+        "Article P-1",
+        Decimal("10.5"),
+        Decimal("4.25"),
+    )
+    assert plain.tax_code == TAX_NAME
+    assert plain.category == ("Shoes", "Running")
+    boot = seen["P-2"].record
+    assert [(v.sku, v.price) for v in boot.variants] == [
+        ("P-2-S", Decimal("50")),
+        ("P-2-L", Decimal("55")),
+    ]
+    assert snapshot.complete and snapshot.cursor is not None
+    assert adapter.rejected == []
+
+
+async def test_a_create_of_an_existing_sku_updates_it_instead_of_duplicating(
+    adapter: TrytonAdapter, rpc: TrytonClient
+) -> None:
+    [first] = await adapter.apply("product", [article("DUP-1", "10")])
+    [again] = await adapter.apply("product", [article("DUP-1", "12")])
+
+    assert isinstance(first, Done) and isinstance(again, Done)
+    assert again.ref == first.ref
+    assert await rpc.search("product.product", [["code", "=", "DUP-1"]]) == [int(first.ref)]
+    [seen] = await adapter.fetch("product", ["DUP-1"])
+    assert seen.record.price == Decimal("12")  # type: ignore[attr-defined]
+
+
+async def test_tryton_refusing_one_record_fails_that_record_only_with_tryton_s_message(
+    adapter: TrytonAdapter,
+) -> None:
+    await adapter.apply("product", [article("TAKEN-A")])
+    clash = Create(
+        key="TAKEN",
+        fields=to_fields(
+            Product(
+                sku="TAKEN", name="Clash", variants=(Variant(sku="TAKEN-A"), Variant(sku="TAKEN-B"))
+            )
+        ),
+    )
+
+    results = await adapter.apply(
+        "product", [article("FINE-1"), clash, article("BAD", tax_code="VAT 99%")]
+    )
+
+    assert isinstance(results[0], Done)
+    assert isinstance(results[1], Failed) and "must be unique" in results[1].reason
+    assert isinstance(results[2], Failed)
+    assert "tax_code" in results[2].reason and "VAT 99%" in results[2].reason
+
+
+async def test_incremental_reads_see_new_rows_template_edits_and_nothing_else(
+    adapter: TrytonAdapter, rpc: TrytonClient
+) -> None:
+    await adapter.apply("product", [article("INC-1"), article("INC-2")])
+    cursor = (await adapter.snapshot("product", None)).cursor
+    assert cursor is not None
+
+    quiet = await adapter.snapshot("product", cursor)
+    assert quiet.records == [] and quiet.cursor == cursor and not quiet.complete
+
+    # A price typed on the template: the product row's dates do not move.
+    [product] = await rpc.search("product.product", [["code", "=", "INC-2"]])
+    [row] = await rpc.read("product.product", [product], ["template"])
+    await rpc.execute("product.template", "write", [row["template"]], {"list_price": Decimal("99")})
+    await adapter.apply("product", [article("INC-3")])  # created: write_date still NULL
+
+    changed = await adapter.snapshot("product", cursor)
+
+    assert sorted(by_key(changed.records)) == ["INC-2", "INC-3"]
+    assert changed.cursor is not None and changed.cursor > cursor
+
+
+async def test_stock_is_counted_into_the_warehouse_and_read_back_incrementally(
+    adapter: TrytonAdapter,
+) -> None:
+    await adapter.apply("product", [article("STK-1"), article("STK-2")])
+    before = await adapter.snapshot("stock", None)
+    assert by_key(before.records)["STK-1"].record.quantity == 0
+
+    results = await adapter.apply(
+        "stock",
+        [
+            Update(key="STK-1", ref="x", fields={"quantity": "7"}),
+            Update(key="STK-2", ref="x", fields={"quantity": "2.5"}),
+            Update(key="NOPE", ref="x", fields={"quantity": "1"}),
+        ],
+    )
+    assert [type(r) for r in results] == [Done, Failed, Failed]
+    # Units are counted whole: Tryton's own refusal, for that record only.
+    assert "Quantity" in results[1].reason and "STK-2" in results[1].reason  # type: ignore[union-attr]
+    assert "NOPE" in results[2].reason  # type: ignore[union-attr]
+    await adapter.apply("stock", [Update(key="STK-2", ref="x", fields={"quantity": "2"})])
+    await adapter.apply("stock", [Update(key="STK-1", ref="x", fields={"quantity": "3"})])
+
+    changed = await adapter.snapshot("stock", before.cursor)
+
+    quantities = {k: s.record.quantity for k, s in by_key(changed.records).items()}
+    assert quantities == {"STK-1": Decimal("3"), "STK-2": Decimal("2")}
+
+
+async def test_customers_with_addresses_are_written_once_and_read_back(
+    adapter: TrytonAdapter,
+) -> None:
+    ann = Customer(
+        email="Ann@Example.com",
+        first_name="Ann",
+        last_name="Smith",
+        phone="+33 1 23",
+        billing=Address(
+            first_name="Ann",
+            last_name="Smith",
+            line1="1 rue X",
+            city="Paris",
+            postcode="75001",
+            country="FR",
+        ),
+    )
+    [made] = await adapter.apply("customer", [Create(key="ann@example.com", fields=to_fields(ann))])
+    [again] = await adapter.apply(
+        "customer", [Create(key="ann@example.com", fields=to_fields(ann))]
+    )
+    assert isinstance(made, Done) and isinstance(again, Done) and made.ref == again.ref
+
+    [seen] = await adapter.fetch("customer", ["ANN@example.com"])
+
+    record = seen.record
+    assert (record.first_name, record.last_name, record.phone) == ("Ann", "Smith", "+33 1 23")  # type: ignore[attr-defined]
+    assert record.billing == ann.billing  # type: ignore[attr-defined]
+
+
+async def test_customer_specific_prices_come_from_the_party_s_price_list(
+    adapter: TrytonAdapter,
+) -> None:
+    await adapter.apply("product", [article("PRC-1", "20"), article("PRC-2", "30")])
+    bob = Customer(email="bob@example.com", first_name="Bob", last_name="Stone")
+    await adapter.apply("customer", [Create(key=bob.email, fields=to_fields(bob))])
+    key = "PRC-1|customer:bob@example.com|1"
+    [written] = await adapter.apply(
+        "price",
+        [Create(key=key, fields={"sku": "PRC-1", "amount": "17.5", "customer": "bob@example.com"})],
+    )
+    assert isinstance(written, Done), written
+
+    prices = by_key((await adapter.snapshot("price", None)).records)
+
+    assert prices[key].record.amount == Decimal("17.5")
+    assert prices["PRC-2|group:|1"].record.amount == Decimal("30")
+    assert "PRC-2|customer:bob@example.com|1" not in prices
+
+
+async def test_a_web_order_becomes_a_confirmed_sale_then_a_posted_invoice_with_its_document(
+    adapter: TrytonAdapter, rpc: TrytonClient
+) -> None:
+    await adapter.apply("product", [article("ORD-1", "10", tax_code=TAX_NAME)])
+    order = SaleOrder(
+        reference="WEB-1001",
+        customer=Customer(email="cleo@example.com", first_name="Cleo", last_name="Park"),
+        created_at=datetime(2026, 3, 1, 9, 30, tzinfo=UTC),
+        currency="EUR",
+        lines=(
+            SaleLine(
+                sku="ORD-1",
+                name="Article",
+                quantity=Decimal(2),
+                unit_price=Decimal("10"),
+                tax_code=TAX_NAME,
+            ),
+        ),
+    )
+    assert await adapter.find_orders_by_reference(["WEB-1001"]) == {}
+
+    ref = await adapter.create_sale_order(order)
+    await adapter.confirm_sale_order(ref)
+    await adapter.confirm_sale_order(ref)  # already confirmed: left alone
+
+    found = await adapter.find_orders_by_reference(["WEB-1001"])
+    assert found["WEB-1001"].ref == ref and found["WEB-1001"].state == "processing"
+    [status] = await adapter.fetch("order_status", ["WEB-1001"])
+    assert status.record.status == "processing"  # type: ignore[attr-defined]
+    [row] = await rpc.read("sale.sale", [int(ref)], ["invoices", "total_amount"])
+    assert row["total_amount"] == Decimal("24")
+    await rpc.execute("account.invoice", "post", row["invoices"])
+
+    [progress] = await adapter.order_progress(["WEB-1001"])
+    [invoice] = progress.invoices
+    assert invoice.total == Decimal("24") and invoice.state == "posted"
+    [seen] = await adapter.fetch("invoice", [invoice.number])
+    assert seen.record.order_number == "WEB-1001"  # type: ignore[attr-defined]
+    document = await adapter.invoice_document(invoice.pdf_url or "")
+    assert document.extension == "odt" and document.content.startswith(b"PK")
+
+
+async def test_an_order_naming_an_unknown_article_is_refused_naming_it(
+    adapter: TrytonAdapter,
+) -> None:
+    order = SaleOrder(
+        reference="WEB-BAD",
+        customer=Customer(email="dan@example.com"),
+        created_at=datetime(2026, 3, 1, tzinfo=UTC),
+        currency="EUR",
+        lines=(SaleLine(sku="GHOST-9", name="?", quantity=Decimal(1), unit_price=Decimal(1)),),
+    )
+    with pytest.raises(Exception, match="GHOST-9"):
+        await adapter.create_sale_order(order)
+    assert await adapter.find_orders_by_reference(["WEB-BAD"]) == {}
+
+
+async def test_a_wrong_password_is_an_auth_error_and_a_closed_port_a_transient_one(
+    tryton: TrytonService,
+) -> None:
+    wrong = tryton.directory / "wrong-password"
+    wrong.write_text("not the password")
+    refused = create(tryton.settings(password_file=str(wrong)), source="test.toml")
+    closed = create(
+        tryton.settings(url="http://127.0.0.1:9", max_attempts=2, timeout=2), source="test.toml"
+    )
+    try:
+        with pytest.raises(AuthError, match="admin"):
+            await refused.snapshot("product", None)
+        with pytest.raises(TransientError):
+            await closed.snapshot("product", None)
+    finally:
+        await refused.aclose()
+        await closed.aclose()
+
+
+async def test_small_pages_read_the_same_records_and_an_article_without_code_is_rejected(
+    tryton: TrytonService, adapter: TrytonAdapter, rpc: TrytonClient
+) -> None:
+    await adapter.apply("product", [article(f"PG-{n}") for n in range(8)])
+    unit = (await rpc.search("product.uom", [["symbol", "=", "u"]]))[0]
+    [template] = await rpc.execute(
+        "product.template",
+        "create",
+        [{"name": "No code", "type": "goods", "default_uom": unit, "products": [["create", [{}]]]}],
+    )
+    paged = create(tryton.settings(page_size=3), source="test.toml")
+    try:
+        small = await paged.snapshot("product", None)
+        reasons = dict(paged.rejected)
+    finally:
+        await paged.aclose()
+
+    whole = await adapter.snapshot("product", None)
+
+    assert by_key(small.records) == by_key(whole.records)
+    assert {f"PG-{n}" for n in range(8)} <= set(by_key(small.records))
+    [product] = await rpc.search("product.product", [["template", "=", template]])
+    assert "no code" in reasons[f"product.product/{product}"]

@@ -1,0 +1,188 @@
+"""Tryton <-> WooCommerce end to end: a real Tryton, the WooCommerce simulator over HTTP, the
+real cycle, order import and feedback on real PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import pytest
+from tryton_server import TrytonService
+from tryton_setup import TAX_NAME
+
+from adapters import simkit
+from adapters.base import Adapter, Create, Side, TransientError, Update
+from adapters.tryton import adapter as tryton_adapter
+from adapters.tryton.adapter import TrytonAdapter
+from adapters.tryton.client import TrytonClient
+from adapters.woocommerce import adapter as wc_adapter
+from adapters.woocommerce.simulator import Store as ShopStore
+from adapters.woocommerce.simulator import create_app as shop_app
+from adapters.woocommerce.simulator import store_of as shop_store
+from engine.config import JobConfig
+from engine.cycle import CycleResult, run_cycle
+from engine.fields import to_fields
+from engine.models import Product
+from engine.order_config import OrdersConfig
+from engine.order_feedback import run_feedback
+from engine.orders import run_orders
+from engine.store import Store
+from rules.policy import FieldRule, KindRules
+
+ERP_OWNS = KindRules(default=FieldRule(owner="erp"))
+ORDERS = OrdersConfig(
+    taxes={"FR": TAX_NAME},
+    status_map={"processing": "processing", "shipped": "completed", "cancelled": "cancelled"},
+)
+FRANCE = {"first_name": "Ana", "last_name": "Lima", "country": "FR", "city": "Lyon"}
+
+
+class Sides(msgspec.Struct, kw_only=True):
+    tryton: TrytonService
+    erp: TrytonAdapter
+    shop: ShopStore
+    adapters: dict[Side, Adapter]
+
+
+@pytest.fixture
+async def sides(tryton: TrytonService, tmp_path: Path) -> AsyncIterator[Sides]:
+    app = shop_app()
+    (tmp_path / "ck").write_text("ck_test")
+    (tmp_path / "cs").write_text("cs_test")
+    async with AsyncExitStack() as stack:
+        url = await stack.enter_async_context(simkit.serve(app))
+        erp = tryton_adapter.create(tryton.settings(max_attempts=2), source="test.toml")
+        stack.push_async_callback(erp.aclose)
+        shop = wc_adapter.create(
+            {
+                "url": url,
+                "consumer_key_file": str(tmp_path / "ck"),
+                "consumer_secret_file": str(tmp_path / "cs"),
+                "requests_per_second": 1000,
+            },
+            source="test.toml",
+        )
+        stack.push_async_callback(shop.aclose)
+        yield Sides(
+            tryton=tryton, erp=erp, shop=shop_store(app), adapters={"erp": erp, "shop": shop}
+        )
+
+
+async def cycle(store: Store, sides: Sides, kind: str, *, full: bool = True) -> CycleResult:
+    return await run_cycle(
+        store,
+        connection="main",
+        job_name=kind,
+        job=JobConfig(kind=kind),
+        rules=ERP_OWNS,
+        adapters=dict(sides.adapters),
+        full=full,
+    )
+
+
+async def plant(erp: TrytonAdapter, stock: dict[str, int]) -> None:
+    articles = [
+        Create(
+            key=sku,
+            fields=to_fields(
+                Product(sku=sku, name=f"Item {sku}", price=Decimal("10.5"), tax_code=TAX_NAME)
+            ),
+        )
+        for sku in stock
+    ]
+    await erp.apply("product", articles)
+    await erp.apply(
+        "stock", [Update(key=s, ref="", fields={"quantity": str(q)}) for s, q in stock.items()]
+    )
+
+
+async def ship(rpc: TrytonClient, reference: str) -> None:
+    """What the warehouse does: reserve, pick, pack, ship and close the delivery."""
+    [sale] = await rpc.search_read("sale.sale", [["reference", "=", reference]], ["shipments"])
+    for step in ("assign_try", "pick", "pack", "ship", "do"):
+        await rpc.execute("stock.shipment.out", step, sale["shipments"])
+
+
+async def test_articles_and_stock_go_out_an_order_comes_in_once_and_its_status_goes_back(
+    store: Store, sides: Sides
+) -> None:
+    await plant(sides.erp, {"E2E-1": 5, "E2E-2": 8})
+
+    products = await cycle(store, sides, "product")
+    stock = await cycle(store, sides, "stock")
+
+    assert not products.failures and not stock.failures, (products.failures, stock.failures)
+    for sku, quantity in (("E2E-1", 5), ("E2E-2", 8)):
+        item = sides.shop.product_by_sku(sku)
+        assert item is not None and item.regular_price == "10.5"
+        assert item.stock_quantity == quantity
+    number = sides.shop.add_order(
+        [("E2E-1", 2)],
+        status="processing",
+        billing={**FRANCE, "email": "ana@example.com"},
+        payment_method="stripe",
+    ).number
+
+    first = await run_orders(
+        store, connection="main", adapters=sides.adapters, config=ORDERS, full=True
+    )
+    again = await run_orders(
+        store, connection="main", adapters=sides.adapters, config=ORDERS, full=True
+    )
+
+    assert first.counts["imported"] == 1, (first.counts, first.failures)
+    assert again.counts.get("imported", 0) == 0
+    found = await sides.erp.find_orders_by_reference([number])
+    assert found[number].state == "processing" and found[number].duplicates == ()
+    rpc = sides.tryton.client()
+    try:
+        [line] = await rpc.search_read(
+            "sale.line", [["sale", "=", int(found[number].ref)]], ["product.code", "quantity"]
+        )
+        assert (line["product."]["code"], line["quantity"]) == ("E2E-1", 2.0)
+        await ship(rpc, number)
+    finally:
+        await rpc.aclose()
+
+    await run_feedback(store, connection="main", adapters=sides.adapters, config=ORDERS, full=True)
+
+    order = next(o for o in sides.shop.orders.values() if o.number == number)
+    assert order.status == "completed"
+
+
+async def test_a_tryton_that_is_down_fails_the_cycle_cleanly_and_the_retry_completes_it(
+    store: Store, sides: Sides
+) -> None:
+    await plant(sides.erp, {"DOWN-1": 3})
+    await cycle(store, sides, "product")
+    before = await store.load_records("main", "product")
+    rpc = sides.tryton.client()
+    try:
+        [product] = await rpc.search("product.product", [["code", "=", "DOWN-1"]])
+        [row] = await rpc.read("product.product", [product], ["template"])
+        await rpc.execute(
+            "product.template", "write", [row["template"]], {"list_price": Decimal("12")}
+        )
+    finally:
+        await rpc.aclose()
+    await sides.tryton.stop()
+    try:
+        with pytest.raises(TransientError):
+            await cycle(store, sides, "product", full=False)
+        assert await store.load_records("main", "product") == before
+        shop_item = sides.shop.product_by_sku("DOWN-1")
+        assert shop_item is not None and shop_item.regular_price == "10.5"
+    finally:
+        await sides.tryton.start()
+
+    retried = await cycle(store, sides, "product", full=False)
+
+    assert not retried.failures
+    shop_item = sides.shop.product_by_sku("DOWN-1")
+    assert shop_item is not None and shop_item.regular_price == "12"
+    stored: dict[str, Any] = (await store.load_records("main", "product"))["DOWN-1"].fields or {}
+    assert stored["price"] == "12"

@@ -15,6 +15,7 @@ from engine.runtime import open_config_store
 from engine.secrets import read_secret
 from web.app import create_app
 from web.auth import MIN_TOKEN_LENGTH
+from web.metrics import metrics_handler
 
 log = logging.getLogger("concord.serve")
 LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
@@ -61,7 +62,9 @@ async def serve_forever(
     host = host or config.serve.host
     port = config.serve.port if port is None else port
     async with open_config_store(config) as store:
-        app = create_app(store, token=token, config=config)
+        # Budgets live in the `concord run` workers; a separate serve process reports none.
+        metrics = web.get("/metrics", metrics_handler(store, ()))
+        app = create_app(store, token=token, config=config, extra_routes=[metrics])
         async with running(app, host, port) as url:
             if host not in LOOPBACK:
                 log.warning(

@@ -208,6 +208,11 @@ async def test_serve_needs_its_token_and_serves_on_loopback(workdir: Path, db_ur
             bearer = {"Authorization": f"Bearer {TOKEN}"}
             async with client.get(f"{url}/conflicts", headers=bearer) as response:
                 assert response.status == 200
+            async with client.get(f"{url}/metrics") as response:
+                assert response.status == 401
+            async with client.get(f"{url}/metrics", headers=bearer) as response:
+                assert response.status == 200
+                assert "# TYPE concord_conflicts_open gauge" in await response.text()
     finally:
         process.send_signal(signal.SIGINT)
         assert await asyncio.wait_for(process.wait(), timeout=30) == 0

@@ -11,6 +11,7 @@ signals), then is sent; throttling (429), server errors
 from __future__ import annotations
 
 import asyncio
+import io
 import random
 from collections.abc import Mapping
 from typing import Any
@@ -19,6 +20,8 @@ import aiohttp
 
 from adapters.base import AuthError, PermanentError, TransientError
 from adapters.budget import RequestBudget, account_of, budget_for
+
+_STREAM_ABOVE = 512 * 1024
 
 
 class Response:
@@ -139,8 +142,10 @@ class HttpClient:
         async with self.budget.slot():
             self.requests_sent += 1
             try:
+                # Large bodies go as a stream: aiohttp would copy raw bytes in the event loop.
+                data = io.BytesIO(body) if body is not None and len(body) > _STREAM_ABOVE else body
                 async with session.request(
-                    method, url, params=params, data=body, headers=headers
+                    method, url, params=params, data=data, headers=headers
                 ) as raw:
                     payload = await raw.read()
                     status, response_headers = raw.status, dict(raw.headers)

@@ -45,7 +45,6 @@ def reasons(result: CycleResult) -> dict[str, str]:
 
 
 # aiohttp advises streaming bodies over 1 MB; the batch carrying the long description is one.
-@pytest.mark.filterwarnings("ignore:Sending a large body directly:ResourceWarning")
 async def test_bad_records_are_reported_one_by_one_and_the_rest_syncs(
     store: Store, box: Sandbox
 ) -> None:

@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, cast
 
 import msgspec
 
 from adapters.base import Adapter, Side
 from engine.config import ConnectionConfig, JobConfig, jobs_of
+from engine.order_config import OrdersConfig
 from engine.schedule import DEFAULT_EVERY, DEFAULT_FULL_EVERY, FALLBACK_EVERY
 from engine.transforms import Transforms
 from rules.policy import KindRules
@@ -44,6 +45,8 @@ class JobContext:
     """The connection's rules for the job's kind."""
     transforms: Transforms | None = None
     """The connection's catalogue rules."""
+    orders: OrdersConfig = field(default_factory=OrdersConfig)
+    """The connection's web-order settings (for the order jobs)."""
 
 
 class JobOutcome(msgspec.Struct, kw_only=True):
@@ -67,13 +70,16 @@ class RunnerSpec(msgspec.Struct, frozen=True, kw_only=True):
 
 RUNNERS: dict[str, RunnerSpec] = {
     "cycle": RunnerSpec(target="engine.runners:run_sync_cycle"),
+    "orders": RunnerSpec(target="engine.order_jobs:import_job"),
+    "order-feedback": RunnerSpec(target="engine.order_jobs:feedback_job"),
+    "order-audit": RunnerSpec(target="engine.order_jobs:audit_job", full_resync=False),
 }
 """Runners by name."""
 
 DEFAULT_RUNNER: dict[str, str] = {}
 """The runner of a job that names none, by kind; any other kind runs the sync cycle."""
 
-JOB_SOURCES: list[str] = []
+JOB_SOURCES: list[str] = ["engine.order_jobs:order_jobs"]
 """``module:function``s giving a connection's jobs that are not in its ``jobs`` table (say, the
 order import configured in its own table): ``(ConnectionConfig) -> dict[str, JobConfig]``."""
 

@@ -282,6 +282,7 @@ class Worker:
                         full=claim.mode == "full",
                         rules=connection.rules.get(job.kind, KindRules()),
                         transforms=connection.transforms,
+                        orders=connection.orders,
                     )
                 )
         return outcome.run_id

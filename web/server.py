@@ -5,17 +5,21 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 
 from aiohttp import web
 
 from engine.config import Config
 from engine.errors import ConfigError
-from engine.runtime import open_config_store
+from engine.order_config import webhook_secret
+from engine.order_queue import OrderImportQueue, order_importer
+from engine.runtime import open_adapters, open_config_store
 from engine.secrets import read_secret
+from engine.store import Store
 from web.app import create_app
 from web.auth import MIN_TOKEN_LENGTH
 from web.metrics import metrics_handler
+from web.webhooks import order_webhook
 
 log = logging.getLogger("concord.serve")
 LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
@@ -61,10 +65,13 @@ async def serve_forever(
     token = read_token(config)
     host = host or config.serve.host
     port = config.serve.port if port is None else port
-    async with open_config_store(config) as store:
+    async with open_config_store(config) as store, AsyncExitStack() as stack:
+        hooks = await _order_webhooks(config, store, stack)
         # Budgets live in the `concord run` workers; a separate serve process reports none.
         metrics = web.get("/metrics", metrics_handler(store, ()))
-        app = create_app(store, token=token, config=config, extra_routes=[metrics])
+        app = create_app(
+            store, token=token, config=config, extra_routes=[metrics], public_routes=hooks
+        )
         async with running(app, host, port) as url:
             if host not in LOOPBACK:
                 log.warning(
@@ -74,3 +81,25 @@ async def serve_forever(
                 )
             announce(f"serving the review pages on {url}/ (Ctrl-C to stop)")
             await asyncio.Event().wait()
+
+
+async def _order_webhooks(
+    config: Config, store: Store, stack: AsyncExitStack
+) -> list[web.RouteDef]:
+    """A signed webhook endpoint per connection whose ``[orders]`` names a webhook secret,
+    each feeding a queue of immediate imports (polling stays the safety net)."""
+    routes: list[web.RouteDef] = []
+    for name, connection in config.connections.items():
+        orders = connection.orders
+        if not orders.enabled or not (orders.webhook_secret_env or orders.webhook_secret_file):
+            continue
+        secret = webhook_secret(orders, source=config.source, prefix=f"connections.{name}.orders")
+        adapters = await stack.enter_async_context(open_adapters(config, name))
+        queue = OrderImportQueue(
+            order_importer(store, connection=name, adapters=adapters, config=orders)
+        )
+        worker = asyncio.create_task(queue.run(), name=f"webhook imports for {name}")
+        stack.callback(worker.cancel)
+        handler = order_webhook(store=store, connection=name, secret=secret, trigger=queue.put)
+        routes.append(web.post(f"/webhooks/woocommerce/{name}", handler))
+    return routes

@@ -90,32 +90,44 @@ async def run_cycle(
     mode = "dry-run" if dry_run else ("full" if full else "incremental")
     try:
         await store.ensure_connection(connection)
-        stored, cursors, conflicts, dead = await asyncio.gather(
-            store.load_records(connection, kind),
+        cursors, conflicts, dead = await asyncio.gather(
             store.load_cursors(connection, job_name),
             store.load_conflicts(connection, kind),
             store.list_dead_letters(connection),
         )
+        retry_keys = {d.key for d in dead if d.kind == kind} | {key for key, _ in conflicts}
         progress.stage("snapshot", None)
         rejected: list[Rejected] = []
         pipeline = Pipeline(
             transforms or Transforms(), kind, adapters, store=store, connection=connection
         )
-        snapshots = await asyncio.gather(
-            *(
-                adapters[side].snapshot(
-                    kind, None if full or pipeline.full_read(side) else cursors.get(side)
-                )
-                for side in SIDES
-            )
+        since = {
+            side: None if full or pipeline.full_read(side) else cursors.get(side)
+            for side in SIDES
+        }
+        incremental = all(since[side] is not None for side in SIDES)
+        # A full read of either side needs every base row, loaded while the platforms answer;
+        # an incremental cycle needs only the rows of what it read (a few, usually).
+        whole_base = None if incremental else store.load_records(connection, kind)
+        snapshots, stored_all = await asyncio.gather(
+            asyncio.gather(*(adapters[side].snapshot(kind, since[side]) for side in SIDES)),
+            whole_base if whole_base is not None else _nothing(),
         )
         reads: dict[Side, SideRead] = {}
         for side, snapshot in zip(SIDES, snapshots, strict=True):
             drain_rejects(side, adapters[side], rejected)
             reads[side] = ingest(side, snapshot, rejected)
         await pipeline.on_snapshot(reads, rejected)
+        if stored_all is not None:
+            stored = stored_all
+        elif any(reads[side].complete for side in SIDES):
+            # An adapter may answer in full even when asked for changes (no cursor filter on
+            # that platform): the decision then weighs every record, so it needs every base.
+            stored = await store.load_records(connection, kind)
+        else:
+            read_keys = reads["erp"].observed.keys() | reads["shop"].observed.keys()
+            stored = await store.load_records(connection, kind, read_keys | retry_keys)
         base = {key: rec.fields for key, rec in stored.items() if rec.fields is not None}
-        retry_keys = {d.key for d in dead if d.kind == kind} | {key for key, _ in conflicts}
         for side, other in zip(SIDES, reversed(SIDES), strict=True):
             new_elsewhere = reads[other].observed.keys() - base.keys()
             await fetch_missing(
@@ -182,6 +194,10 @@ async def run_cycle(
         if not dry_run:
             await _record_failure(store, connection, job_name, mode, started, exc)
         raise
+
+
+async def _nothing() -> None:
+    return None
 
 
 async def _record_failure(

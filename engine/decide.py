@@ -87,29 +87,39 @@ def decide(
     """
     held = held or {}
     held_keys = {key for key, _ in held}
-    keys = erp.records.keys() | shop.records.keys()
+    erp_records, shop_records = erp.records, shop.records
+    # In the order the records were read (memory-friendly), then those only the other side
+    # or only the base knows.
+    keys: list[str] = list(erp_records)
+    keys.extend(key for key in shop_records if key not in erp_records)
     if erp.complete or shop.complete:
-        keys |= base.keys()
-    actions: list[Action] = []
-    for key in sorted(keys):
+        keys.extend(key for key in base if key not in erp_records and key not in shop_records)
+    by_key: list[tuple[str, list[Action]]] = []
+    for key in keys:
         known = base.get(key)
-        e = _side_record(erp, key, known)
-        s = _side_record(shop, key, known)
+        e = erp_records.get(key) or _unread(erp, known)
+        s = shop_records.get(key) or _unread(shop, known)
         if isinstance(e, Observed) and isinstance(s, Observed):
             if fields is None and key not in held_keys and e.fields == s.fields:
+                # Most records: unchanged on both sides, two dict comparisons and done.
+                if known is not None and known == e.fields:
+                    continue
                 if not _base_holds(known, e.fields):
-                    actions.append(AgreeRecord(key=key, fields=e.fields))
+                    by_key.append((key, [AgreeRecord(key=key, fields=e.fields)]))
             elif key in held_keys or not _settled(known, e.fields, s.fields, fields):
-                actions.extend(_decide_fields(key, known or {}, e, s, rules, fields, held))
+                found = _decide_fields(key, known or {}, e, s, rules, fields, held)
+                if found:
+                    by_key.append((key, found))
         else:
-            actions.extend(_decide_presence(key, known, e, s, rules))
-    return actions
+            by_key.append((key, _decide_presence(key, known, e, s, rules)))
+    # Sorting only the keys that need something keeps the output stable at little cost.
+    by_key.sort(key=lambda item: item[0])
+    return [action for _, found in by_key for action in found]
 
 
-def _side_record(side: SideState, key: str, known: Fields | None) -> Observed | _Absent:
-    observed = side.records.get(key)
-    if observed is not None:
-        return observed
+def _unread(side: SideState, known: Fields | None) -> Observed | _Absent:
+    """A record the side's read did not return: unchanged since the base when the read was
+    incremental, else absent."""
     if not side.complete and known is not None:
         return Observed(fields=known)
     return ABSENT

@@ -10,7 +10,7 @@ operation.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Collection, Iterable
 from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
@@ -84,10 +84,18 @@ class Store:
         async with self._connection("ensure connection") as conn:
             await conn.execute(query("ensure_connection"), name)
 
-    async def load_records(self, connection: str, kind: str) -> dict[str, StoredRecord]:
-        """Base and links of every record of ``kind``, by key, in one query."""
+    async def load_records(
+        self, connection: str, kind: str, keys: Collection[str] | None = None
+    ) -> dict[str, StoredRecord]:
+        """Base and links of every record of ``kind`` (or of those with ``keys``), by key, in
+        one query."""
         async with self._connection(f"load {kind} records") as conn:
-            rows = await conn.fetch(query("load_records"), connection, kind)
+            if keys is None:
+                rows = await conn.fetch(query("load_records"), connection, kind)
+            else:
+                rows = await conn.fetch(
+                    query("load_records_for_keys"), connection, kind, list(keys)
+                )
         return {row[0]: StoredRecord(row[0], row[1], row[2], row[3]) for row in rows}
 
     async def load_cursors(self, connection: str, job: str) -> dict[str, str]:

@@ -43,6 +43,15 @@ from (select key, fields from concord_base where connection = $1 and kind = $2) 
 full join (select key, erp_ref, shop_ref from concord_link where connection = $1 and kind = $2) as l
     on l.key = b.key;
 
+-- name: load_records_for_keys
+-- Base and links of some records of one kind (an incremental cycle needs only those it read).
+select coalesce(b.key, l.key) as key, b.fields, l.erp_ref, l.shop_ref
+from (select key, fields from concord_base
+      where connection = $1 and kind = $2 and key = any($3::text[])) as b
+full join (select key, erp_ref, shop_ref from concord_link
+           where connection = $1 and kind = $2 and key = any($3::text[])) as l
+    on l.key = b.key;
+
 -- name: load_cursors
 -- Where a job stopped reading, per side.
 select side, value from concord_cursor where connection = $1 and job = $2;

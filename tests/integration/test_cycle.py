@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 
-from adapters.base import Side
+from adapters.base import Side, Snapshot
 from adapters.memory.adapter import MemoryAdapter, MemoryPlatform
 from engine.config import JobConfig
 from engine.cycle import CycleResult, run_cycle
@@ -276,3 +276,29 @@ async def test_record_gone_from_the_erp_is_archived_in_the_shop(pair: Pair, stor
     assert result.counts["archived"] == 1
     assert pair.shop.platform.fields("product", "B")["active"] is False
     assert (await pair.cycle(store)).operations == {"erp": [], "shop": []}
+
+
+class AlwaysFullAdapter(MemoryAdapter):
+    """A platform with no modification filter: every read is a full one (WooCommerce's
+    customers list, for one)."""
+
+    async def snapshot(self, kind: str, since: str | None) -> Snapshot:
+        return await super().snapshot(kind, None)
+
+
+async def test_incremental_cycle_against_a_side_that_always_reads_in_full(store: Store) -> None:
+    pair = Pair()
+    pair.shop = AlwaysFullAdapter(MemoryPlatform())
+    for sku in ("A", "B", "C"):
+        pair.erp.platform.put(product(sku, description="same"))
+    await pair.cycle(store)
+    pair.erp.platform.edit("product", "A", price="30")
+    pair.shop.platform.edit("product", "B", description="shop wording")
+
+    result = await pair.cycle(store, full=False)
+
+    assert result.conflicts == []
+    assert pair.shop.platform.fields("product", "A")["price"] == "30"
+    assert pair.erp.platform.fields("product", "B")["description"] == "shop wording"
+    assert result.counts.get("created_erp", 0) == result.counts.get("created_shop", 0) == 0
+    assert (await pair.cycle(store, full=False)).operations == {"erp": [], "shop": []}

@@ -117,6 +117,8 @@ async def run_cycle(
         for side, snapshot in zip(SIDES, snapshots, strict=True):
             drain_rejects(side, adapters[side], rejected)
             reads[side] = ingest(side, snapshot, rejected)
+        # The indexed reads are all the cycle needs: let the platforms' records go.
+        del snapshot, snapshots
         await pipeline.on_snapshot(reads, rejected)
         if stored_all is not None:
             stored = stored_all

@@ -18,49 +18,9 @@ from adapters.odoo.dispatch import call
 from adapters.odoo.mapping import common_prefix
 from adapters.odoo.seed import warehouse_location
 from adapters.odoo.store import OdooStore
+from adapters.woocommerce.simulator.catalogue import description
 from adapters.woocommerce.simulator.store import Sellable
 from adapters.woocommerce.simulator.store import Store as ShopStore
-
-_WORDS = [
-    "durable",
-    "quality",
-    "design",
-    "everyday",
-    "comfortable",
-    "made",
-    "from",
-    "sourced",
-    "materials",
-    "with",
-    "care",
-    "finish",
-    "natural",
-    "easy",
-    "to",
-    "clean",
-    "suitable",
-    "for",
-    "indoor",
-    "outdoor",
-    "use",
-    "warranty",
-    "tested",
-    "fits",
-    "perfectly",
-    "gift",
-    "ideal",
-    "season",
-    "collection",
-    "crafted",
-    "responsibly",
-    "classic",
-    "modern",
-    "style",
-    "lasting",
-    "light",
-    "strong",
-    "soft",
-]
 
 
 class Pick(msgspec.Struct, frozen=True):
@@ -79,9 +39,8 @@ class EditReport(msgspec.Struct, kw_only=True):
 
 
 def text(rng: random.Random, low: int, high: int) -> str:
-    """A product description of realistic length (the shop's HTML paragraph form)."""
-    words = rng.choices(_WORDS, k=rng.randint(low, high))
-    return "<p>" + " ".join(words).capitalize() + ".</p>"
+    """A product description of realistic length, as the simulators generate them."""
+    return description(rng, low, high)
 
 
 def pick(keys: list[str], *, seed: int, share: float, conflict_share: float) -> Pick:

@@ -18,6 +18,7 @@ from typing import Any
 from adapters.base import Adapter, Side
 from adapters.registry import build_adapter
 from engine.config import JobConfig
+from engine.demo import PRODUCT_FIELDS
 from rules.policy import FieldRule, KindRules
 
 SHOP_KEY_ENV = "CONCORD_BENCH_WC_KEY"
@@ -27,17 +28,6 @@ ERP_KEY_ENV = "CONCORD_BENCH_ODOO_KEY"
 SHOP_CREDENTIALS = ("ck_test", "cs_test")
 ERP_API_KEY = "odoo-test-key"
 
-PRODUCT_FIELDS = [
-    "name",
-    "description",
-    "price",
-    "sale_price",
-    "category",
-    "weight",
-    "barcode",
-    "active",
-    "attributes",
-]
 JOBS = {
     "products": JobConfig(kind="product", fields=PRODUCT_FIELDS, every="1d"),
     "stock": JobConfig(kind="stock", every="10m"),

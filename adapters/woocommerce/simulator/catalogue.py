@@ -112,7 +112,8 @@ _TAX_CLASSES = ("", "", "", "", "reduced-rate", "zero-rate")
 _EPOCH = datetime(2025, 6, 1, tzinfo=UTC)
 
 
-def _text(rng: random.Random, low: int, high: int) -> str:
+def description(rng: random.Random, low: int, high: int) -> str:
+    """A product description of realistic length (the shop's HTML paragraph form)."""
     words = rng.choices(_WORDS, k=rng.randint(low, high))
     return "<p>" + " ".join(words).capitalize() + ".</p>"
 
@@ -174,8 +175,8 @@ def _product(
         date_modified_gmt=modified_gmt,
         type="variable" if variable else "simple",
         status="publish" if rng.random() < 0.93 else "draft",
-        description=_text(rng, 60, 220),
-        short_description=_text(rng, 10, 30),
+        description=description(rng, 60, 220),
+        short_description=description(rng, 10, 30),
         sku=f"WC-{n:06d}",
         global_unique_id=_ean13(rng) if rng.random() < 0.6 else "",
         regular_price="" if variable else f"{price:f}",

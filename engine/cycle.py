@@ -102,8 +102,7 @@ async def run_cycle(
             transforms or Transforms(), kind, adapters, store=store, connection=connection
         )
         since = {
-            side: None if full or pipeline.full_read(side) else cursors.get(side)
-            for side in SIDES
+            side: None if full or pipeline.full_read(side) else cursors.get(side) for side in SIDES
         }
         incremental = all(since[side] is not None for side in SIDES)
         # A full read of either side needs every base row, loaded while the platforms answer;

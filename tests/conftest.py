@@ -8,10 +8,11 @@ it (``CREATE DATABASE ... TEMPLATE``, a few milliseconds) and it is dropped afte
 
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -21,9 +22,15 @@ import pytest
 
 from engine.database import create_pool, database_url
 from engine.migrate import migrate
+from engine.secrets import known_secrets
 from engine.store import Store
 
+# A real Tryton (one template per run, one server per module) for every folder that tests it.
+pytest_plugins = ["integration.tryton.tryton_fixtures"]
+
 TEMPLATE = "concord_template"
+SHORTEST_SECRET = 6
+"""Shorter secret values of test fixtures (``admin``) are ordinary words in log lines."""
 
 # Database names cannot be bound as parameters: the server quotes them with format('%I').
 _CREATE_SQL = "select format('create database %I template %I', $1::text, $2::text)"
@@ -103,3 +110,33 @@ async def store(db_url: str) -> AsyncIterator[Store]:
         yield Store(pool)
     finally:
         await pool.close()
+
+
+class _SecretGuard(logging.Handler):
+    """Collects log records that carry a secret read through :mod:`engine.secrets`."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.leaks: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        text = record.getMessage()
+        if record.exc_info and record.exc_info[1] is not None:
+            text += f" {record.exc_info[1]}"
+        for secret in known_secrets():
+            if len(secret) >= SHORTEST_SECRET and secret in text:
+                self.leaks.append(f"{record.name}: {text.replace(secret, '<secret>')[:300]}")
+
+
+@pytest.fixture(autouse=True)
+def no_secret_in_logs() -> Iterator[None]:
+    """Fail any test during which a configured secret reached a log record (in-process, at the
+    levels the root logger lets through)."""
+    guard = _SecretGuard()
+    root = logging.getLogger()
+    root.addHandler(guard)
+    try:
+        yield
+    finally:
+        root.removeHandler(guard)
+    assert guard.leaks == [], "a secret was logged:\n" + "\n".join(guard.leaks)

@@ -193,11 +193,15 @@ async def _shapes(
     client: TrytonClient, refs: Sequence[str]
 ) -> dict[str, tuple[int, list[int], dict[str, int]]]:
     """For each ref: its template, its products, and variant ids by SKU."""
-    templates: dict[str, int] = {}
+    # A ref deleted in Tryton since it was linked is left out (its operation fails alone):
+    # reading it would refuse the whole batch.
     product_refs = [int(r) for r in refs if r.isdigit()]
-    rows = await client.read("product.product", product_refs, ["template"], context=ALL)
+    template_refs = {r: int(r[5:]) for r in refs if r.startswith("tmpl-") and r[5:].isdigit()}
+    alive = await _alive(client, "product.product", product_refs)
+    rows = await client.read("product.product", sorted(alive), ["template"], context=ALL)
     templates = {str(r["id"]): int(r["template"]) for r in rows}
-    templates |= {r: int(r[5:]) for r in refs if r.startswith("tmpl-") and r[5:].isdigit()}
+    alive = await _alive(client, "product.template", list(template_refs.values()))
+    templates |= {r: tid for r, tid in template_refs.items() if tid in alive}
     members = await client.search_read(
         "product.product",
         [["template", "in", sorted(set(templates.values()))]],
@@ -210,3 +214,10 @@ async def _shapes(
         products = [int(ref)] if ref.isdigit() else [m["id"] for m in mine]
         out[ref] = (tid, products, {str(m["code"]): m["id"] for m in mine})
     return out
+
+
+async def _alive(client: TrytonClient, model: str, ids: list[int]) -> set[int]:
+    """Which of ``ids`` still exist (archived ones included)."""
+    if not ids:
+        return set()
+    return set(await client.search(model, [["id", "in", ids]], context=ALL))

@@ -1,21 +1,24 @@
 """One harness per platform, so the contract tests never name a platform.
 
-A harness runs one platform (a simulator on loopback, or the in-memory platform) with an adapter
-connected to it, and does to the platform's own data what a person would: plant articles, rename
-one, plant a record with bad data. To put a new adapter under the contract, write a harness for
-it here and add it to :data:`HARNESSES`.
+A harness runs one platform (a simulator on loopback, the in-memory platform, or a real server)
+with an adapter connected to it, and does to the platform's own data what a person would: plant
+articles, rename one, plant a record with bad data. To put a new adapter under the contract,
+write a harness for it (here, or in a module of its own like :mod:`tryton_harness`) and add it
+to :data:`HARNESSES`, naming the pytest fixtures it needs.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Protocol
 
 import msgspec
+import tryton_harness
 from aiohttp import web
 
 from adapters import simkit
@@ -50,23 +53,29 @@ class Harness(Protocol):
 
     adapter: Adapter
     remote: bool
-    """Whether the platform is reached over HTTP (auth, rate limits and faults apply)."""
+    """Whether the platform is reached over HTTP with credentials, and holds records typed
+    outside Concord (so credentials can be refused and bad data planted)."""
+    simulated: bool
+    """Whether the platform is a simulator, with fault switches and request counters."""
     page_size: int
     """Records per page of a list read (0: the platform has no pages)."""
 
-    def seed(self, count: int) -> list[str]:
-        """Plant ``count`` plain articles, one platform minute apart; returns their SKUs."""
+    async def seed(self, count: int) -> list[str]:
+        """Plant ``count`` plain articles; returns their SKUs. Only the last one lies within
+        the adapter's overlap margin of the newest change (a simulator plants them one platform
+        minute apart; a real platform plants the last once its clock passed the margin)."""
         ...
 
-    def rename(self, sku: str, name: str) -> None:
-        """Rename an article as a person would, an hour after the last change."""
+    async def rename(self, sku: str, name: str) -> None:
+        """Rename an article as a person would, once the platform's clock is past the overlap
+        margin of the last change (a simulator moves it an hour)."""
         ...
 
-    def holding(self, sku: str) -> int:
+    async def holding(self, sku: str) -> int:
         """How many records on the platform hold this SKU."""
         ...
 
-    def plant_without_sku(self) -> str:
+    async def plant_without_sku(self) -> str:
         """Plant an article with no SKU; returns the ref the adapter reports it under."""
         ...
 
@@ -77,7 +86,8 @@ class Harness(Protocol):
     def set_faults(self, faults: simkit.Faults) -> None: ...
 
     async def served(self) -> simkit.Stats:
-        """The simulator's counters, read over HTTP from ``/__sim__/stats``."""
+        """What the platform was sent: a simulator's counters, read over HTTP from
+        ``/__sim__/stats``; for a real server, the requests the adapters' clients sent."""
         ...
 
     def connect(self, **settings: Any) -> Adapter:
@@ -86,13 +96,21 @@ class Harness(Protocol):
         ...
 
 
-HarnessFactory = Callable[[Path], AbstractAsyncContextManager[Harness]]
+@dataclass(frozen=True)
+class Platform:
+    """How to run one platform under the contract."""
+
+    start: Callable[[Mapping[str, Any]], AbstractAsyncContextManager[Harness]]
+    """Runs the platform, given the values of :attr:`fixtures` by name."""
+    fixtures: tuple[str, ...] = ()
+    """The pytest fixtures it needs (a live server, a directory for secrets...)."""
 
 
 class _Simulated:
     """What the two simulator harnesses share: the app, its URL, its counters."""
 
     remote = True
+    simulated = True
 
     def __init__(self, app: web.Application, url: str, clock: Clock) -> None:
         self.app, self.url, self.clock = app, url, clock
@@ -137,24 +155,24 @@ class WooHarness(_Simulated):
         self.opened.append(adapter)
         return adapter
 
-    def seed(self, count: int) -> list[str]:
+    async def seed(self, count: int) -> list[str]:
         skus = [f"C-{n:05d}" for n in range(1, count + 1)]
         for sku in skus:
             self.clock.advance(timedelta(minutes=1))
             self.store.add_product(sku=sku, name=f"Article {sku}", regular_price="9.90")
         return skus
 
-    def rename(self, sku: str, name: str) -> None:
+    async def rename(self, sku: str, name: str) -> None:
         self.clock.advance(timedelta(hours=1))
         item = self.store.product_by_sku(sku)
         assert item is not None
         self.store.edit_product(item.id, name=name)
 
-    def holding(self, sku: str) -> int:
+    async def holding(self, sku: str) -> int:
         items = [*self.store.products.values(), *self.store.variations.values()]
         return sum(1 for item in items if item.sku == sku)
 
-    def plant_without_sku(self) -> str:
+    async def plant_without_sku(self) -> str:
         return str(self.store.add_product(sku="", name="Forgotten reference").id)
 
     def missing_ref(self) -> str:
@@ -194,7 +212,7 @@ class OdooHarness(_Simulated):
         self.opened.append(adapter)
         return adapter
 
-    def seed(self, count: int) -> list[str]:
+    async def seed(self, count: int) -> list[str]:
         skus = [f"C-{n:05d}" for n in range(1, count + 1)]
         for sku in skus:
             self.clock.advance(timedelta(minutes=1))
@@ -203,17 +221,17 @@ class OdooHarness(_Simulated):
             )
         return skus
 
-    def rename(self, sku: str, name: str) -> None:
+    async def rename(self, sku: str, name: str) -> None:
         self.clock.advance(timedelta(hours=1))
         template = self.store.tables["product.product"][self.store.product_id(sku)]
         self.store.edit("product.template", template["product_tmpl_id"], name=name)
 
-    def holding(self, sku: str) -> int:
+    async def holding(self, sku: str) -> int:
         return len(
             self.store.find("product.product", [["default_code", "=", sku]], active_test=False)
         )
 
-    def plant_without_sku(self) -> str:
+    async def plant_without_sku(self) -> str:
         return f"product.product/{self.store.add('product.product', name='Forgotten reference')}"
 
     def missing_ref(self) -> str:
@@ -222,6 +240,7 @@ class OdooHarness(_Simulated):
 
 class MemoryHarness:
     remote = False
+    simulated = False
     page_size = 0
 
     def __init__(self) -> None:
@@ -230,19 +249,19 @@ class MemoryHarness:
             self.platform, capabilities=Capabilities(batch_size=100, requests_per_second=1000)
         )
 
-    def seed(self, count: int) -> list[str]:
+    async def seed(self, count: int) -> list[str]:
         skus = [f"C-{n:05d}" for n in range(1, count + 1)]
         for sku in skus:
             self.platform.put(Product(sku=sku, name=f"Article {sku}", price=Decimal("9.90")))
         return skus
 
-    def rename(self, sku: str, name: str) -> None:
+    async def rename(self, sku: str, name: str) -> None:
         self.platform.edit("product", sku, name=name)
 
-    def holding(self, sku: str) -> int:
+    async def holding(self, sku: str) -> int:
         return 1 if sku in self.platform.keys("product") else 0
 
-    def plant_without_sku(self) -> str:
+    async def plant_without_sku(self) -> str:
         raise NotImplementedError("the in-memory platform refuses records it cannot hold")
 
     def missing_ref(self) -> str:
@@ -259,7 +278,7 @@ class MemoryHarness:
 
 
 @asynccontextmanager
-async def memory(secrets: Path) -> AsyncIterator[Harness]:
+async def memory(fixtures: Mapping[str, Any]) -> AsyncIterator[Harness]:
     harness = MemoryHarness()
     try:
         yield harness
@@ -268,7 +287,7 @@ async def memory(secrets: Path) -> AsyncIterator[Harness]:
 
 
 @asynccontextmanager
-async def woocommerce(secrets: Path) -> AsyncIterator[Harness]:
+async def woocommerce(fixtures: Mapping[str, Any]) -> AsyncIterator[Harness]:
     app = woo.create_app()
     async with simkit.serve(app) as url:
         harness = WooHarness(app, url, Clock())
@@ -278,24 +297,25 @@ async def woocommerce(secrets: Path) -> AsyncIterator[Harness]:
             await harness.close()
 
 
-def _odoo(protocol: str) -> HarnessFactory:
+def _odoo(protocol: str) -> Platform:
     @asynccontextmanager
-    async def running(secrets: Path) -> AsyncIterator[Harness]:
+    async def running(fixtures: Mapping[str, Any]) -> AsyncIterator[Harness]:
         app = odoo.create_app()
         async with simkit.serve(app) as url:
-            harness = OdooHarness(app, url, Clock(), protocol, secrets)
+            harness = OdooHarness(app, url, Clock(), protocol, fixtures["tmp_path"])
             try:
                 yield harness
             finally:
                 await harness.close()
 
-    return running
+    return Platform(running, fixtures=("tmp_path",))
 
 
-HARNESSES: dict[str, HarnessFactory] = {
-    "memory": memory,
-    "woocommerce": woocommerce,
+HARNESSES: dict[str, Platform] = {
+    "memory": Platform(memory),
+    "woocommerce": Platform(woocommerce),
     "odoo-json2": _odoo("json2"),
     "odoo-jsonrpc": _odoo("jsonrpc"),
+    "tryton": Platform(tryton_harness.tryton, fixtures=("tryton", "tmp_path")),
 }
 """Every adapter under the contract, by test id."""

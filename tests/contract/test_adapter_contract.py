@@ -30,7 +30,7 @@ def new_product(sku: str, name: str = "Fresh article") -> Create:
 
 
 async def test_full_snapshot_is_complete_over_many_pages(platform: Harness) -> None:
-    skus = platform.seed(230)
+    skus = await platform.seed(230)
     snapshot = await platform.adapter.snapshot("product", None)
     assert snapshot.complete
     assert names(snapshot.records) == {sku: f"Article {sku}" for sku in skus}
@@ -42,15 +42,15 @@ async def test_full_snapshot_is_complete_over_many_pages(platform: Harness) -> N
 
 
 async def test_incremental_cursor_sees_edits_and_not_the_rest(platform: Harness) -> None:
-    skus = platform.seed(120)
+    skus = await platform.seed(120)
     full = await platform.adapter.snapshot("product", None)
-    platform.rename(skus[3], "Renamed in the back office")
+    await platform.rename(skus[3], "Renamed in the back office")
     changed = await platform.adapter.snapshot("product", full.cursor)
     assert not changed.complete
     seen = names(changed.records)
     assert seen[skus[3]] == "Renamed in the back office"
     # Besides the edit, at most what lies within the overlap margin before the cursor
-    # (the last article planted, a minute before it) comes back.
+    # (the last article planted: see Harness.seed) comes back.
     assert set(seen) <= {skus[3], skus[-1]}
     assert changed.cursor is not None and changed.cursor != full.cursor
     quiet = await platform.adapter.snapshot("product", changed.cursor)
@@ -59,7 +59,7 @@ async def test_incremental_cursor_sees_edits_and_not_the_rest(platform: Harness)
 
 
 async def test_fetch_by_natural_keys_leaves_out_unknown_ones(platform: Harness) -> None:
-    skus = platform.seed(30)
+    skus = await platform.seed(30)
     found = await platform.adapter.fetch("product", [skus[0], skus[17], "NO-SUCH-SKU"])
     assert names(found) == {skus[0]: f"Article {skus[0]}", skus[17]: f"Article {skus[17]}"}
     assert await platform.adapter.fetch("product", ["NO-SUCH-SKU"]) == []
@@ -68,7 +68,7 @@ async def test_fetch_by_natural_keys_leaves_out_unknown_ones(platform: Harness) 
 async def test_batch_results_per_item_and_one_bad_item_does_not_sink_it(
     platform: Harness,
 ) -> None:
-    skus = platform.seed(5)
+    skus = await platform.seed(5)
     [existing] = await platform.adapter.fetch("product", [skus[0]])
     operations = [
         new_product("NEW-1"),
@@ -86,7 +86,7 @@ async def test_batch_results_per_item_and_one_bad_item_does_not_sink_it(
 
 
 async def test_creation_is_idempotent_on_the_natural_key(platform: Harness) -> None:
-    skus = platform.seed(3)
+    skus = await platform.seed(3)
     [first] = await platform.adapter.apply("product", [new_product("NEW-1")])
     # The answer was lost, so the engine sends the same creation again.
     [again] = await platform.adapter.apply("product", [new_product("NEW-1", "Fresh, renamed")])
@@ -94,7 +94,7 @@ async def test_creation_is_idempotent_on_the_natural_key(platform: Harness) -> N
     [linked] = await platform.adapter.apply("product", [new_product(skus[1], "Linked")])
     assert isinstance(first, Done) and isinstance(again, Done) and isinstance(linked, Done)
     assert first.ref == again.ref
-    assert platform.holding("NEW-1") == 1 and platform.holding(skus[1]) == 1
+    assert await platform.holding("NEW-1") == 1 and await platform.holding(skus[1]) == 1
     [seen_linked] = await platform.adapter.fetch("product", [skus[1]])
     assert seen_linked.ref == linked.ref
     found = names(await platform.adapter.fetch("product", ["NEW-1", skus[1]]))
@@ -102,8 +102,8 @@ async def test_creation_is_idempotent_on_the_natural_key(platform: Harness) -> N
 
 
 async def test_records_with_bad_data_are_rejected_with_the_reason(remote: Harness) -> None:
-    skus = remote.seed(20)
-    ref = remote.plant_without_sku()
+    skus = await remote.seed(20)
+    ref = await remote.plant_without_sku()
     snapshot = await remote.adapter.snapshot("product", None)
     assert set(names(snapshot.records)) == set(skus)  # the rest is read
     assert ref not in {s.ref for s in snapshot.records}
@@ -120,11 +120,11 @@ async def test_refused_credentials_are_an_auth_error(remote: Harness) -> None:
     assert (await remote.served()).requests <= 3  # refused credentials are not retried
 
 
-async def test_the_request_rate_is_respected(remote: Harness) -> None:
+async def test_the_request_rate_is_respected(simulated: Harness) -> None:
     rate = 10.0
-    skus = remote.seed(60)
-    adapter = remote.connect(requests_per_second=rate, max_concurrency=8)
-    before = (await remote.served()).requests
+    skus = await simulated.seed(60)
+    adapter = simulated.connect(requests_per_second=rate, max_concurrency=8)
+    before = (await simulated.served()).requests
     started = time.monotonic()
     sent, waves = 0, 0
     # Waves of concurrent reads until three seconds' allowance went out (whatever a read costs
@@ -134,31 +134,31 @@ async def test_the_request_rate_is_respected(remote: Harness) -> None:
         found = await asyncio.gather(*(adapter.fetch("product", [sku]) for sku in wave))
         assert all(len(f) == 1 for f in found)
         waves += 1
-        sent = (await remote.served()).requests - before
+        sent = (await simulated.served()).requests - before
     elapsed = time.monotonic() - started
     # A one-second bucket: at most one second's allowance at once, then the rate.
     assert sent <= rate * (elapsed + 1) + 2
 
 
-async def test_throttling_with_retry_after_is_waited_out(remote: Harness) -> None:
-    skus = remote.seed(40)
-    remote.set_faults(Faults(rate_limit=5.0, retry_after=0.5))
+async def test_throttling_with_retry_after_is_waited_out(simulated: Harness) -> None:
+    skus = await simulated.seed(40)
+    simulated.set_faults(Faults(rate_limit=5.0, retry_after=0.5))
     for sku in skus[:8]:
-        assert set(names(await remote.adapter.fetch("product", [sku]))) == {sku}
-        if (await remote.served()).throttled:
+        assert set(names(await simulated.adapter.fetch("product", [sku]))) == {sku}
+        if (await simulated.served()).throttled:
             break
-    assert (await remote.served()).throttled > 0
+    assert (await simulated.served()).throttled > 0
 
 
-async def test_server_errors_are_retried(remote: Harness) -> None:
-    skus = remote.seed(120)
-    remote.set_faults(Faults(error_rate=0.3, seed=3))
-    snapshot = await remote.adapter.snapshot("product", None)
+async def test_server_errors_are_retried(simulated: Harness) -> None:
+    skus = await simulated.seed(120)
+    simulated.set_faults(Faults(error_rate=0.3, seed=3))
+    snapshot = await simulated.adapter.snapshot("product", None)
     for sku in skus[:4]:
-        assert set(names(await remote.adapter.fetch("product", [sku]))) == {sku}
-    results = await remote.adapter.apply("product", [new_product("NEW-1")])
+        assert set(names(await simulated.adapter.fetch("product", [sku]))) == {sku}
+    results = await simulated.adapter.apply("product", [new_product("NEW-1")])
     assert set(names(snapshot.records)) == set(skus)
     assert isinstance(results[0], Done)
-    remote.set_faults(Faults())
-    assert remote.holding("NEW-1") == 1
-    assert (await remote.served()).errors > 0
+    simulated.set_faults(Faults())
+    assert await simulated.holding("NEW-1") == 1
+    assert (await simulated.served()).errors > 0

@@ -9,8 +9,8 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from tryton_server import TrytonService
-from tryton_setup import TAX_NAME
+from integration.tryton.tryton_server import TrytonService
+from integration.tryton.tryton_setup import TAX_NAME
 
 from adapters.base import AuthError, Create, Done, Failed, Seen, TransientError, Update
 from adapters.tryton.adapter import TrytonAdapter, create

@@ -11,8 +11,8 @@ from typing import Any
 
 import msgspec
 import pytest
-from tryton_server import TrytonService
-from tryton_setup import TAX_NAME
+from integration.tryton.tryton_server import TrytonService
+from integration.tryton.tryton_setup import TAX_NAME
 
 from adapters import simkit
 from adapters.base import Adapter, Create, Side, TransientError, Update

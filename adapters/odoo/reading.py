@@ -207,6 +207,10 @@ class Reader:
             self.client.taxes(),
             self.client.read("product.template.attribute.value", value_ids, ValueRow),
         )
+        if any(row.taxes_id and row.taxes_id[0] not in taxes for row in rows):
+            # A tax created since this adapter first read them: without it the article would
+            # read as having no tax at all.
+            taxes = await self.client.taxes(refresh=True)
         attributes = {
             v.id: Attribute(name=ref_name(v.attribute_id), value=text(v.name)) for v in values
         }

@@ -53,7 +53,7 @@ from engine.decide import Observed
 from engine.fields import from_fields, normalise_decimal, to_fields
 from engine.models import Order, Price, Product, Stock
 from engine.snapshot import Rejected, SideRead
-from rules.categories import CODES_FIELD, CategoryError, CategoryRule, category_path
+from rules.categories import CODES_FIELD, CategoryError, CategoryRule, category_path, with_root
 from rules.policy import KindRules
 from rules.prices import PriceError, PriceRule, check_prices, erp_group, shop_price
 from rules.stock import SEEN_QUANTITY, StockRule, available, reserved
@@ -338,6 +338,8 @@ class Pipeline:
         record = f"{self._kind} {op.key}"
         if self._kind == "product" and self._t.taxes is not None and "tax_code" in fields:
             fields["tax_code"] = erp_tax_code(fields["tax_code"], self._t.taxes, record=record)
+        if self._kind == "product" and self._t.categories is not None and "category" in fields:
+            fields["category"] = with_root(fields["category"] or (), self._t.categories)
         if self._kind == "price" and self._t.prices is not None and fields.get("group"):
             fields["group"] = erp_group(fields["group"], self._t.prices, record=record)
         if self._kind == "stock" and "quantity" in fields and self._reserved.get(op.key):

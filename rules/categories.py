@@ -34,10 +34,13 @@ class CategoryRule(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
 
     ``levels`` lists the ERP fields giving each level's name, top first (``"category"`` for the
     ERP's own path). ``codes``, when set, lists beside each level the ERP field giving its code.
+    ``root`` names the ERP's own top category, left out of the shop's paths: every Odoo
+    category sits under "All", which a shop menu should not show.
     """
 
     levels: list[str]
     codes: list[str] = []
+    root: str | None = None
 
     def __post_init__(self) -> None:
         if not self.levels:
@@ -48,6 +51,8 @@ class CategoryRule(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
             raise ValueError("codes: one code field per level, or none at all")
         if self.codes and ERP_CATEGORY in self.levels:
             raise ValueError("codes cannot be combined with the ERP's own category path")
+        if self.root is not None and (ERP_CATEGORY not in self.levels or not self.root.strip()):
+            raise ValueError(f"root: names the top of the ERP's own path; list {ERP_CATEGORY!r}")
 
     def consumed(self) -> frozenset[str]:
         """ERP fields the rule reads (they do not become product attributes)."""
@@ -68,6 +73,21 @@ def _field(article: Product, name: str) -> str:
     return ""
 
 
+def erp_path(category: Sequence[str], rule: CategoryRule) -> list[str]:
+    """The ERP's own category path as the shop shows it: ``root`` left out when on top."""
+    names = [v.strip() for v in category if v.strip()]
+    if rule.root is not None and names and names[0] == rule.root.strip():
+        names = names[1:]
+    return names
+
+
+def with_root(path: Sequence[str], rule: CategoryRule) -> list[str]:
+    """A shop category path as the ERP keeps it: under ``root`` again (writing back)."""
+    if rule.root is None or not path:
+        return list(path)
+    return [rule.root.strip(), *path]
+
+
 def category_path(article: Product, rule: CategoryRule) -> CategoryPath:
     """The category path of ``article``. Empty trailing levels shorten the path; an empty level
     above a set one is an error (the tree would have a hole)."""
@@ -76,7 +96,7 @@ def category_path(article: Product, rule: CategoryRule) -> CategoryPath:
     empty: str | None = None
     for index, source in enumerate(rule.levels):
         values = (
-            [v.strip() for v in article.category if v.strip()]
+            erp_path(article.category, rule)
             if source == ERP_CATEGORY
             else [_field(article, source)]
         )

@@ -20,11 +20,13 @@ from rules.categories import (
     category_path,
     paths_of,
     plan_tree,
+    with_root,
 )
 
 FOUR = CategoryRule(levels=["family", "sub_family", "range", "line"])
 CODED = CategoryRule(levels=["family", "sub_family"], codes=["family_code", "sub_code"])
 ERP_PATH = CategoryRule(levels=["category", "range"])
+UNDER_ALL = CategoryRule(levels=["category"], root="All")
 
 
 def article(category: tuple[str, ...] = (), **fields: str) -> Product:
@@ -92,6 +94,30 @@ PATHS = [
         article(("A", "B", "C", "D", "E", "F"), range="G"),
         ERP_PATH,
         "article A1: category path A / B / C / D / E / F / G is deeper than 6 levels",
+    ),
+    PathScenario(
+        "the ERP's path under its root (Odoo's All) -> the root left out",
+        article(("All", "Sport", "Tops", "Summer", "Basics")),
+        UNDER_ALL,
+        CategoryPath(("Sport", "Tops", "Summer", "Basics")),
+    ),
+    PathScenario(
+        "an ERP path under another top category -> kept whole",
+        article(("Saleable", "Sport")),
+        UNDER_ALL,
+        CategoryPath(("Saleable", "Sport")),
+    ),
+    PathScenario(
+        "an article in the root itself -> no category",
+        article(("All",)),
+        UNDER_ALL,
+        CategoryPath(()),
+    ),
+    PathScenario(
+        "six levels below the root -> accepted (the root is not a shop level)",
+        article(("All", "A", "B", "C", "D", "E", "F")),
+        UNDER_ALL,
+        CategoryPath(("A", "B", "C", "D", "E", "F")),
     ),
 ]
 
@@ -197,6 +223,12 @@ def test_plan_tree(scenario: TreeScenario) -> None:
     assert leaves == scenario.leaves
 
 
+def test_a_shop_path_written_back_goes_under_the_root_again() -> None:
+    assert with_root(["Sport", "Tops"], UNDER_ALL) == ["All", "Sport", "Tops"]
+    assert with_root([], UNDER_ALL) == []
+    assert with_root(["Sport"], ERP_PATH) == ["Sport"]
+
+
 def test_paths_of_a_tree_with_a_loop_stops() -> None:
     nodes = [Node(id=1, name="A", parent=2), Node(id=2, name="B", parent=1), Node(id=3, name="C")]
     assert paths_of(nodes) == {1: ("B", "A"), 2: ("A", "B"), 3: ("C",)}
@@ -209,6 +241,7 @@ def test_paths_of_a_tree_with_a_loop_stops() -> None:
         ({"levels": list("abcdefg")}, "at most 6 levels"),
         ({"levels": ["a", "b"], "codes": ["c"]}, "one code field per level"),
         ({"levels": ["category"], "codes": ["c"]}, "cannot be combined"),
+        ({"levels": ["family"], "root": "All"}, "root: names the top of the ERP's own path"),
     ],
 )
 def test_a_rule_that_cannot_build_a_tree_is_refused(settings: dict[str, Any], message: str) -> None:

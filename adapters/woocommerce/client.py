@@ -117,9 +117,29 @@ class WooClient:
         response = await self.http.request(
             "POST", f"{path}/batch", body=msgspec.json.encode(body), ok=(200, *_ERROR_STATUSES)
         )
+        items = [("create", item) for item in body["create"]]
+        items += [("update", item) for item in body["update"]]
+        if response.status == 413 and len(items) > 1:
+            # Too large for the server (a proxy's body limit, say, with long descriptions):
+            # halves go through where the whole did not, and the replies keep their order.
+            half = len(items) // 2
+            first = await self._batch_of(path, items[:half])
+            second = await self._batch_of(path, items[half:])
+            return schema.BatchReply(
+                create=first.create + second.create, update=first.update + second.update
+            )
         if response.status != 200:
             raise PermanentError(f"POST {path}/batch: {error_of(response).reason()}")
         return _decode(response, path, schema.BatchReply)
+
+    async def _batch_of(
+        self, path: str, items: list[tuple[str, dict[str, Any]]]
+    ) -> schema.BatchReply:
+        return await self.batch(
+            path,
+            create=[item for action, item in items if action == "create"],
+            update=[item for action, item in items if action == "update"],
+        )
 
 
 def _decode(response: Response, path: str, type_: type[T]) -> T:

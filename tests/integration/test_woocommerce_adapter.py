@@ -406,3 +406,28 @@ async def test_factory_reads_secrets_and_names_bad_keys(
         create({**settings, "consumer_key_env": None, "consumer_key": "x"}, source="concord.toml")
     with pytest.raises(ConfigError, match="max_concurrency"):
         create({**settings, "max_concurrency": "four"}, source="concord.toml")
+
+
+async def test_a_batch_too_large_for_the_server_is_split_not_lost() -> None:
+    # A shop behind a proxy refusing bodies over 300 kB; five articles of ~100 kB each.
+    app = create_app(max_body=300_000)
+    async with serve(app) as url:
+        adapter = _adapter(url)
+        try:
+            ops: list[Operation] = [
+                Create(
+                    key=f"BIG-{n}",
+                    fields=to_fields(
+                        Product(sku=f"BIG-{n}", name=f"Big {n}", description="x" * 100_000)
+                    ),
+                )
+                for n in range(5)
+            ]
+            results = await adapter.apply("product", ops)
+            batches = (await _stats(url))["requests"]
+        finally:
+            await adapter.aclose()
+    assert batches >= 3  # the whole refused, then at least two halves
+    assert [type(r).__name__ for r in results] == ["Done"] * 5
+    assert [r.key for r in results] == [f"BIG-{n}" for n in range(5)]
+    assert {f"BIG-{n}" for n in range(5)} <= _skus(store_of(app))

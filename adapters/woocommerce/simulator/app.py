@@ -30,16 +30,18 @@ def create_app(
     consumer_key: str = "ck_test",
     consumer_secret: str = "cs_test",
     faults: Faults | None = None,
+    max_body: int = 64 * 1024 * 1024,
 ) -> web.Application:
     """A WooCommerce shop answering ``/wp-json/wc/v3`` with a seeded catalogue.
 
     ``products`` and ``seed`` decide the catalogue; requests must authenticate with
     ``consumer_key``/``consumer_secret``; ``faults`` switches on injected misbehaviour
     (see :mod:`adapters.simkit`). Records can be edited directly through :func:`store_of`.
+    ``max_body`` is the largest request body accepted (413 above it, as from a proxy's limit).
     """
     # PHP's post_max_size (8 MB by default, raised by most hosts), not aiohttp's 1 MB: a batch
     # carrying a long description is accepted, as WordPress accepts it.
-    app = web.Application(client_max_size=64 * 1024 * 1024)
+    app = web.Application(client_max_size=max_body)
     # Faults first, so injected 429s and errors come before authentication, as from a proxy.
     install_faults(app, faults)
     app.middlewares.append(rest_middleware)

@@ -34,7 +34,14 @@ from engine.commit import commit_batch
 from engine.config import JobConfig
 from engine.decide import Held, SideState, decide
 from engine.push import Pusher, plan
-from engine.snapshot import Rejected, SideRead, drain_rejects, fetch_missing, ingest
+from engine.snapshot import (
+    CollectorPause,
+    Rejected,
+    SideRead,
+    drain_rejects,
+    fetch_missing,
+    ingest,
+)
 from engine.store import NewDeadLetter, Store, StoredRecord
 from engine.transforms import Pipeline, Transforms
 from rules.policy import KindRules
@@ -88,6 +95,7 @@ async def run_cycle(
     started, clock = datetime.now(UTC), time.perf_counter()
     kind = job.kind
     mode = "dry-run" if dry_run else ("full" if full else "incremental")
+    reading = CollectorPause()  # until the plan is made: the CPU-heavy part of a cycle
     try:
         await store.ensure_connection(connection)
         cursors, conflicts, dead = await asyncio.gather(
@@ -160,6 +168,7 @@ async def run_cycle(
         )
         refs = {side: _refs(side, stored, reads[side]) for side in SIDES}
         operations = plan(actions, refs)
+        reading.release()
         if dry_run:
             return _result(None, started, clock, actions, {}, rejected, reads, operations)
         total = sum(len(ops) for ops in operations.values())
@@ -195,6 +204,8 @@ async def run_cycle(
         if not dry_run:
             await _record_failure(store, connection, job_name, mode, started, exc)
         raise
+    finally:
+        reading.release()
 
 
 async def _nothing() -> None:

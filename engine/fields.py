@@ -35,18 +35,38 @@ def _normalise(value: Any) -> Any:
         return value
     if isinstance(value, Decimal):
         return normalise_decimal(value)
+    # Plain values inside are tested inline: a call per value is most of the cost of the walk.
     if isinstance(value, dict):
-        return {k: _normalise(v) for k, v in value.items()}
+        return {k: v if type(v) in _PLAIN else _normalise(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_normalise(v) for v in value]
+        return [v if type(v) in _PLAIN else _normalise(v) for v in value]
     return value
+
+
+def _normalise_sequence(values: list[Any] | tuple[Any, ...]) -> list[Any]:
+    # A sequence of plain values (a category path, ...) needs no walk, only to be a list.
+    for v in values:
+        if type(v) not in _PLAIN:
+            return [_normalise(v) for v in values]
+    return list(values)
 
 
 def to_fields(record: Record) -> Fields:
     """The field values of a canonical record, as comparable JSON builtins."""
     raw = msgspec.to_builtins(record, builtin_types=(Decimal,))
     assert isinstance(raw, dict)
-    return {name: _normalise(value) for name, value in raw.items()}
+    # ``raw`` is a fresh dict of exact builtins (tuples stay tuples): rewrite in place only the
+    # values that need it, rather than calling _normalise on every field (the hot path of a full
+    # resync).
+    for name, value in raw.items():
+        kind = type(value)
+        if kind is Decimal:
+            raw[name] = normalise_decimal(value)
+        elif kind is list or kind is tuple:
+            raw[name] = _normalise_sequence(value)
+        elif kind is dict:
+            raw[name] = _normalise(value)
+    return raw
 
 
 def from_fields(kind: str, fields: Fields) -> Record:

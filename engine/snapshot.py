@@ -7,13 +7,14 @@ the decision needs to see (new on the other side, or with a pending dead letter 
 
 from __future__ import annotations
 
+import gc
 from typing import Any
 
 import msgspec
 
 from adapters.base import Adapter, Seen, Side, Snapshot
 from engine.decide import Observed
-from engine.fields import to_fields
+from engine.fields import Fields, to_fields
 
 
 class Rejected(msgspec.Struct, frozen=True):
@@ -54,7 +55,7 @@ def ingest(side: Side, snapshot: Snapshot, rejected: list[Rejected]) -> SideRead
     observed: dict[str, Observed] = {}
     refs: dict[str, str] = {}
     for key, seens in by_key.items():
-        if len({s.ref for s in seens}) > 1:
+        if len(seens) > 1 and len({s.ref for s in seens}) > 1:
             ids = ", ".join(sorted({s.ref for s in seens}))
             rejected.append(Rejected(side, key, f"{key!r} is used by several records ({ids})"))
             continue
@@ -62,7 +63,7 @@ def ingest(side: Side, snapshot: Snapshot, rejected: list[Rejected]) -> SideRead
         fields = to_fields(seen.record)
         # PostgreSQL text and JSONB refuse NUL characters: kept, one would fail the whole
         # commit, every record of the cycle with it.
-        if _has_nul(key) or _has_nul(fields):
+        if _may_have_nul(key, fields) and (_has_nul(key) or _has_nul(fields)):
             where = f"{side}:{seen.ref}" if _has_nul(key) else key
             bad = [name for name, value in fields.items() if _has_nul(value)] or ["the key"]
             rejected.append(
@@ -85,6 +86,20 @@ def ingest(side: Side, snapshot: Snapshot, rejected: list[Rejected]) -> SideRead
     )
 
 
+def _may_have_nul(key: str, fields: Fields) -> bool:
+    """A quick screen for :func:`_has_nul`: JSON spells NUL ``\\u0000``, so a record whose
+    encoding lacks that text has none (one encode is far cheaper than walking every value)."""
+    if "\x00" in key:
+        return True
+    try:
+        return b"\\u0000" in _encode(fields)
+    except (TypeError, msgspec.EncodeError):
+        return True  # not plain JSON: let the walk decide
+
+
+_encode = msgspec.json.Encoder().encode
+
+
 def _has_nul(value: Any) -> bool:
     if isinstance(value, str):
         return "\x00" in value
@@ -93,6 +108,36 @@ def _has_nul(value: Any) -> bool:
     if isinstance(value, list):
         return any(_has_nul(v) for v in value)
     return False
+
+
+class CollectorPause:
+    """Pauses Python's cyclic garbage collector while a cycle reads and decides.
+
+    A full read builds millions of small objects (platform structs, records, field dicts) that
+    all live until the cycle ends; the collector would walk them again at every full
+    collection while they pile up (about 40 % of a 30,000-product resync's CPU). Memory is
+    still freed by reference counting; only cyclic garbage waits for :meth:`release`. Pauses
+    nest (concurrent cycles): the collector comes back, if it was on, when the last one ends.
+    """
+
+    _active = 0
+    _was_enabled = False
+
+    def __init__(self) -> None:
+        if CollectorPause._active == 0:
+            CollectorPause._was_enabled = gc.isenabled()
+            gc.disable()
+        CollectorPause._active += 1
+        self._held = True
+
+    def release(self) -> None:
+        """End this pause (again is harmless)."""
+        if not self._held:
+            return
+        self._held = False
+        CollectorPause._active -= 1
+        if CollectorPause._active == 0 and CollectorPause._was_enabled:
+            gc.enable()
 
 
 def drain_rejects(side: Side, adapter: Adapter, rejected: list[Rejected]) -> None:

@@ -1,0 +1,106 @@
+"""Field values of canonical records, the NUL-character check of a snapshot, the collector pause."""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator
+from decimal import Decimal
+
+import pytest
+
+from adapters.base import Seen, Snapshot
+from engine.fields import to_fields
+from engine.models import Attribute, Product, Variant
+from engine.snapshot import CollectorPause, Rejected, ingest
+
+
+def _product(sku: str = "A-1", **changes: object) -> Product:
+    values: dict[str, object] = {
+        "sku": sku,
+        "name": "Mug",
+        "price": Decimal("10.50"),
+        "weight": Decimal("1E+1"),
+        "category": ("Kitchen", "Mugs"),
+        "attributes": (Attribute(name="Colour", value="red"),),
+        "variants": (Variant(sku=f"{sku}-S", price=Decimal("-0.00"), stock=Decimal("3.000")),),
+    }
+    values.update(changes)
+    return Product(**values)  # type: ignore[arg-type]
+
+
+def test_fields_are_json_builtins_with_normalised_decimals() -> None:
+    fields = to_fields(_product())
+    assert fields["price"] == "10.5"
+    assert fields["weight"] == "10"
+    assert fields["category"] == ["Kitchen", "Mugs"]
+    assert fields["attributes"] == [{"name": "Colour", "value": "red"}]
+    assert fields["variants"] == [
+        {
+            "sku": "A-1-S",
+            "attributes": [],
+            "price": "0",
+            "sale_price": None,
+            "stock": "3",
+            "active": True,
+        }
+    ]
+    assert fields["sale_from"] is None and fields["active"] is True
+
+
+def _ingest(*products: Product) -> tuple[list[str], list[Rejected]]:
+    snapshot = Snapshot(
+        records=[Seen(record=p, ref=str(n), modified_at=None) for n, p in enumerate(products)],
+        cursor=None,
+        complete=True,
+    )
+    rejected: list[Rejected] = []
+    read = ingest("erp", snapshot, rejected)
+    return sorted(read.observed), rejected
+
+
+def test_a_nul_character_deep_in_a_record_sets_it_aside_naming_the_field() -> None:
+    bad_variant = (Variant(sku="B-1-S", attributes=(Attribute(name="Size", value="L\x00"),)),)
+    kept, rejected = _ingest(_product("A-1"), _product("B-1", variants=bad_variant))
+    assert kept == ["A-1"]
+    assert [r.key for r in rejected] == ["B-1"]
+    assert "record 1: variants contains a NUL character" in rejected[0].reason
+
+
+def test_text_that_merely_spells_the_escape_is_kept() -> None:
+    kept, rejected = _ingest(_product("A-1", description="a literal \\u0000 in the text"))
+    assert kept == ["A-1"] and rejected == []
+
+
+def test_a_nul_character_in_the_key_is_reported_by_reference() -> None:
+    kept, rejected = _ingest(_product("A\x001"))
+    assert kept == []
+    assert [r.key for r in rejected] == ["erp:0"]
+    assert "record 0: sku, variants contains a NUL character" in rejected[0].reason
+
+
+@pytest.fixture
+def collector_on() -> Iterator[None]:
+    was = gc.isenabled()
+    gc.enable()
+    yield
+    if not was:
+        gc.disable()
+
+
+@pytest.mark.usefixtures("collector_on")
+def test_nested_pauses_bring_the_collector_back_when_the_last_ends() -> None:
+    first, second = CollectorPause(), CollectorPause()
+    assert not gc.isenabled()
+    first.release()
+    first.release()  # a second release of the same pause changes nothing
+    assert not gc.isenabled()
+    second.release()
+    assert gc.isenabled()
+
+
+@pytest.mark.usefixtures("collector_on")
+def test_a_pause_leaves_a_collector_that_was_off_off() -> None:
+    gc.disable()
+    pause = CollectorPause()
+    pause.release()
+    assert not gc.isenabled()

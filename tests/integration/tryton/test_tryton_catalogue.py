@@ -5,25 +5,19 @@ assigned to the customer, published in the variation's meta data."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack
 from decimal import Decimal
-from pathlib import Path
 
 import msgspec
 import pytest
 from integration.tryton.tryton_server import TrytonService
 from integration.tryton.tryton_setup import TAX_NAME
+from integration.tryton.tryton_shop import Sides, sides
 
-from adapters import simkit
-from adapters.base import Adapter, Create, Side
-from adapters.tryton import adapter as tryton_adapter
+from adapters.base import Create
 from adapters.tryton.adapter import TrytonAdapter
 from adapters.tryton.client import TrytonClient
-from adapters.woocommerce import adapter as wc_adapter
 from adapters.woocommerce.simulator import Store as ShopStore
-from adapters.woocommerce.simulator import create_app as shop_app
 from adapters.woocommerce.simulator import model as shop_model
-from adapters.woocommerce.simulator import store_of as shop_store
 from engine.config import JobConfig
 from engine.cycle import CycleResult, run_cycle
 from engine.fields import to_fields
@@ -31,6 +25,8 @@ from engine.models import Customer, Product
 from engine.store import Store
 from engine.transforms import Transforms
 from rules.policy import FieldRule, KindRules
+
+__all__ = ["sides"]  # the fixture, shared
 
 ERP_OWNS = KindRules(default=FieldRule(owner="erp"))
 TRANSFORMS = msgspec.convert(
@@ -47,37 +43,6 @@ TRANSFORMS = msgspec.convert(
 SKUS = ("TEE001-RED-S", "TEE001-RED-M", "TEE001-BLUE-M")
 ANN = "Ann@Example.com"
 META = "_concord_price_customer_ann@example.com"
-
-
-class Sides(msgspec.Struct, kw_only=True):
-    tryton: TrytonService
-    erp: TrytonAdapter
-    shop: ShopStore
-    adapters: dict[Side, Adapter]
-
-
-@pytest.fixture
-async def sides(tryton: TrytonService, tmp_path: Path) -> AsyncIterator[Sides]:
-    app = shop_app()
-    (tmp_path / "ck").write_text("ck_test")
-    (tmp_path / "cs").write_text("cs_test")
-    async with AsyncExitStack() as stack:
-        url = await stack.enter_async_context(simkit.serve(app))
-        erp = tryton_adapter.create(tryton.settings(max_attempts=2), source="test.toml")
-        stack.push_async_callback(erp.aclose)
-        shop = wc_adapter.create(
-            {
-                "url": url,
-                "consumer_key_file": str(tmp_path / "ck"),
-                "consumer_secret_file": str(tmp_path / "cs"),
-                "requests_per_second": 1000,
-            },
-            source="test.toml",
-        )
-        stack.push_async_callback(shop.aclose)
-        yield Sides(
-            tryton=tryton, erp=erp, shop=shop_store(app), adapters={"erp": erp, "shop": shop}
-        )
 
 
 @pytest.fixture

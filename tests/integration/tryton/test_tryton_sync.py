@@ -3,26 +3,16 @@ real cycle, order import and feedback on real PostgreSQL."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
-import msgspec
 import pytest
-from integration.tryton.tryton_server import TrytonService
 from integration.tryton.tryton_setup import TAX_NAME
+from integration.tryton.tryton_shop import Sides, sides
 
-from adapters import simkit
-from adapters.base import Adapter, Create, Side, TransientError, Update
-from adapters.tryton import adapter as tryton_adapter
+from adapters.base import Create, TransientError, Update
 from adapters.tryton.adapter import TrytonAdapter
 from adapters.tryton.client import TrytonClient
-from adapters.woocommerce import adapter as wc_adapter
-from adapters.woocommerce.simulator import Store as ShopStore
-from adapters.woocommerce.simulator import create_app as shop_app
-from adapters.woocommerce.simulator import store_of as shop_store
 from engine.config import JobConfig
 from engine.cycle import CycleResult, run_cycle
 from engine.fields import to_fields
@@ -33,43 +23,14 @@ from engine.orders import run_orders
 from engine.store import Store
 from rules.policy import FieldRule, KindRules
 
+__all__ = ["sides"]  # the fixture, shared
+
 ERP_OWNS = KindRules(default=FieldRule(owner="erp"))
 ORDERS = OrdersConfig(
     taxes={"FR": TAX_NAME},
     status_map={"processing": "processing", "shipped": "completed", "cancelled": "cancelled"},
 )
 FRANCE = {"first_name": "Ana", "last_name": "Lima", "country": "FR", "city": "Lyon"}
-
-
-class Sides(msgspec.Struct, kw_only=True):
-    tryton: TrytonService
-    erp: TrytonAdapter
-    shop: ShopStore
-    adapters: dict[Side, Adapter]
-
-
-@pytest.fixture
-async def sides(tryton: TrytonService, tmp_path: Path) -> AsyncIterator[Sides]:
-    app = shop_app()
-    (tmp_path / "ck").write_text("ck_test")
-    (tmp_path / "cs").write_text("cs_test")
-    async with AsyncExitStack() as stack:
-        url = await stack.enter_async_context(simkit.serve(app))
-        erp = tryton_adapter.create(tryton.settings(max_attempts=2), source="test.toml")
-        stack.push_async_callback(erp.aclose)
-        shop = wc_adapter.create(
-            {
-                "url": url,
-                "consumer_key_file": str(tmp_path / "ck"),
-                "consumer_secret_file": str(tmp_path / "cs"),
-                "requests_per_second": 1000,
-            },
-            source="test.toml",
-        )
-        stack.push_async_callback(shop.aclose)
-        yield Sides(
-            tryton=tryton, erp=erp, shop=shop_store(app), adapters={"erp": erp, "shop": shop}
-        )
 
 
 async def cycle(store: Store, sides: Sides, kind: str, *, full: bool = True) -> CycleResult:

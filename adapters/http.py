@@ -148,7 +148,7 @@ class HttpClient:
                     method, url, params=params, data=data, headers=headers
                 ) as raw:
                     payload = await raw.read()
-                    status, response_headers = raw.status, dict(raw.headers)
+                    status, response_headers = raw.status, raw.headers
             except (TimeoutError, aiohttp.ClientConnectionError, aiohttp.ClientPayloadError) as exc:
                 raise TransientError(f"{method} {url}: {type(exc).__name__}: {exc}") from None
             if status == 429:

@@ -40,7 +40,7 @@ from engine.snapshot import (
     SideRead,
     drain_rejects,
     fetch_missing,
-    ingest,
+    ingest_in_turns,
 )
 from engine.store import NewDeadLetter, Store, StoredRecord
 from engine.transforms import Pipeline, Transforms
@@ -116,16 +116,21 @@ async def run_cycle(
         # A full read of either side needs every base row, loaded while the platforms answer;
         # an incremental cycle needs only the rows of what it read (a few, usually).
         whole_base = None if incremental else store.load_records(connection, kind)
-        snapshots, stored_all = await asyncio.gather(
-            asyncio.gather(*(adapters[side].snapshot(kind, since[side]) for side in SIDES)),
+        set_aside: dict[Side, list[Rejected]] = {side: [] for side in SIDES}
+
+        async def read(side: Side) -> SideRead:
+            # Each side is indexed as soon as it has answered, while the other is still read;
+            # the platform's records are let go once indexed.
+            snapshot = await adapters[side].snapshot(kind, since[side])
+            drain_rejects(side, adapters[side], set_aside[side])
+            return await ingest_in_turns(side, snapshot, set_aside[side])
+
+        indexed, stored_all = await asyncio.gather(
+            asyncio.gather(*(read(side) for side in SIDES)),
             whole_base if whole_base is not None else _nothing(),
         )
-        reads: dict[Side, SideRead] = {}
-        for side, snapshot in zip(SIDES, snapshots, strict=True):
-            drain_rejects(side, adapters[side], rejected)
-            reads[side] = ingest(side, snapshot, rejected)
-        # The indexed reads are all the cycle needs: let the platforms' records go.
-        del snapshot, snapshots
+        reads: dict[Side, SideRead] = dict(zip(SIDES, indexed, strict=True))
+        rejected += set_aside["erp"] + set_aside["shop"]
         await pipeline.on_snapshot(reads, rejected)
         if stored_all is not None:
             stored = stored_all

@@ -19,12 +19,28 @@ Fields = dict[str, Any]
 
 def normalise_decimal(value: Decimal) -> str:
     """The one spelling of a decimal number: no exponent, no trailing zeros ("10", "10.5")."""
+    try:
+        text = _SPELLED.get(value)
+    except TypeError:  # a signalling NaN cannot even be hashed; refused below
+        text = None
+    if text is not None:
+        return text
     if not value.is_finite():
         raise ValueError(f"not a finite number: {value}")
     text = format(value, "f")
     if "." in text:
         text = text.rstrip("0").rstrip(".")
-    return "0" if text in ("-0", "") else text
+    text = "0" if text in ("-0", "") else text
+    if len(_SPELLED) >= _SPELLED_MAX:
+        _SPELLED.clear()
+    _SPELLED[value] = text  # equal decimals ("10.50", "10.5") share one entry and one spelling
+    return text
+
+
+# A catalogue repeats the same few thousand prices, weights and quantities: spelling each once
+# saves a format and two strips per value on a full read.
+_SPELLED: dict[Decimal, str] = {}
+_SPELLED_MAX = 50_000
 
 
 _PLAIN = (str, bool, int, type(None))
@@ -63,7 +79,7 @@ def to_fields(record: Record) -> Fields:
         if kind is Decimal:
             raw[name] = normalise_decimal(value)
         elif kind is list or kind is tuple:
-            raw[name] = _normalise_sequence(value)
+            raw[name] = _normalise_sequence(value) if value else []
         elif kind is dict:
             raw[name] = _normalise(value)
     return raw

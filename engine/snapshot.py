@@ -7,6 +7,7 @@ the decision needs to see (new on the other side, or with a pending dead letter 
 
 from __future__ import annotations
 
+import asyncio
 import gc
 from typing import Any
 
@@ -38,6 +39,36 @@ class SideRead(msgspec.Struct, kw_only=True):
 def ingest(side: Side, snapshot: Snapshot, rejected: list[Rejected]) -> SideRead:
     """Index a snapshot by natural key, setting aside records whose key is missing or repeated:
     matching them would guess, so they are reported instead."""
+    read = _empty_read(snapshot)
+    for key, seens in _by_key(side, snapshot, rejected).items():
+        _observe(side, key, seens, read, rejected)
+    return read
+
+
+async def ingest_in_turns(
+    side: Side, snapshot: Snapshot, rejected: list[Rejected], turn: int = 2000
+) -> SideRead:
+    """:func:`ingest`, giving the event loop back every ``turn`` records: while one side is
+    indexed, the other side's answers keep being taken in and its next requests sent."""
+    read = _empty_read(snapshot)
+    for done, (key, seens) in enumerate(_by_key(side, snapshot, rejected).items(), 1):
+        _observe(side, key, seens, read, rejected)
+        if done % turn == 0:
+            await asyncio.sleep(0)
+    return read
+
+
+def _empty_read(snapshot: Snapshot) -> SideRead:
+    return SideRead(
+        observed={},
+        refs={},
+        complete=snapshot.complete,
+        cursor=snapshot.cursor,
+        count=len(snapshot.records),
+    )
+
+
+def _by_key(side: Side, snapshot: Snapshot, rejected: list[Rejected]) -> dict[str, list[Seen]]:
     by_key: dict[str, list[Seen]] = {}
     for seen in snapshot.records:
         key = seen.record.natural_key().strip()
@@ -52,38 +83,34 @@ def ingest(side: Side, snapshot: Snapshot, rejected: list[Rejected]) -> SideRead
             )
             continue
         by_key.setdefault(key, []).append(seen)
-    observed: dict[str, Observed] = {}
-    refs: dict[str, str] = {}
-    for key, seens in by_key.items():
-        if len(seens) > 1 and len({s.ref for s in seens}) > 1:
-            ids = ", ".join(sorted({s.ref for s in seens}))
-            rejected.append(Rejected(side, key, f"{key!r} is used by several records ({ids})"))
-            continue
-        seen = seens[-1]
-        fields = to_fields(seen.record)
-        # PostgreSQL text and JSONB refuse NUL characters: kept, one would fail the whole
-        # commit, every record of the cycle with it.
-        if _may_have_nul(key, fields) and (_has_nul(key) or _has_nul(fields)):
-            where = f"{side}:{seen.ref}" if _has_nul(key) else key
-            bad = [name for name, value in fields.items() if _has_nul(value)] or ["the key"]
-            rejected.append(
-                Rejected(
-                    side,
-                    where,
-                    f"record {seen.ref}: {', '.join(bad)} contains a NUL character (U+0000), "
-                    "which cannot be stored; remove it on the platform",
-                )
+    return by_key
+
+
+def _observe(
+    side: Side, key: str, seens: list[Seen], read: SideRead, rejected: list[Rejected]
+) -> None:
+    if len(seens) > 1 and len({s.ref for s in seens}) > 1:
+        ids = ", ".join(sorted({s.ref for s in seens}))
+        rejected.append(Rejected(side, key, f"{key!r} is used by several records ({ids})"))
+        return
+    seen = seens[-1]
+    fields = to_fields(seen.record)
+    # PostgreSQL text and JSONB refuse NUL characters: kept, one would fail the whole commit,
+    # every record of the cycle with it.
+    if _may_have_nul(key, fields) and (_has_nul(key) or _has_nul(fields)):
+        where = f"{side}:{seen.ref}" if _has_nul(key) else key
+        bad = [name for name, value in fields.items() if _has_nul(value)] or ["the key"]
+        rejected.append(
+            Rejected(
+                side,
+                where,
+                f"record {seen.ref}: {', '.join(bad)} contains a NUL character (U+0000), "
+                "which cannot be stored; remove it on the platform",
             )
-            continue
-        observed[key] = Observed(fields=fields, modified_at=seen.modified_at)
-        refs[key] = seen.ref
-    return SideRead(
-        observed=observed,
-        refs=refs,
-        complete=snapshot.complete,
-        cursor=snapshot.cursor,
-        count=len(snapshot.records),
-    )
+        )
+        return
+    read.observed[key] = Observed(fields=fields, modified_at=seen.modified_at)
+    read.refs[key] = seen.ref
 
 
 def _may_have_nul(key: str, fields: Fields) -> bool:

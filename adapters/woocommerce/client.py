@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 import msgspec
 
@@ -28,8 +28,8 @@ _ERROR_STATUSES = (400, 404, 409, 413)
 _RAW_LIST = list[msgspec.Raw]
 
 
-class Page(msgspec.Struct, kw_only=True):
-    raws: list[msgspec.Raw]
+class Page(msgspec.Struct, Generic[T], kw_only=True):
+    records: list[T]
     total_pages: int
 
 
@@ -49,13 +49,27 @@ class WooClient:
     def __init__(self, http: HttpClient) -> None:
         self.http = http
 
-    async def _get_page(self, path: str, params: Mapping[str, str]) -> Page:
+    async def _get_page(
+        self, path: str, params: Mapping[str, str], type_: type[T], rejected: list[tuple[str, str]]
+    ) -> Page[T]:
         for attempt in range(1, _DECODE_ATTEMPTS + 1):
             response = await self.http.request(
                 "GET", path, params=params, ok=(200, *_ERROR_STATUSES)
             )
             if response.status != 200:
                 raise PermanentError(f"GET {path}: {error_of(response).reason()}")
+            try:
+                records = _page_decoder(type_).decode(response.body)
+            except (msgspec.ValidationError, UnicodeDecodeError):
+                # Some record does not fit (or is not UTF-8): the page is taken record by
+                # record below, so that only those are left out.
+                pass
+            except msgspec.DecodeError as exc:
+                if attempt == _DECODE_ATTEMPTS:
+                    raise TransientError(f"GET {path}: malformed body: {exc}") from None
+                continue
+            else:
+                return Page(records=records, total_pages=_total_pages(response))
             try:
                 raws = msgspec.json.decode(response.body, type=_RAW_LIST)
             except msgspec.ValidationError:
@@ -64,8 +78,8 @@ class WooClient:
                 if attempt == _DECODE_ATTEMPTS:
                     raise TransientError(f"GET {path}: malformed body: {exc}") from None
                 continue
-            pages = response.headers.get("X-WP-TotalPages", "1")
-            return Page(raws=raws, total_pages=int(pages) if pages.isdigit() else 1)
+            records = decode_each(raws, type_, path, rejected)
+            return Page(records=records, total_pages=_total_pages(response))
         raise AssertionError("unreachable")
 
     async def list_all(
@@ -73,18 +87,17 @@ class WooClient:
     ) -> list[T]:
         """Every record of a list endpoint; records that do not decode go to ``rejected``."""
         query = {**params, "per_page": str(PER_PAGE), "page": "1"}
-        first = await self._get_page(path, query)
-        pages = [first]
+        first = await self._get_page(path, query, type_, rejected)
+        records = first.records
         if first.total_pages > 1:
-            pages += await asyncio.gather(
+            pages = await asyncio.gather(
                 *(
-                    self._get_page(path, {**query, "page": str(n)})
+                    self._get_page(path, {**query, "page": str(n)}, type_, rejected)
                     for n in range(2, first.total_pages + 1)
                 )
             )
-        records: list[T] = []
-        for page in pages:
-            records += decode_each(page.raws, type_, path, rejected)
+            for page in pages:
+                records += page.records
         return records
 
     async def get(self, path: str, type_: type[T]) -> T | schema.Error:
@@ -150,6 +163,22 @@ def _decode(response: Response, path: str, type_: type[T]) -> T:
     except msgspec.DecodeError as exc:
         # The write happened or not; either way a retry is safe (creations are idempotent).
         raise TransientError(f"{path}: malformed body: {exc}") from None
+
+
+def _total_pages(response: Response) -> int:
+    pages = response.headers.get("X-WP-TotalPages", "1")
+    return int(pages) if pages.isdigit() else 1
+
+
+_PAGE_DECODERS: dict[type[Any], msgspec.json.Decoder[Any]] = {}
+
+
+def _page_decoder(type_: type[T]) -> msgspec.json.Decoder[list[T]]:
+    """A page decoded whole in one call: far cheaper than record by record."""
+    decoder = _PAGE_DECODERS.get(type_)
+    if decoder is None:
+        decoder = _PAGE_DECODERS[type_] = msgspec.json.Decoder(list[type_])  # type: ignore[valid-type]
+    return decoder
 
 
 def decode_each(

@@ -86,6 +86,9 @@ class Snapshot(msgspec.Struct, frozen=True, kw_only=True):
     platform's own clock (never the local one), or the previous cursor when nothing was seen.
     The adapter reads from the cursor minus an overlap margin, so a record saved during the read
     is not missed; records read twice because of the overlap are harmless.
+
+    ``records`` must be a list of the adapter's own making: the engine takes it over and
+    empties it as it indexes the records, so that each can be let go once indexed.
     """
 
     records: list[Seen]

@@ -115,15 +115,19 @@ async def run_cycle(
         incremental = all(since[side] is not None for side in SIDES)
         # A full read of either side needs every base row, loaded while the platforms answer;
         # an incremental cycle needs only the rows of what it read (a few, usually).
-        whole_base = None if incremental else store.load_records(connection, kind)
+        whole_base = (
+            None if incremental else asyncio.ensure_future(store.load_records(connection, kind))
+        )
         set_aside: dict[Side, list[Rejected]] = {side: [] for side in SIDES}
 
         async def read(side: Side) -> SideRead:
             # Each side is indexed as soon as it has answered, while the other is still read;
-            # the platform's records are let go once indexed.
+            # the platform's records are let go once indexed, and values equal to the base
+            # share the base's (one copy of an unchanged catalogue in memory, not three).
             snapshot = await adapters[side].snapshot(kind, since[side])
             drain_rejects(side, adapters[side], set_aside[side])
-            return await ingest_in_turns(side, snapshot, set_aside[side])
+            known = await whole_base if whole_base is not None else None
+            return await ingest_in_turns(side, snapshot, set_aside[side], known=known)
 
         indexed, stored_all = await asyncio.gather(
             asyncio.gather(*(read(side) for side in SIDES)),

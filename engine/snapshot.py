@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+from collections.abc import Mapping
 from typing import Any
 
 import msgspec
@@ -16,6 +17,7 @@ import msgspec
 from adapters.base import Adapter, Seen, Side, Snapshot
 from engine.decide import Observed
 from engine.fields import Fields, to_fields
+from engine.store_rows import StoredRecord
 
 
 class Rejected(msgspec.Struct, frozen=True):
@@ -46,13 +48,26 @@ def ingest(side: Side, snapshot: Snapshot, rejected: list[Rejected]) -> SideRead
 
 
 async def ingest_in_turns(
-    side: Side, snapshot: Snapshot, rejected: list[Rejected], turn: int = 2000
+    side: Side,
+    snapshot: Snapshot,
+    rejected: list[Rejected],
+    *,
+    known: Mapping[str, StoredRecord] | None = None,
+    turn: int = 2000,
 ) -> SideRead:
-    """:func:`ingest`, giving the event loop back every ``turn`` records: while one side is
-    indexed, the other side's answers keep being taken in and its next requests sent."""
+    """:func:`ingest`, giving the event loop back every ``turn`` records (a 300,000-article
+    read must not stall lease heartbeats or the order lane). Each record is let go once
+    indexed, and field values equal to ``known``'s base take the base's dict instead of a
+    second copy of the same text."""
     read = _empty_read(snapshot)
-    for done, (key, seens) in enumerate(_by_key(side, snapshot, rejected).items(), 1):
-        _observe(side, key, seens, read, rejected)
+    by_key = _by_key(side, snapshot, rejected)
+    snapshot.records.clear()  # by_key holds them now; each goes once indexed
+    for done, key in enumerate(list(by_key), 1):
+        _observe(side, key, by_key.pop(key), read, rejected)
+        if known is not None and (stored := known.get(key)) is not None:
+            seen = read.observed.get(key)
+            if seen is not None and seen.fields == stored.fields and stored.fields is not None:
+                read.observed[key] = Observed(fields=stored.fields, modified_at=seen.modified_at)
         if done % turn == 0:
             await asyncio.sleep(0)
     return read

@@ -145,7 +145,10 @@ class Runner:
         self, scenario: int, jobs: Sequence[str], *, full: bool, records: int
     ) -> tuple[Row, tuple[list[Recorded], list[Recorded]], list[floor.StateRows]]:
         """Run ``jobs`` measured, recording requests; the row, the logs and the rows written."""
-        before, stats = await self._load(), await self._stats()
+        before = {
+            kind: floor.fingerprints(records) for kind, records in (await self._load()).items()
+        }
+        stats = await self._stats()
         await self._record(True)
         self.step(f"{self.size}: {scenario}. {NAMES[scenario]}")
         usage, results = await self._cycles(jobs, full=full)

@@ -63,11 +63,7 @@ async def ingest_in_turns(
     by_key = _by_key(side, snapshot, rejected)
     snapshot.records.clear()  # by_key holds them now; each goes once indexed
     for done, key in enumerate(list(by_key), 1):
-        _observe(side, key, by_key.pop(key), read, rejected)
-        if known is not None and (stored := known.get(key)) is not None:
-            seen = read.observed.get(key)
-            if seen is not None and seen.fields == stored.fields and stored.fields is not None:
-                read.observed[key] = Observed(fields=stored.fields, modified_at=seen.modified_at)
+        _observe(side, key, by_key.pop(key), read, rejected, known)
         if done % turn == 0:
             await asyncio.sleep(0)
     return read
@@ -102,7 +98,12 @@ def _by_key(side: Side, snapshot: Snapshot, rejected: list[Rejected]) -> dict[st
 
 
 def _observe(
-    side: Side, key: str, seens: list[Seen], read: SideRead, rejected: list[Rejected]
+    side: Side,
+    key: str,
+    seens: list[Seen],
+    read: SideRead,
+    rejected: list[Rejected],
+    known: Mapping[str, StoredRecord] | None = None,
 ) -> None:
     if len(seens) > 1 and len({s.ref for s in seens}) > 1:
         ids = ", ".join(sorted({s.ref for s in seens}))
@@ -110,6 +111,12 @@ def _observe(
         return
     seen = seens[-1]
     fields = to_fields(seen.record)
+    stored = known.get(key) if known is not None else None
+    if stored is not None and stored.fields is not None and fields == stored.fields:
+        # The base holds these very values (PostgreSQL took them, so no NUL either).
+        read.observed[key] = Observed(fields=stored.fields, modified_at=seen.modified_at)
+        read.refs[key] = seen.ref
+        return
     # PostgreSQL text and JSONB refuse NUL characters: kept, one would fail the whole commit,
     # every record of the cycle with it.
     if _may_have_nul(key, fields) and (_has_nul(key) or _has_nul(fields)):

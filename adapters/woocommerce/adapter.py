@@ -16,7 +16,7 @@ import base64
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from adapters.base import (
     Capabilities,
@@ -107,7 +107,7 @@ class WooCommerceAdapter:
         stamps: list[str | None]
         if kind in _CATALOGUE:
             products = await self._client.list_all(
-                "/products", params, schema.Product, self.rejected
+                "/products", params, _listed_as(kind), self.rejected
             )
             records = await self._catalogue(kind, products, refresh_tree=since is None)
             stamps = [p.date_modified_gmt for p in products]
@@ -126,7 +126,7 @@ class WooCommerceAdapter:
         return Snapshot(records=records, cursor=_latest(stamps, since), complete=not incremental)
 
     async def _catalogue(
-        self, kind: str, products: list[schema.Product], *, refresh_tree: bool = False
+        self, kind: str, products: Sequence[schema.Listed], *, refresh_tree: bool = False
     ) -> list[Seen]:
         variable = [p for p in products if p.type == "variable"]
         lists = await asyncio.gather(
@@ -153,7 +153,7 @@ class WooCommerceAdapter:
             else:
                 paths = await self._categories.paths(self.rejected)
             seen: list[Seen] = []
-            for p in products:
+            for p in cast(Sequence[schema.Product], products):  # read whole for this kind
                 self._keep(
                     seen,
                     kind,
@@ -167,7 +167,7 @@ class WooCommerceAdapter:
     def _levels_of(
         self,
         kind: str,
-        products: list[schema.Product],
+        products: Sequence[schema.Listed],
         variations: Mapping[int, list[schema.Variation]],
     ) -> list[Seen]:
         currency = self.settings.currency
@@ -257,7 +257,7 @@ class WooCommerceAdapter:
         found = await asyncio.gather(
             *(
                 self._client.list_all(
-                    "/products", {"sku": ",".join(chunk)}, schema.Product, self.rejected
+                    "/products", {"sku": ",".join(chunk)}, _listed_as(kind), self.rejected
                 )
                 for chunk in _chunks(skus)
             )
@@ -284,7 +284,7 @@ class WooCommerceAdapter:
                 for parent, group in parents.items()
             )
         )
-        parent_stub = {int(p): schema.Product(id=int(p), type="variable") for p in parents}
+        parent_stub = {int(p): schema.Listed(id=int(p), type="variable") for p in parents}
         variations = {int(p): found for p, found in zip(parents, lists, strict=True)}
         # The stubs are never emitted themselves: a variable parent only carries its variations.
         return records + self._levels_of(kind, list(parent_stub.values()), variations)
@@ -329,6 +329,10 @@ class WooCommerceAdapter:
 
     async def aclose(self) -> None:
         await self.http.aclose()
+
+
+def _listed_as(kind: str) -> type[schema.Listed]:
+    return schema.Product if kind == "product" else schema.Listed
 
 
 def _check(kind: str) -> None:

@@ -61,9 +61,15 @@ class Variation(Sellable, kw_only=True):
     attributes: list[ChosenAttribute] = []
 
 
-class Product(Sellable, kw_only=True):
-    name: str = ""
+class Listed(Sellable, kw_only=True):
+    """A product as the stock and price kinds read it: without its texts, which are most of a
+    page's weight and which those kinds never look at."""
+
     type: str = "simple"
+
+
+class Product(Listed, kw_only=True):
+    name: str = ""
     description: str = ""
     categories: list[Term] = []
     attributes: list[ProductAttribute] = []

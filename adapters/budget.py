@@ -20,6 +20,7 @@ import asyncio
 import heapq
 import time
 import weakref
+from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
@@ -81,6 +82,10 @@ class RequestBudget:
         self._paused_until = now
         self._last_decrease = float("-inf")
         self._queue: list[tuple[int, int, str, float, asyncio.Future[None]]] = []
+        # Per priority, the waiting requests oldest first: whether a grant overtook an older
+        # request of a less urgent lane is then a look at a few queue fronts, not a scan of
+        # the queue (tens of thousands of entries on a large catalogue's read).
+        self._waiting: list[deque[tuple[int, asyncio.Future[None]]]] = [deque() for _ in LANES]
         self._sequence = 0
         self._timer: asyncio.TimerHandle | None = None
 
@@ -103,6 +108,7 @@ class RequestBudget:
         self._sequence += 1
         queued_at = self._clock()
         heapq.heappush(self._queue, (priority(lane), self._sequence, lane, queued_at, future))
+        self._waiting[priority(lane)].append((self._sequence, future))
         stats.waiting += 1
         self._dispatch()
         try:
@@ -177,11 +183,12 @@ class RequestBudget:
             if self._tokens < 1.0:
                 self._wake_at((1.0 - self._tokens) / self.rate)
                 return
-            _, sequence, lane, queued_at, future = heapq.heappop(self._queue)
+            level, sequence, lane, queued_at, future = heapq.heappop(self._queue)
             self._tokens -= 1.0
             self.in_flight += 1
             self._count_grant(lane, sequence, now - queued_at)
             future.set_result(None)
+            self._oldest_waiting(level)  # its lane's front is now done: dropped
 
     def _count_grant(self, lane: str, sequence: int, waited: float) -> None:
         stats = self.lanes[lane]
@@ -189,10 +196,15 @@ class RequestBudget:
         stats.wait_seconds += waited
         stats.max_wait = max(stats.max_wait, waited)
         mine = priority(lane)
-        if mine < len(LANES) - 1 and any(
-            entry[0] > mine and entry[1] < sequence and not entry[4].done() for entry in self._queue
-        ):
+        if any(self._oldest_waiting(p) < sequence for p in range(mine + 1, len(LANES))):
             stats.overtook += 1
+
+    def _oldest_waiting(self, level: int) -> float:
+        """The sequence number of the oldest request still waiting at priority ``level``."""
+        waiting = self._waiting[level]
+        while waiting and waiting[0][1].done():  # granted, or its caller gave up
+            waiting.popleft()
+        return waiting[0][0] if waiting else float("inf")
 
     def _wake_at(self, delay: float) -> None:
         if self._timer is not None:

@@ -113,11 +113,18 @@ async def run_cycle(
             side: None if full or pipeline.full_read(side) else cursors.get(side) for side in SIDES
         }
         incremental = all(since[side] is not None for side in SIDES)
-        # A full read of either side needs every base row, loaded while the platforms answer;
-        # an incremental cycle needs only the rows of what it read (a few, usually).
-        whole_base = (
-            None if incremental else asyncio.ensure_future(store.load_records(connection, kind))
-        )
+        # A full read of either side needs every base row, loaded once the first side has
+        # answered (not at the start: the base and a whole side's records in memory at once
+        # are the cycle's peak), while the other is still read. An incremental cycle needs
+        # only the rows of what it read (a few, usually).
+        whole_base: asyncio.Future[dict[str, StoredRecord]] | None = None
+
+        def base_loading() -> asyncio.Future[dict[str, StoredRecord]]:
+            nonlocal whole_base
+            if whole_base is None:
+                whole_base = asyncio.ensure_future(store.load_records(connection, kind))
+            return whole_base
+
         set_aside: dict[Side, list[Rejected]] = {side: [] for side in SIDES}
 
         async def read(side: Side) -> SideRead:
@@ -126,13 +133,15 @@ async def run_cycle(
             # share the base's (one copy of an unchanged catalogue in memory, not three).
             snapshot = await adapters[side].snapshot(kind, since[side])
             drain_rejects(side, adapters[side], set_aside[side])
-            known = await whole_base if whole_base is not None else None
+            known = None if incremental else await base_loading()
             return await ingest_in_turns(side, snapshot, set_aside[side], known=known)
 
-        indexed, stored_all = await asyncio.gather(
-            asyncio.gather(*(read(side) for side in SIDES)),
-            whole_base if whole_base is not None else _nothing(),
-        )
+        try:
+            indexed = await asyncio.gather(*(read(side) for side in SIDES))
+        finally:
+            if whole_base is not None and not whole_base.done():
+                whole_base.cancel()  # a side failed: the cycle stops here
+        stored_all = None if whole_base is None else whole_base.result()
         reads: dict[Side, SideRead] = dict(zip(SIDES, indexed, strict=True))
         rejected += set_aside["erp"] + set_aside["shop"]
         await pipeline.on_snapshot(reads, rejected)
@@ -215,10 +224,6 @@ async def run_cycle(
         raise
     finally:
         reading.release()
-
-
-async def _nothing() -> None:
-    return None
 
 
 async def _record_failure(

@@ -112,11 +112,13 @@ def _observe(
     seen = seens[-1]
     fields = to_fields(seen.record)
     stored = known.get(key) if known is not None else None
-    if stored is not None and stored.fields is not None and fields == stored.fields:
-        # The base holds these very values (PostgreSQL took them, so no NUL either).
-        read.observed[key] = Observed(fields=stored.fields, modified_at=seen.modified_at)
-        read.refs[key] = seen.ref
-        return
+    if stored is not None and stored.fields is not None:
+        if fields == stored.fields:
+            # The base holds these very values (PostgreSQL took them, so no NUL either).
+            read.observed[key] = Observed(fields=stored.fields, modified_at=seen.modified_at)
+            read.refs[key] = seen.ref
+            return
+        _share_equal_values(fields, stored.fields)
     # PostgreSQL text and JSONB refuse NUL characters: kept, one would fail the whole commit,
     # every record of the cycle with it.
     if _may_have_nul(key, fields) and (_has_nul(key) or _has_nul(fields)):
@@ -133,6 +135,19 @@ def _observe(
         return
     read.observed[key] = Observed(fields=fields, modified_at=seen.modified_at)
     read.refs[key] = seen.ref
+
+
+def _share_equal_values(fields: Fields, base: Fields) -> None:
+    """Each value equal to the base's (of the same type: ``1 == True`` in Python, not in
+    JSON) becomes the base's object, so that the platform's copy of a long description can go
+    even when another field of the record differs."""
+    for name, value in fields.items():
+        old = base.get(name, _MISSING)
+        if old is not value and type(old) is type(value) and old == value:
+            fields[name] = old
+
+
+_MISSING = object()
 
 
 def _may_have_nul(key: str, fields: Fields) -> bool:

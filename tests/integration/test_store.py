@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
@@ -15,6 +14,7 @@ from asyncpg.connection import LoggedQuery
 from engine.database import create_pool, database_url, redact_url
 from engine.errors import StoreError
 from engine.store import (
+    ROWS_PER_STATEMENT,
     CommitBatch,
     ConflictNotOpen,
     NewConflict,
@@ -125,7 +125,7 @@ async def test_cursors_move_and_stay_per_job(main: Store) -> None:
     assert await main.load_cursors("main", "stock") == {}
 
 
-async def test_thirty_thousand_records_in_a_fixed_number_of_round_trips(
+async def test_thirty_thousand_records_in_a_round_trip_per_five_thousand(
     logged: tuple[Store, QueryLog],
 ) -> None:
     store, log = logged
@@ -147,10 +147,10 @@ async def test_thirty_thousand_records_in_a_fixed_number_of_round_trips(
     small = len(log.queries)
 
     log.count_during()
-    started = time.perf_counter()
     await store.commit(big_batch(30_000))
-    elapsed = time.perf_counter() - started
-    assert len(log.queries) == small
+    # Base rows and links go ROWS_PER_STATEMENT at a time (bounded memory); the rest as one.
+    extra = 2 * (30_000 // ROWS_PER_STATEMENT - 1)
+    assert len(log.queries) == small + extra, log.queries
     assert small <= 12, log.queries
 
     log.count_during()
@@ -163,7 +163,6 @@ async def test_thirty_thousand_records_in_a_fixed_number_of_round_trips(
         "eSKU-29999",
         "sSKU-29999",
     )
-    assert elapsed < 30  # minutes per record would mean one statement per record
 
 
 async def test_base_update_merges_fields_and_keeps_the_others(main: Store) -> None:

@@ -16,7 +16,7 @@ Exceptions::
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal, Protocol, runtime_checkable
@@ -171,6 +171,21 @@ class Adapter(Protocol):
 
     async def aclose(self) -> None:
         """Release connections. The adapter is unusable afterwards."""
+        ...
+
+
+@runtime_checkable
+class SnapshotInParts(Protocol):
+    """Optional capability: a snapshot handed over part by part as it is read, so that a large
+    side's records are never all in memory at once (the engine indexes each part as it comes).
+    Implementations: ``adapters/woocommerce``."""
+
+    async def snapshot_parts(
+        self, kind: str, since: str | None, take: Callable[[list[Seen]], Awaitable[None]]
+    ) -> Snapshot:
+        """As :meth:`Adapter.snapshot`, each part of the records given to ``take`` (in reading
+        order) as soon as it is converted; ``take`` may empty the list. The snapshot returned
+        carries the cursor and completeness, and no records."""
         ...
 
 

@@ -17,7 +17,16 @@ from typing import Protocol
 
 import msgspec
 
-from adapters.base import SIDES, Adapter, Failed, ItemResult, Operation, Side
+from adapters.base import (
+    SIDES,
+    Adapter,
+    Failed,
+    ItemResult,
+    Operation,
+    Seen,
+    Side,
+    SnapshotInParts,
+)
 from engine.actions import (
     Action,
     Agree,
@@ -36,6 +45,7 @@ from engine.decide import Held, SideState, decide
 from engine.push import Pusher, plan
 from engine.snapshot import (
     CollectorPause,
+    Indexer,
     Rejected,
     SideRead,
     drain_rejects,
@@ -128,11 +138,25 @@ async def run_cycle(
         set_aside: dict[Side, list[Rejected]] = {side: [] for side in SIDES}
 
         async def read(side: Side) -> SideRead:
-            # Each side is indexed as soon as it has answered, while the other is still read;
-            # the platform's records are let go once indexed, and values equal to the base
-            # share the base's (one copy of an unchanged catalogue in memory, not three).
-            snapshot = await adapters[side].snapshot(kind, since[side])
-            drain_rejects(side, adapters[side], set_aside[side])
+            # Each side is indexed as soon as it has answered (part by part when the adapter
+            # can hand its records over so), while the other is still read; the platform's
+            # records are let go once indexed, and values equal to the base share the base's
+            # (one copy of an unchanged catalogue in memory, not three).
+            adapter = adapters[side]
+            if isinstance(adapter, SnapshotInParts):
+                indexer = Indexer(
+                    side, set_aside[side], None if incremental else await base_loading()
+                )
+
+                async def take(part: list[Seen]) -> None:
+                    indexer.add(part)
+                    await asyncio.sleep(0)
+
+                done = await adapter.snapshot_parts(kind, since[side], take)
+                drain_rejects(side, adapter, set_aside[side])
+                return indexer.finish(done)
+            snapshot = await adapter.snapshot(kind, since[side])
+            drain_rejects(side, adapter, set_aside[side])
             known = None if incremental else await base_loading()
             return await ingest_in_turns(side, snapshot, set_aside[side], known=known)
 

@@ -38,13 +38,77 @@ class SideRead(msgspec.Struct, kw_only=True):
     count: int
 
 
+class Indexer:
+    """Indexes one side's records by natural key, part by part as they are read.
+
+    Records whose key is missing or used by several records are set aside as
+    :class:`Rejected` (matching them would guess); a record seen twice (a page that shifted
+    during the read) counts once, the later reading winning. With the base (``known``), a
+    field value equal to the base's becomes the base's object, so an unchanged catalogue is in
+    memory once, not once per side and once more as base.
+    """
+
+    def __init__(
+        self,
+        side: Side,
+        rejected: list[Rejected],
+        known: Mapping[str, StoredRecord] | None = None,
+    ) -> None:
+        self.side = side
+        self.rejected = rejected
+        self.known = known
+        self.read = SideRead(observed={}, refs={}, complete=False, cursor=None, count=0)
+        self._ref_of: dict[str, str] = {}
+        self._repeated: dict[str, set[str]] = {}
+
+    def add(self, records: list[Seen]) -> None:
+        """Index these records; the list is emptied (each record can go once indexed)."""
+        self.read.count += len(records)
+        for seen in records:
+            self._add(seen)
+        records.clear()
+
+    def _add(self, seen: Seen) -> None:
+        key = seen.record.natural_key().strip()
+        if not key:
+            field = type(seen.record).KEY
+            self.rejected.append(
+                Rejected(
+                    self.side,
+                    f"{self.side}:{seen.ref}",
+                    f"record {seen.ref}: {field} is empty; it cannot be matched",
+                )
+            )
+            return
+        if key in self._repeated:
+            self._repeated[key].add(seen.ref)
+            return
+        first = self._ref_of.setdefault(key, seen.ref)
+        if first != seen.ref:
+            self._repeated[key] = {first, seen.ref}
+            self.read.observed.pop(key, None)
+            self.read.refs.pop(key, None)
+            return
+        _observe(self.side, key, seen, self.read, self.rejected, self.known)
+
+    def finish(self, snapshot: Snapshot) -> SideRead:
+        """The side's read, with the snapshot's cursor and completeness; repeated keys are
+        reported now that every record using them is known."""
+        for key, refs in self._repeated.items():
+            ids = ", ".join(sorted(refs))
+            self.rejected.append(
+                Rejected(self.side, key, f"{key!r} is used by several records ({ids})")
+            )
+        self.read.complete = snapshot.complete
+        self.read.cursor = snapshot.cursor
+        return self.read
+
+
 def ingest(side: Side, snapshot: Snapshot, rejected: list[Rejected]) -> SideRead:
-    """Index a snapshot by natural key, setting aside records whose key is missing or repeated:
-    matching them would guess, so they are reported instead."""
-    read = _empty_read(snapshot)
-    for key, seens in _by_key(side, snapshot, rejected).items():
-        _observe(side, key, seens, read, rejected)
-    return read
+    """Index a whole snapshot by natural key (see :class:`Indexer`)."""
+    indexer = Indexer(side, rejected)
+    indexer.add(snapshot.records)
+    return indexer.finish(snapshot)
 
 
 async def ingest_in_turns(
@@ -56,60 +120,25 @@ async def ingest_in_turns(
     turn: int = 2000,
 ) -> SideRead:
     """:func:`ingest`, giving the event loop back every ``turn`` records (a 300,000-article
-    read must not stall lease heartbeats or the order lane). Each record is let go once
-    indexed, and field values equal to ``known``'s base take the base's dict instead of a
-    second copy of the same text."""
-    read = _empty_read(snapshot)
-    by_key = _by_key(side, snapshot, rejected)
-    snapshot.records.clear()  # by_key holds them now; each goes once indexed
-    for done, key in enumerate(list(by_key), 1):
-        _observe(side, key, by_key.pop(key), read, rejected, known)
-        if done % turn == 0:
-            await asyncio.sleep(0)
-    return read
-
-
-def _empty_read(snapshot: Snapshot) -> SideRead:
-    return SideRead(
-        observed={},
-        refs={},
-        complete=snapshot.complete,
-        cursor=snapshot.cursor,
-        count=len(snapshot.records),
-    )
-
-
-def _by_key(side: Side, snapshot: Snapshot, rejected: list[Rejected]) -> dict[str, list[Seen]]:
-    by_key: dict[str, list[Seen]] = {}
-    for seen in snapshot.records:
-        key = seen.record.natural_key().strip()
-        if not key:
-            field = type(seen.record).KEY
-            rejected.append(
-                Rejected(
-                    side,
-                    f"{side}:{seen.ref}",
-                    f"record {seen.ref}: {field} is empty; it cannot be matched",
-                )
-            )
-            continue
-        by_key.setdefault(key, []).append(seen)
-    return by_key
+    read must not stall lease heartbeats or the order lane)."""
+    indexer = Indexer(side, rejected, known)
+    records = snapshot.records
+    while records:
+        part = records[:turn]
+        del records[:turn]  # each record can go once indexed
+        indexer.add(part)
+        await asyncio.sleep(0)
+    return indexer.finish(snapshot)
 
 
 def _observe(
     side: Side,
     key: str,
-    seens: list[Seen],
+    seen: Seen,
     read: SideRead,
     rejected: list[Rejected],
     known: Mapping[str, StoredRecord] | None = None,
 ) -> None:
-    if len(seens) > 1 and len({s.ref for s in seens}) > 1:
-        ids = ", ".join(sorted({s.ref for s in seens}))
-        rejected.append(Rejected(side, key, f"{key!r} is used by several records ({ids})"))
-        return
-    seen = seens[-1]
     fields = to_fields(seen.record)
     stored = known.get(key) if known is not None else None
     if stored is not None and stored.fields is not None:

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import base64
-from collections.abc import Mapping, Sequence
+import contextlib
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, cast
@@ -97,21 +98,17 @@ class WooCommerceAdapter:
         the customers list has no modification filter.
         """
         _check(kind)
-        params = {"orderby": "id", "order": "asc"}
-        incremental = since is not None and kind != "customer"
-        if since is not None and incremental:
-            window = mapping.gmt(since)
-            assert window is not None
-            start = window - timedelta(seconds=self.settings.overlap_seconds)
-            params |= {"modified_after": _cursor_text(start), "dates_are_gmt": "true"}
-        stamps: list[str | None]
+        params, incremental = self._list_params(kind, since)
         if kind in _CATALOGUE:
-            products = await self._client.list_all(
-                "/products", params, _listed_as(kind), self.rejected
-            )
-            records = await self._catalogue(kind, products, refresh_tree=since is None)
-            stamps = [p.date_modified_gmt for p in products]
-        elif kind == "customer":
+            records: list[Seen] = []
+
+            async def keep(part: list[Seen]) -> None:
+                records.extend(part)
+
+            read = await self.snapshot_parts(kind, since, keep)
+            return Snapshot(records=records, cursor=read.cursor, complete=read.complete)
+        stamps: list[str | None]
+        if kind == "customer":
             customers = await self._client.list_all(
                 "/customers", {**params, "role": "all"}, schema.Customer, self.rejected
             )
@@ -125,8 +122,45 @@ class WooCommerceAdapter:
             stamps = [o.date_modified_gmt for o in orders]
         return Snapshot(records=records, cursor=_latest(stamps, since), complete=not incremental)
 
+    async def snapshot_parts(
+        self, kind: str, since: str | None, take: Callable[[list[Seen]], Awaitable[None]]
+    ) -> Snapshot:
+        """:meth:`snapshot`, handed over a few pages of products at a time (with their
+        variations), the next pages read meanwhile (:class:`adapters.base.SnapshotInParts`)."""
+        _check(kind)
+        if kind not in _CATALOGUE:
+            whole = await self.snapshot(kind, since)
+            await take(whole.records)
+            return Snapshot(records=[], cursor=whole.cursor, complete=whole.complete)
+        params, incremental = self._list_params(kind, since)
+        paths = None
+        if kind == "product":
+            load = self._categories.load if since is None else self._categories.paths
+            paths = await load(self.rejected)
+        stamps: list[str | None] = []
+        listed = self._client.windows("/products", params, _listed_as(kind), self.rejected)
+        async with contextlib.aclosing(listed) as parts:
+            async for products in parts:
+                stamps.extend(p.date_modified_gmt for p in products)
+                await take(await self._catalogue(kind, products, paths))
+        return Snapshot(records=[], cursor=_latest(stamps, since), complete=not incremental)
+
+    def _list_params(self, kind: str, since: str | None) -> tuple[dict[str, str], bool]:
+        """The list query of a read, and whether it is incremental."""
+        params = {"orderby": "id", "order": "asc"}
+        incremental = since is not None and kind != "customer"
+        if since is not None and incremental:
+            window = mapping.gmt(since)
+            assert window is not None
+            start = window - timedelta(seconds=self.settings.overlap_seconds)
+            params |= {"modified_after": _cursor_text(start), "dates_are_gmt": "true"}
+        return params, incremental
+
     async def _catalogue(
-        self, kind: str, products: Sequence[schema.Listed], *, refresh_tree: bool = False
+        self,
+        kind: str,
+        products: Sequence[schema.Listed],
+        paths: Mapping[int, tuple[str, ...]] | None = None,
     ) -> list[Seen]:
         variable = [p for p in products if p.type == "variable"]
         lists = await asyncio.gather(
@@ -148,9 +182,7 @@ class WooCommerceAdapter:
                 if v.sku:
                     self._refs[v.sku] = f"{product.id}/{v.id}"
         if kind == "product":
-            if refresh_tree:
-                paths = await self._categories.load(self.rejected)
-            else:
+            if paths is None:
                 paths = await self._categories.paths(self.rejected)
             seen: list[Seen] = []
             for p in cast(Sequence[schema.Product], products):  # read whole for this kind

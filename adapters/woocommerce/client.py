@@ -11,7 +11,7 @@ reported in ``rejected`` with the reason, so one bad product never stops a snaps
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import AsyncGenerator, Mapping
 from typing import Any, Generic, TypeVar
 
 import msgspec
@@ -23,6 +23,8 @@ from adapters.woocommerce import schema
 T = TypeVar("T")
 PER_PAGE = 100
 BATCH_LIMIT = 100
+WINDOW = 8
+"""Pages read at once by :meth:`WooClient.windows`."""
 _DECODE_ATTEMPTS = 6
 _ERROR_STATUSES = (400, 404, 409, 413)
 _RAW_LIST = list[msgspec.Raw]
@@ -99,6 +101,40 @@ class WooClient:
             for page in pages:
                 records += page.records
         return records
+
+    async def windows(
+        self, path: str, params: Mapping[str, str], type_: type[T], rejected: list[tuple[str, str]]
+    ) -> AsyncGenerator[list[T], None]:
+        """The records of a list endpoint :data:`WINDOW` pages at a time, the next window read
+        while the caller works on this one: a long list is never all in memory."""
+        query = {**params, "per_page": str(PER_PAGE), "page": "1"}
+        first = await self._get_page(path, query, type_, rejected)
+        numbers = list(range(2, first.total_pages + 1))
+        chunks = [numbers[i : i + WINDOW] for i in range(0, len(numbers), WINDOW)]
+
+        def read(chunk: list[int]) -> asyncio.Future[list[Page[T]]]:
+            return asyncio.ensure_future(
+                asyncio.gather(
+                    *(
+                        self._get_page(path, {**query, "page": str(n)}, type_, rejected)
+                        for n in chunk
+                    )
+                )
+            )
+
+        pending = read(chunks[0]) if chunks else None
+        try:
+            yield first.records
+            for index in range(len(chunks)):
+                assert pending is not None
+                pages = await pending
+                pending = read(chunks[index + 1]) if index + 1 < len(chunks) else None
+                yield [record for page in pages for record in page.records]
+        finally:
+            if pending is not None and not pending.done():
+                pending.cancel()
+            elif pending is not None and not pending.cancelled():
+                pending.exception()  # seen: the error being raised is the caller's
 
     async def get(self, path: str, type_: type[T]) -> T | schema.Error:
         """GET one object; the decoded answer, or the platform's error (unknown id...)."""

@@ -22,12 +22,15 @@ from adapters.base import (
     Done,
     Failed,
     Operation,
+    Seen,
+    SnapshotInParts,
     TransientError,
     Update,
 )
 from adapters.http import HttpClient
 from adapters.simkit import Faults, serve
 from adapters.woocommerce import WooCommerceAdapter, create
+from adapters.woocommerce.client import PER_PAGE, WINDOW
 from adapters.woocommerce.settings import AdapterSettings
 from adapters.woocommerce.simulator import Store, create_app, store_of
 from engine.errors import ConfigError
@@ -110,6 +113,27 @@ async def test_full_snapshot_reads_every_page_and_variation() -> None:
         assert variants == len(shop.store.variations) > 0
         assert snapshot.cursor == max(p.date_modified_gmt for p in shop.store.products.values())
         assert shop.adapter.rejected == []
+
+
+async def test_snapshot_in_parts_hands_over_a_window_of_pages_at_a_time() -> None:
+    # 1,050 products: the first page, a window of WINDOW pages, then the last two pages.
+    async with running(1050) as shop:
+        assert isinstance(shop.adapter, SnapshotInParts)
+        parts: list[list[str]] = []
+
+        async def take(part: list[Seen]) -> None:
+            parts.append([s.record.natural_key() for s in part])
+            part.clear()  # the engine empties what it took
+
+        read = await shop.adapter.snapshot_parts("product", None, take)
+        assert read.records == [] and read.complete
+        assert [len(p) for p in parts] == [PER_PAGE, PER_PAGE * WINDOW, 150]
+        keys = [key for part in parts for key in part]
+        assert len(keys) == len(set(keys)) == 1050
+        assert set(keys) == _skus(shop.store)
+        assert read.cursor == max(p.date_modified_gmt for p in shop.store.products.values())
+        whole = await shop.adapter.snapshot("product", None)
+        assert [s.record.natural_key() for s in whole.records] == keys
 
 
 async def test_stock_and_price_cover_products_and_variations(shop: Shop) -> None:

@@ -11,7 +11,8 @@ import pytest
 from adapters.base import Seen, Snapshot
 from engine.fields import to_fields
 from engine.models import Attribute, Product, Variant
-from engine.snapshot import CollectorPause, Rejected, ingest
+from engine.snapshot import CollectorPause, Indexer, Rejected, ingest
+from engine.store_rows import StoredRecord
 
 
 def _product(sku: str = "A-1", **changes: object) -> Product:
@@ -104,3 +105,42 @@ def test_a_pause_leaves_a_collector_that_was_off_off() -> None:
     pause = CollectorPause()
     pause.release()
     assert not gc.isenabled()
+
+
+def _seen(product: Product, ref: str) -> Seen:
+    return Seen(record=product, ref=ref)
+
+
+def test_indexer_finds_a_key_repeated_across_parts_and_keeps_a_reread_once() -> None:
+    rejected: list[Rejected] = []
+    indexer = Indexer("shop", rejected)
+    first = [_seen(_product("A-1"), "1"), _seen(_product("B-1"), "2")]
+    indexer.add(first)
+    assert first == []  # handed over: each record can go once indexed
+    indexer.add([_seen(_product("A-1"), "9"), _seen(_product("B-1", name="Cup"), "2")])
+    indexer.add([_seen(_product("A-1"), "5")])
+    read = indexer.finish(Snapshot(records=[], cursor="c", complete=True))
+    assert list(read.observed) == ["B-1"]
+    assert read.observed["B-1"].fields["name"] == "Cup"  # the later reading of ref 2
+    assert read.refs == {"B-1": "2"} and read.count == 5
+    assert read.cursor == "c" and read.complete
+    assert [(r.key, r.reason) for r in rejected] == [
+        ("A-1", "'A-1' is used by several records (1, 5, 9)")
+    ]
+
+
+def test_indexer_shares_the_base_values_equal_to_what_was_read() -> None:
+    base_fields = to_fields(_product("A-1", description="a long text " * 50))
+    known = {"A-1": StoredRecord("A-1", base_fields, "1", "1")}
+    indexer = Indexer("erp", [], known)
+    indexer.add([_seen(_product("A-1", description="a long text " * 50), "1")])
+    indexer.add([_seen(_product("B-1"), "2")])
+    read = indexer.finish(Snapshot(records=[], cursor=None, complete=True))
+    assert read.observed["A-1"].fields is base_fields  # one copy in memory, not two
+
+    changed = Indexer("erp", [], known)
+    changed.add([_seen(_product("A-1", description="a long text " * 50, name="Cup"), "1")])
+    fields = changed.finish(Snapshot(records=[], cursor=None, complete=True)).observed["A-1"]
+    assert fields.fields["name"] == "Cup"
+    assert fields.fields["description"] is base_fields["description"]
+    assert fields.fields["price"] == "10.5" and fields.fields["active"] is True

@@ -12,6 +12,7 @@ Settings (the ``[connections.<name>.erp]`` table)::
     page_size = 500
     overlap_seconds = 120
     timeout = 30
+    max_attempts = 5              # tries of a request that failed transiently (5xx, 429, timeout)
     warehouse_location = "WH/Stock"   # stock location id or name; default: first internal one
 
 Records Odoo holds but Concord cannot use (an article without internal reference, a partner
@@ -21,7 +22,7 @@ as ``(ref, reason)``; the engine turns them into dead letters and clears the lis
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -93,6 +94,14 @@ class OdooAdapter:
         overlap; the cursor is the newest Odoo ``write_date`` seen."""
         self._check(kind)
         return await self._reader.snapshot(kind, since)
+
+    async def snapshot_parts(
+        self, kind: str, since: str | None, take: Callable[[list[Seen]], Awaitable[None]]
+    ) -> Snapshot:
+        """:meth:`snapshot`, a full product read handed over a few pages of templates at a
+        time (:class:`adapters.base.SnapshotInParts`)."""
+        self._check(kind)
+        return await self._reader.snapshot_parts(kind, since, take)
 
     async def fetch(self, kind: str, keys: Sequence[str]) -> list[Seen]:
         """The records of ``kind`` with these natural keys (SKU, e-mail, order number...)."""
@@ -187,6 +196,7 @@ def create(settings: Mapping[str, Any], *, source: str) -> OdooAdapter:
     if isinstance(overlap, bool) or not isinstance(overlap, int | float) or overlap < 0:
         raise ConfigError(source, f"{prefix}.overlap_seconds", "must be a number of seconds >= 0")
     timeout = _number(settings, "timeout", 30, source, prefix)
+    attempts = int(_number(settings, "max_attempts", 5, source, prefix))
     location = settings.get("warehouse_location")
     if location is not None and (isinstance(location, bool) or not isinstance(location, int | str)):
         raise ConfigError(source, f"{prefix}.warehouse_location", "must be a location id or name")
@@ -199,6 +209,7 @@ def create(settings: Mapping[str, Any], *, source: str) -> OdooAdapter:
             max_concurrency=concurrency,
             headers={"Authorization": f"bearer {key}", "X-Odoo-Database": database},
             timeout=timeout,
+            max_attempts=attempts,
         )
         transport = Json2Transport(http)
     elif protocol == "jsonrpc":
@@ -207,7 +218,11 @@ def create(settings: Mapping[str, Any], *, source: str) -> OdooAdapter:
             raise ConfigError(source, f"{prefix}.login", "missing: the Odoo user's login")
         password = read_secret(settings, "password", source=source, prefix=prefix)
         http = HttpClient(
-            url, requests_per_second=rps, max_concurrency=concurrency, timeout=timeout
+            url,
+            requests_per_second=rps,
+            max_concurrency=concurrency,
+            timeout=timeout,
+            max_attempts=attempts,
         )
         transport = JsonRpcTransport(http, database=database, login=login, password=password)
     else:

@@ -1,7 +1,8 @@
 """ORM calls with paging on top of a transport, and the small lookups every kind needs.
 
 Full reads count first, then ask for every page at once (ordered by id, so a page's content
-does not move while others are read); the HTTP client bounds how many are in flight.
+does not move while others are read), and on while the last page comes back full (a count cut
+short still reads as a number); the HTTP client bounds how many are in flight.
 """
 
 from __future__ import annotations
@@ -87,6 +88,10 @@ class OdooClient:
             return rows
 
         pages = await asyncio.gather(*(page(o) for o in range(0, total, self.page_size)))
+        # A count is one number: a reply cut short still reads as a (smaller) number. So pages
+        # are read on while the last one comes back full; a wrong count never loses rows.
+        while pages and len(pages[-1]) == self.page_size:
+            pages.append(await page(len(pages) * self.page_size))
         return [row for rows in pages for row in rows]
 
     async def read(self, model: str, ids: Sequence[int], row_type: type[R]) -> list[R]:

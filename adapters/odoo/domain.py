@@ -83,15 +83,35 @@ def _leaf(term: Sequence[Any], resolve: Resolver, display: Resolver) -> Predicat
     if operator not in OPERATORS:
         raise OdooError.value(f"Invalid leaf {list(term)!r}: unknown operator {operator!r}")
 
+    # A long "in" list is tested against a set, as the database's index would: a search for
+    # the variants of 500 templates must not cost 500 comparisons per row.
+    members = _members(operand) if operator in ("in", "not in") else None
+
     def test(row: Row) -> bool:
         kind, value = resolve(row, path)
         if kind == "many2one" and isinstance(operand, str):
             # Odoo matches a many2one against a name by searching the related display names.
             _, name = display(row, path)
             return _compare("char", name, "ilike" if operator == "=" else operator, operand)
+        if members is not None and kind not in _X2MANY:
+            try:
+                present = value in members
+            except TypeError:  # not hashable: compared one by one below
+                return _compare(kind, value, operator, operand)
+            present = present or (value in (False, None, "") and False in members)
+            return present if operator == "in" else not present
         return _compare(kind, value, operator, operand)
 
     return test
+
+
+def _members(operand: Any) -> frozenset[Any] | None:
+    if not isinstance(operand, list | tuple):
+        return None
+    try:
+        return frozenset(operand)
+    except TypeError:
+        return None
 
 
 def compile_domain(domain: Sequence[Any], resolve: Resolver, display: Resolver) -> Predicate:

@@ -10,7 +10,7 @@ or the previous cursor when nothing was seen.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
@@ -40,6 +40,8 @@ from engine.models import Attribute
 
 R = TypeVar("R", bound=msgspec.Struct)
 _FORMAT = "%Y-%m-%d %H:%M:%S"
+_TEMPLATE_PAGES = 4
+"""Pages of templates in one part of a product read in parts."""
 _INVOICES: list[Any] = [["move_type", "=", "out_invoice"], ["state", "!=", "draft"]]
 
 
@@ -72,10 +74,53 @@ class Reader:
             raise PermanentError(f"not an Odoo cursor: {since!r}") from None
         return (moment - self.overlap).strftime(_FORMAT)
 
+    async def snapshot_parts(
+        self, kind: str, since: str | None, take: Callable[[list[Seen]], Awaitable[None]]
+    ) -> Snapshot:
+        """A full read of products or prices handed over a few pages of templates at a time
+        (each with all its variants), the next ones read meanwhile; other reads in one part."""
+        if kind not in ("product", "price") or since is not None:
+            whole = await self.snapshot(kind, since)
+            await take(whole.records)
+            return Snapshot(records=[], cursor=whole.cursor, complete=whole.complete)
+        row_type: type[Any] = ProductRow if kind == "product" else PriceRow
+        templates = await self.client.search("product.template", [])
+        windows = chunks(templates, self.client.page_size * _TEMPLATE_PAGES)
+        newest = ""
+
+        def read(window: list[int]) -> asyncio.Future[list[Any]]:
+            return asyncio.ensure_future(self._variants_of(row_type, window))
+
+        pending = read(windows[0]) if windows else None
+        try:
+            for index in range(len(windows)):
+                assert pending is not None
+                rows = await pending
+                pending = read(windows[index + 1]) if index + 1 < len(windows) else None
+                newest = max([newest, *(text(getattr(r, "write_date", False)) for r in rows)])
+                await take(
+                    await (self._products(rows) if kind == "product" else self._prices(rows))
+                )
+        finally:
+            if pending is not None and not pending.done():
+                pending.cancel()
+            elif pending is not None and not pending.cancelled():
+                pending.exception()  # seen: the error being raised is the caller's
+        return Snapshot(records=[], cursor=newest or None, complete=True)
+
     async def snapshot(self, kind: str, since: str | None) -> Snapshot:
+        if kind in ("product", "price") and since is None:
+            records: list[Seen] = []
+
+            async def keep(part: list[Seen]) -> None:
+                records.extend(part)
+
+            read = await self.snapshot_parts(kind, since, keep)
+            return Snapshot(records=records, cursor=read.cursor, complete=read.complete)
         after = None if since is None else self._after(since)
         stamps: list[str]
         if kind in ("product", "price"):
+            assert after is not None  # a full read went through snapshot_parts above
             row_type: type[Any] = ProductRow if kind == "product" else PriceRow
             rows, stamps = await self._variants(row_type, after)
             seen = await (self._products(rows) if kind == "product" else self._prices(rows))
@@ -165,10 +210,9 @@ class Reader:
             return await self._orders(rows)
         return await self._invoices(rows)
 
-    async def _variants(self, row_type: type[R], after: str | None) -> tuple[list[R], list[str]]:
-        if after is None:
-            rows = await self.client.search_read("product.product", [], row_type)
-            return rows, [text(getattr(r, "write_date", False)) for r in rows]
+    async def _variants(self, row_type: type[R], after: str) -> tuple[list[R], list[str]]:
+        """The variants of every template with a variant or itself written after ``after``
+        (a full read goes through :meth:`snapshot_parts`)."""
         changed = [["write_date", ">", after]]
         variants, templates = await asyncio.gather(
             self.client.search_read("product.product", changed, VariantStampRow),

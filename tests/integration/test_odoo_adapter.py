@@ -12,7 +12,16 @@ import pytest
 from aiohttp import web
 
 from adapters import simkit
-from adapters.base import Archive, AuthError, Create, Done, Failed, Seen, Update
+from adapters.base import (
+    Archive,
+    AuthError,
+    Create,
+    Done,
+    Failed,
+    Seen,
+    SnapshotInParts,
+    Update,
+)
 from adapters.odoo.adapter import OdooAdapter, create
 from adapters.odoo.seed import warehouse_location
 from adapters.odoo.simulator import create_app, store_of
@@ -80,6 +89,30 @@ async def test_settings_are_checked(tmp_path: Path) -> None:
         create(settings("http://x", tmp_path, "json2") | {"protocol": "soap"}, source="t.toml")
     with pytest.raises(ConfigError, match=r"erp\.api_key"):
         create({"url": "http://x", "database": "d", "api_key": "literal"}, source="t.toml")
+
+
+async def test_full_product_read_in_parts_of_whole_templates(tmp_path: Path) -> None:
+    app = create_app(products=300, seed=5)
+    store = store_of(app)
+    async with running(app, tmp_path, page_size=20) as adapter:
+        assert isinstance(adapter, SnapshotInParts)
+        parts: list[list[Seen]] = []
+
+        async def take(part: list[Seen]) -> None:
+            parts.append(list(part))
+            part.clear()
+
+        read = await adapter.snapshot_parts("product", None, take)
+        whole = await adapter.snapshot("product", None)
+    templates = len(store.tables["product.template"])
+    # Parts of 4 pages of 20 templates, each template whole (with all its variants).
+    assert [len(p) for p in parts] == [min(80, templates - 80 * i) for i in range(len(parts))]
+    assert len(parts) > 2 and read.records == [] and read.complete
+    flat = [s for p in parts for s in p]
+    assert all_skus(flat) == set(store.by_code) == all_skus(whole.records)
+    assert [s.record for s in flat] == [s.record for s in whole.records]
+    newest = max(row["write_date"] for row in store.tables["product.product"].values())
+    assert read.cursor == whole.cursor == newest
 
 
 async def test_full_snapshot_is_complete_over_many_pages(tmp_path: Path) -> None:
@@ -327,7 +360,8 @@ async def test_orders_import_exactly_once(tmp_path: Path, protocol: str) -> None
 
 async def test_server_errors_are_retried(tmp_path: Path) -> None:
     app = create_app(products=600, seed=3, faults=Faults(error_rate=0.3, seed=1))
-    async with running(app, tmp_path, page_size=100) as adapter:
+    # One request in three fails: ten attempts make a request failing every one unlikely.
+    async with running(app, tmp_path, page_size=100, max_attempts=10) as adapter:
         snapshot = await adapter.snapshot("product", None)
     assert len(all_skus(snapshot.records)) == 600
     assert app[simkit.STATS_KEY].errors > 0

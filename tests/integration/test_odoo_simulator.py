@@ -106,6 +106,25 @@ async def test_domain_operators_and_prefix_notation(odoo: Odoo) -> None:
     assert await ids([["default_code", "=like", "ZZ-%"], ["list_price", "!=", 20]]) == {a, c}
 
 
+async def test_a_single_in_leaf_finds_what_the_domain_compiler_finds(odoo: Odoo) -> None:
+    # [[field, "in", values]] alone takes the simulator's indexed path; with a second, always
+    # true leaf it goes through the general compiler: both must agree.
+    templates = await odoo.ok("product.template", "search", domain=[])
+    some = [*templates[:7], templates[-1], 999_999]
+    for field, values in (
+        ("product_tmpl_id", some),
+        ("default_code", ["ZZ-none", False]),
+        ("product_tmpl_id", []),
+    ):
+        indexed = await odoo.ok("product.product", "search", domain=[[field, "in", values]])
+        general = await odoo.ok(
+            "product.product", "search", domain=[[field, "in", values], ["id", "!=", 0]]
+        )
+        assert indexed == general
+    variants = await odoo.ok("product.product", "search", domain=[["product_tmpl_id", "in", some]])
+    assert len(variants) >= 8
+
+
 async def test_many2one_values_and_false_for_empty(odoo: Odoo) -> None:
     pid = odoo.store.add("product.product", name="Bare", default_code="BARE-1")
     [row] = await odoo.ok(

@@ -40,6 +40,7 @@ class OdooStore:
         self._last_stamp = ""
         self._undo: list[Callable[[], None]] | None = None
         self._cache: dict[tuple[Any, ...], tuple[int, list[int]]] = {}
+        self._indexes: dict[tuple[str, str], tuple[int, dict[Any, list[Row]]]] = {}
         self.by_code: dict[str, int] = {}
         self.by_barcode: dict[str, int] = {}
         self.quant_at: dict[tuple[int, int], int] = {}
@@ -255,16 +256,28 @@ class OdooStore:
             members = frozenset(values)
         except TypeError:
             return None
-        default, empty = spec.default, False in members
+        index = self._value_index(model, field, spec.default)
+        if index is None:
+            return None
+        found = [row for value in members if value is not False for row in index.get(value, ())]
+        if False in members:
+            found += [row for value in (False, None, "") for row in index.get(value, ())]
+        found.sort(key=lambda row: row["id"])  # the table's own order, as a scan gives
+        return found
+
+    def _value_index(self, model: str, field: str, default: Any) -> dict[Any, list[Row]] | None:
+        """Rows by their value of ``field``, rebuilt after a write (as an index would be kept)."""
+        cached = self._indexes.get((model, field))
+        if cached is not None and cached[0] == self.version:
+            return cached[1]
+        index: dict[Any, list[Row]] = {}
         try:
-            return [
-                row
-                for row in self.tables[model].values()
-                if (value := row.get(field, default)) in members
-                or (empty and value in (False, None, ""))
-            ]
+            for row in self.tables[model].values():
+                index.setdefault(row.get(field, default), []).append(row)
         except TypeError:  # a value that cannot be hashed: the compiled domain decides
             return None
+        self._indexes[(model, field)] = (self.version, index)
+        return index
 
     def _sort_key(self, model: str, row: Row, field: str) -> tuple[bool, Any]:
         value = self.raw(model, row, field)

@@ -74,7 +74,7 @@ class _Bench:
             raise web.HTTPConflict(text="no checkpoint")
         vars(self.store).update(pickle.loads(self.checkpoint))
         # Caches keyed on the store's version must not survive a rollback of that version.
-        for name in ("sort_cache", "_cache"):
+        for name in ("sort_cache", "_cache", "_indexes"):
             cache = getattr(self.store, name, None)
             if isinstance(cache, dict):
                 cache.clear()

@@ -41,6 +41,8 @@ class OdooStore:
         self._undo: list[Callable[[], None]] | None = None
         self._cache: dict[tuple[Any, ...], tuple[int, list[int]]] = {}
         self._indexes: dict[tuple[str, str], tuple[int, dict[Any, list[Row]]]] = {}
+        self._table_version: dict[str, int] = {}
+        """Per model, bumped by each change of its rows: an index outlives other tables' writes."""
         self.by_code: dict[str, int] = {}
         self.by_barcode: dict[str, int] = {}
         self.quant_at: dict[tuple[int, int], int] = {}
@@ -74,19 +76,25 @@ class OdooStore:
         if self._undo is not None:
             self._undo.append(undo)
 
+    def _changed(self, model: str) -> None:
+        self._table_version[model] = self._table_version.get(model, 0) + 1
+
     def insert(self, model: str, row: Row) -> None:
         """Add a row as is (ids and stamps included); used by the ORM and the seed."""
+        self._changed(model)
         self.tables[model][row["id"]] = row
         self._next_id[model] = max(self._next_id[model], row["id"] + 1)
         self._index(model, row, True)
         self._log(lambda: self.delete(model, row["id"]))
 
     def delete(self, model: str, rid: int) -> None:
+        self._changed(model)
         row = self.tables[model].pop(rid)
         self._index(model, row, False)
         self._log(lambda: self.insert(model, row))
 
     def set(self, model: str, rid: int, field: str, value: Any) -> None:
+        self._changed(model)
         row = self.tables[model][rid]
         old = row.get(field, _MISSING)
         self._index(model, row, False)
@@ -94,6 +102,7 @@ class OdooStore:
         self._index(model, row, True)
 
         def undo() -> None:
+            self._changed(model)
             self._index(model, row, False)
             if old is _MISSING:
                 row.pop(field, None)
@@ -267,8 +276,9 @@ class OdooStore:
 
     def _value_index(self, model: str, field: str, default: Any) -> dict[Any, list[Row]] | None:
         """Rows by their value of ``field``, rebuilt after a write (as an index would be kept)."""
+        version = self._table_version.get(model, 0)
         cached = self._indexes.get((model, field))
-        if cached is not None and cached[0] == self.version:
+        if cached is not None and cached[0] == version:
             return cached[1]
         index: dict[Any, list[Row]] = {}
         try:
@@ -276,7 +286,7 @@ class OdooStore:
                 index.setdefault(row.get(field, default), []).append(row)
         except TypeError:  # a value that cannot be hashed: the compiled domain decides
             return None
-        self._indexes[(model, field)] = (self.version, index)
+        self._indexes[(model, field)] = (version, index)
         return index
 
     def _sort_key(self, model: str, row: Row, field: str) -> tuple[bool, Any]:

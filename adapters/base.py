@@ -189,6 +189,25 @@ class SnapshotInParts(Protocol):
         ...
 
 
+async def gathered(parts: SnapshotInParts, kind: str, since: str | None) -> Snapshot:
+    """A read in parts gathered whole: :meth:`Adapter.snapshot` for an adapter that reads in
+    parts (one code path for both)."""
+    records: list[Seen] = []
+
+    async def keep(part: list[Seen]) -> None:
+        records.extend(part)
+
+    read = await parts.snapshot_parts(kind, since, keep)
+    return Snapshot(records=records, cursor=read.cursor, complete=read.complete)
+
+
+async def in_one_part(whole: Snapshot, take: Callable[[list[Seen]], Awaitable[None]]) -> Snapshot:
+    """A whole snapshot handed over as one part: :meth:`SnapshotInParts.snapshot_parts` for a
+    kind its adapter does not read in parts."""
+    await take(whole.records)
+    return Snapshot(records=[], cursor=whole.cursor, complete=whole.complete)
+
+
 class AdapterFactory(Protocol):
     """Builds an adapter from its settings table in the connection's TOML file."""
 

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 import msgspec
 
-from adapters.base import PermanentError, Seen, Snapshot
+from adapters.base import PermanentError, Seen, Snapshot, gathered, in_one_part
 from adapters.odoo import mapping
 from adapters.odoo.client import ALL, OdooClient, chunks
 from adapters.odoo.wire import (
@@ -80,9 +80,7 @@ class Reader:
         """A full read of products or prices handed over a few pages of templates at a time
         (each with all its variants), the next ones read meanwhile; other reads in one part."""
         if kind not in ("product", "price") or since is not None:
-            whole = await self.snapshot(kind, since)
-            await take(whole.records)
-            return Snapshot(records=[], cursor=whole.cursor, complete=whole.complete)
+            return await in_one_part(await self.snapshot(kind, since), take)
         row_type: type[Any] = ProductRow if kind == "product" else PriceRow
         templates = await self.client.search("product.template", [])
         windows = chunks(templates, self.client.page_size * _TEMPLATE_PAGES)
@@ -110,13 +108,7 @@ class Reader:
 
     async def snapshot(self, kind: str, since: str | None) -> Snapshot:
         if kind in ("product", "price") and since is None:
-            records: list[Seen] = []
-
-            async def keep(part: list[Seen]) -> None:
-                records.extend(part)
-
-            read = await self.snapshot_parts(kind, since, keep)
-            return Snapshot(records=records, cursor=read.cursor, complete=read.complete)
+            return await gathered(self, kind, since)
         after = None if since is None else self._after(since)
         stamps: list[str]
         if kind in ("product", "price"):

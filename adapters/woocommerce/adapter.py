@@ -27,6 +27,8 @@ from adapters.base import (
     PermanentError,
     Seen,
     Snapshot,
+    gathered,
+    in_one_part,
 )
 from adapters.http import HttpClient
 from adapters.woocommerce import mapping, orders, price_meta, schema
@@ -100,13 +102,7 @@ class WooCommerceAdapter:
         _check(kind)
         params, incremental = self._list_params(kind, since)
         if kind in _CATALOGUE:
-            records: list[Seen] = []
-
-            async def keep(part: list[Seen]) -> None:
-                records.extend(part)
-
-            read = await self.snapshot_parts(kind, since, keep)
-            return Snapshot(records=records, cursor=read.cursor, complete=read.complete)
+            return await gathered(self, kind, since)
         stamps: list[str | None]
         if kind == "customer":
             customers = await self._client.list_all(
@@ -129,9 +125,7 @@ class WooCommerceAdapter:
         variations), the next pages read meanwhile (:class:`adapters.base.SnapshotInParts`)."""
         _check(kind)
         if kind not in _CATALOGUE:
-            whole = await self.snapshot(kind, since)
-            await take(whole.records)
-            return Snapshot(records=[], cursor=whole.cursor, complete=whole.complete)
+            return await in_one_part(await self.snapshot(kind, since), take)
         params, incremental = self._list_params(kind, since)
         paths = None
         if kind == "product":

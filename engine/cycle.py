@@ -123,9 +123,10 @@ async def run_cycle(
             side: None if full or pipeline.full_read(side) else cursors.get(side) for side in SIDES
         }
         incremental = all(since[side] is not None for side in SIDES)
-        # A full read of either side needs every base row, loaded once the first side has
-        # answered (not at the start: the base and a whole side's records in memory at once
-        # are the cycle's peak), while the other is still read. An incremental cycle needs
+        # A full read of either side needs every base row, loaded when a side first needs it:
+        # a side read in parts before its first part (each part is indexed against it), a
+        # side read whole once it has answered (not at the start: the base and a whole side's
+        # records in memory at once would be the cycle's peak). An incremental cycle needs
         # only the rows of what it read (a few, usually).
         whole_base: asyncio.Future[dict[str, StoredRecord]] | None = None
 

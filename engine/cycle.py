@@ -42,6 +42,7 @@ from engine.actions import (
 from engine.commit import commit_batch
 from engine.config import JobConfig
 from engine.decide import Held, SideState, decide
+from engine.fencing import FencedOut
 from engine.push import Pusher, plan
 from engine.snapshot import (
     CollectorPause,
@@ -244,7 +245,8 @@ async def run_cycle(
         _log_outcome(connection, job_name, actions, result)
         return result
     except Exception as exc:
-        if not dry_run:
+        # A fenced-out run belongs to a claim that is over: it leaves no row at all.
+        if not dry_run and not isinstance(exc, FencedOut):
             await _record_failure(store, connection, job_name, mode, started, exc)
         raise
     finally:

@@ -21,6 +21,7 @@ from asyncpg import Record
 from asyncpg.pool import PoolConnectionProxy
 
 from engine.errors import StoreError
+from engine.fencing import FencedOut, current_fence
 from engine.queries import query
 from engine.store_rows import (
     CommitBatch,
@@ -118,7 +119,9 @@ class Store:
         Each kind of change is one statement over arrays per :data:`ROWS_PER_STATEMENT`
         records, so round trips grow a hundredth as fast as the records, and the rows' text
         is built one statement at a time (all of a 30,000-article export's base at once
-        was the cycle's peak of memory). On any error nothing is written.
+        was the cycle's peak of memory). On any error nothing is written. Inside a job run by
+        the loop, the commit is fenced (:mod:`engine.fencing`): :class:`FencedOut` when the
+        job's lease went to a newer claim.
         """
         closing = _dedupe((key, field, s) for key, field, s in batch.conflicts_closed)
         bad = sorted({status for _, _, status in closing.values()} - _CLOSING)
@@ -148,7 +151,12 @@ class Store:
             letters = _dedupe((d.key, d.side, d.operation, d.reason) for d in batch.dead_letters)
             steps.append(("upsert_dead_letters", list(letters.values()), (2,)))
         operation = f"commit {batch.job} ({batch.kind})"
+        fence = current_fence.get()
         async with self._connection(operation) as conn, conn.transaction():
+            if fence is not None:
+                holder = await conn.fetchval(query("fence_check"), fence.connection, fence.job)
+                if holder != fence.token:
+                    raise FencedOut(fence, holder)
             for name, rows, json_columns in steps:
                 for start in range(0, len(rows), ROWS_PER_STATEMENT):
                     part = rows[start : start + ROWS_PER_STATEMENT]

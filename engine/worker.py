@@ -31,6 +31,7 @@ from adapters.base import Adapter, Side
 from adapters.budget import Budgets
 from engine.config import Config
 from engine.errors import ConcordError
+from engine.fencing import Fence, FencedOut, fenced
 from engine.lanes import in_lane, lane_of_kind
 from engine.leases import Claim, Leases, Slot
 from engine.runners import (
@@ -228,6 +229,8 @@ class Worker:
             # Let the job unwind (close its adapters) before its lease is given back.
             job_task.cancel()
             await asyncio.wait({job_task})
+        except FencedOut as exc:
+            outcome, error = "lost", str(exc)
         except Exception as exc:  # a failed run is recorded, and retried; the loop goes on
             outcome, error = "failed", f"{type(exc).__name__}: {exc}"
         finally:
@@ -270,7 +273,8 @@ class Worker:
         connection = self.config.connections[claim.connection]
         job = scheduled_jobs(connection)[claim.job]
         runner = load_runner(runner_name(job))
-        with in_lane(lane_of_kind(job.kind)):
+        fence = Fence(connection=claim.connection, job=claim.job, token=claim.id)
+        with in_lane(lane_of_kind(job.kind)), fenced(fence):
             async with self._open_adapters(self.config, claim.connection) as adapters:
                 outcome = await runner(
                     JobContext(

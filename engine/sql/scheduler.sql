@@ -164,3 +164,8 @@ where started_at < now() - make_interval(days => $1)
 -- Forget finished claims older than $1 days.
 delete from concord_claim
 where claimed_at < now() - make_interval(days => $1) and outcome <> 'running';
+
+-- name: fence_check
+-- The claim holding a job's lease, the row locked until the calling commit ends (fencing).
+select claim_id from concord_lease where connection = $1 and job = $2
+for update;

@@ -25,6 +25,7 @@ import pytest
 from adapters.odoo.simulator import create_app as create_odoo
 from adapters.simkit import Faults, serve, set_faults
 from adapters.woocommerce.simulator.app import create_app as create_shop
+from adapters.woocommerce.simulator.app import store_of
 from engine.leases import ClaimRow
 
 SECRETS = {
@@ -356,3 +357,71 @@ async def test_no_secret_in_any_log_line_or_error(
     for secret in SECRETS.values():
         for text in (*lines, status, status_json, *errors):
             assert secret not in text
+
+
+async def test_a_worker_paused_past_its_lease_cannot_commit_over_the_worker_that_took_over(
+    tmp_path: Path, db_url: str, platforms: Platforms
+) -> None:
+    config = write_config(tmp_path, platforms, products_every="1h", stock_every="1h")
+    # A batch takes a second: the export is still pushing when the worker is paused.
+    set_faults(platforms.shop_app, Faults(latency=1.0))  # type: ignore[arg-type]
+    shop = store_of(platforms.shop_app)  # type: ignore[arg-type]
+    paused = await start_worker(config, db_url, "paused")
+    workers = [paused]
+    try:
+        first: list[ClaimRow] = []
+
+        async def exporting() -> bool:
+            running = [c for c in await history(db_url) if c.job == "products"]
+            first[:] = running[:1]
+            return bool(running) and bool(shop.products)
+
+        await wait_for(exporting)
+        paused.process.send_signal(signal.SIGSTOP)
+
+        async def lease_expired() -> bool:
+            return bool(
+                await scalar(db_url, "select bool_and(expires_at < now()) from concord_lease")
+            )
+
+        await wait_for(lease_expired)
+        taker = await start_worker(config, db_url, "taker")
+        workers.append(taker)
+
+        async def taken_over_and_committed() -> bool:
+            claims = await history(db_url)
+            return any(
+                c.job == "products" and c.owner != first[0].owner and c.outcome == "ok"
+                for c in claims
+            )
+
+        await wait_for(taken_over_and_committed, within=90)
+        paused.process.send_signal(signal.SIGCONT)
+
+        async def paused_run_given_up() -> bool:
+            return "main/products: lost after" in paused.text()
+
+        await wait_for(paused_run_given_up)
+        codes = await asyncio.gather(*(w.stop() for w in workers))
+        assert codes == [0, 0], "\n".join(w.text() for w in workers)
+    finally:
+        for worker in workers:
+            if worker.process.returncode is None:
+                worker.process.send_signal(signal.SIGCONT)
+                worker.process.kill()
+                await worker.process.wait()
+
+    claims = [c for c in await history(db_url) if c.job == "products"]
+    paused_claim, taken = claims[0], [c for c in claims if c.owner != first[0].owner]
+    assert paused_claim.outcome == "expired" and paused_claim.run_id is None
+    assert taken and all(c.outcome == "ok" for c in taken)
+    # The taker's run is the only one committed: the paused worker wrote no run, no base.
+    conn = await asyncpg.connect(db_url)
+    try:
+        runs = await conn.fetch("select id, job from concord_run where job = 'products'")
+    finally:
+        await conn.close()
+    assert sorted(r["id"] for r in runs) == sorted(c.run_id for c in taken)
+    assert "main/products: done in" not in paused.text()
+    skus = [p.sku for p in shop.products.values()]
+    assert skus and len(skus) == len(set(skus))  # both pushed, nothing created twice

@@ -20,10 +20,13 @@ from adapters.base import Adapter, Side, Snapshot
 from adapters.memory.adapter import MemoryAdapter, MemoryPlatform
 from adapters.memory.catalogue import generate_products
 from engine.config import Config, parse_config
+from engine.cycle import run_cycle
+from engine.fencing import Fence, FencedOut, fenced
 from engine.leases import Claim, ClaimRow, Leases, Slot
 from engine.status import gather_status
 from engine.store import Store
 from engine.worker import Worker, WorkerSettings, plan_slots
+from rules.policy import KindRules
 
 CONFIG = """
 [connections.main.erp]
@@ -175,6 +178,19 @@ async def _overdue(store: Store, seconds: float) -> bool:
     return late
 
 
+async def take_over(leases: Leases, slots: list[Slot]) -> Claim:
+    """The claim ``leases`` gets once the job's lease has expired."""
+    taken: list[Claim] = []
+
+    async def taken_over() -> bool:
+        claim = await leases.claim(slots, lease_seconds=30.0)
+        taken.extend([claim] if claim is not None else [])
+        return claim is not None
+
+    await wait_for(taken_over)
+    return taken[0]
+
+
 async def test_a_dead_workers_job_is_taken_over_when_its_lease_expires(store: Store) -> None:
     slots = [Slot(connection="main", slot="stock", job="stock", mode="incremental", schedule="1m")]
     dead, alive = Leases(store.pool, "dead-worker"), Leases(store.pool, "live-worker")
@@ -183,15 +199,7 @@ async def test_a_dead_workers_job_is_taken_over_when_its_lease_expires(store: St
     assert lost is not None
     assert await alive.claim(slots, lease_seconds=1.0) is None  # held, and never renewed...
 
-    taken: list[Claim] = []
-
-    async def taken_over() -> bool:
-        claim = await alive.claim(slots, lease_seconds=30.0)
-        taken.extend([claim] if claim is not None else [])
-        return claim is not None
-
-    await wait_for(taken_over)
-    claim = taken[0]
+    claim = await take_over(alive, slots)
     assert claim.took_over is True
     assert claim.due_at == lost.due_at  # the lost run is run, not skipped
     assert await dead.renew(lost, 30.0) is False
@@ -202,6 +210,42 @@ async def test_a_dead_workers_job_is_taken_over_when_its_lease_expires(store: St
         ("live-worker", "running"),
     ]
     assert_never_twice_at_once(history)
+
+
+async def test_a_commit_under_a_claim_taken_over_is_refused_and_writes_nothing(
+    store: Store,
+) -> None:
+    slots = [Slot(connection="main", slot="stock", job="stock", mode="incremental", schedule="1m")]
+    paused, alive = Leases(store.pool, "paused-worker"), Leases(store.pool, "live-worker")
+    await paused.register(slots)
+    stale = await paused.claim(slots, lease_seconds=0.5)
+    assert stale is not None
+    taken = [await take_over(alive, slots)]
+    assert taken[0].id > stale.id  # the fencing token only grows
+    platforms = Platforms()
+    job = config_of().connections["main"].jobs["stock"]
+
+    async def cycle_under(claim: Claim) -> int | None:
+        with fenced(Fence(connection="main", job="stock", token=claim.id)):
+            result = await run_cycle(
+                store,
+                connection="main",
+                job_name="stock",
+                job=job,
+                rules=KindRules(),
+                adapters={"erp": platforms.erp, "shop": platforms.shop},
+                full=True,
+            )
+        return result.run_id
+
+    with pytest.raises(FencedOut, match=f"not to this run's claim {stale.id}"):
+        await cycle_under(stale)
+    async with store.pool.acquire() as conn:
+        assert await conn.fetchval("select count(*) from concord_run") == 0
+        assert await conn.fetchval("select count(*) from concord_base") == 0
+    run_id = await cycle_under(taken[0])
+    async with store.pool.acquire() as conn:
+        assert await conn.fetchval("select array_agg(id) from concord_run") == [run_id]
 
 
 async def test_stopping_lets_the_running_job_finish_and_commit(store: Store) -> None:

@@ -140,3 +140,20 @@ def no_secret_in_logs() -> Iterator[None]:
     finally:
         root.removeHandler(guard)
     assert guard.leaks == [], "a secret was logged:\n" + "\n".join(guard.leaks)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say at the end which tiers skipped tests and why, even under ``-q``: a whole tier skipped
+    on a machine without its tool (Chromium) must not pass unnoticed."""
+    skipped: dict[tuple[str, str], int] = {}
+    for report in terminalreporter.stats.get("skipped", []):
+        parts = Path(report.nodeid.split("::", 1)[0]).parts
+        tier = parts[1] if len(parts) > 2 and parts[0] == "tests" else parts[0]
+        reason = str(report.longrepr[2]) if isinstance(report.longrepr, tuple) else "skipped"
+        reason = reason.removeprefix("Skipped: ")
+        skipped[(tier, reason)] = skipped.get((tier, reason), 0) + 1
+    if not skipped:
+        return
+    terminalreporter.write_sep("-", "skipped tiers")
+    for (tier, reason), count in sorted(skipped.items()):
+        terminalreporter.write_line(f"{tier}: {count} skipped: {reason}")

@@ -75,6 +75,15 @@ def _decoder(shape: Any) -> msgspec.json.Decoder[Any]:
     return msgspec.json.Decoder(shape)
 
 
+_NOT_UTF8 = "UTF-8"
+
+
+def _not_utf8(method: str) -> PermanentError:
+    # Not a transport hiccup (asking again gives the same bytes): a clear error, not a crash
+    # of the caller with a decoder's exception.
+    return PermanentError(f"Odoo {method}: reply is not valid UTF-8")
+
+
 async def _with_decode_retries(method: str, attempt: Any) -> Any:
     # A body cut short is retried here for reads only: a write may have been applied already,
     # and the engine retries whole batches safely (creations are idempotent on the natural key).
@@ -83,12 +92,13 @@ async def _with_decode_retries(method: str, attempt: Any) -> Any:
         try:
             return await attempt()
         except msgspec.DecodeError as exc:
+            # msgspec 0.23 and later report text that is not UTF-8 as a DecodeError too.
+            if _NOT_UTF8 in str(exc):
+                raise _not_utf8(method) from None
             if remaining == 0:
                 raise TransientError(f"Odoo {method}: malformed reply: {exc}") from None
-        except UnicodeDecodeError as exc:
-            # Not a transport hiccup (asking again gives the same bytes): a clear error, not a
-            # crash of the caller with a decoder's exception.
-            raise PermanentError(f"Odoo {method}: reply is not valid UTF-8: {exc.reason}") from None
+        except UnicodeDecodeError:
+            raise _not_utf8(method) from None
     raise AssertionError("unreachable")
 
 

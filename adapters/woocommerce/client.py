@@ -62,14 +62,12 @@ class WooClient:
                 raise PermanentError(f"GET {path}: {error_of(response).reason()}")
             try:
                 records = _page_decoder(type_).decode(response.body)
-            except (msgspec.ValidationError, UnicodeDecodeError):
-                # Some record does not fit (or is not UTF-8): the page is taken record by
-                # record below, so that only those are left out.
+            except (msgspec.DecodeError, UnicodeDecodeError):
+                # Some record does not fit, or is not UTF-8 (msgspec up to 0.22 says so with a
+                # ValidationError or UnicodeDecodeError, from 0.23 with a DecodeError), or the
+                # body is malformed: splitting it into records tells which, and only the
+                # records that do not decode are left out.
                 pass
-            except msgspec.DecodeError as exc:
-                if attempt == _DECODE_ATTEMPTS:
-                    raise TransientError(f"GET {path}: malformed body: {exc}") from None
-                continue
             else:
                 return Page(records=records, total_pages=_total_pages(response))
             try:
@@ -226,10 +224,17 @@ def decode_each(
         try:
             records.append(msgspec.json.decode(raw, type=type_))
         except msgspec.ValidationError as exc:
-            ident = msgspec.json.decode(raw, type=schema.Identity)
-            rejected.append((str(ident.id), f"{path}: {exc}"))
-        except UnicodeDecodeError as exc:
-            # Text saved in another encoding (an old import plugin): only this record is lost.
-            ident = msgspec.json.decode(raw, type=schema.Identity)
-            rejected.append((str(ident.id), f"{path}: text is not valid UTF-8: {exc.reason}"))
+            rejected.append((_identity(raw), f"{path}: {exc}"))
+        except (msgspec.DecodeError, UnicodeDecodeError):
+            # The page split into records, so this one is well-formed JSON: what fails is its
+            # text, saved in another encoding (an old import plugin). Only this record is lost.
+            rejected.append((_identity(raw), f"{path}: text is not valid UTF-8"))
     return records
+
+
+def _identity(raw: msgspec.Raw) -> str:
+    """The id of a record that does not decode, to name it in the report."""
+    try:
+        return str(msgspec.json.decode(raw, type=schema.Identity).id)
+    except msgspec.DecodeError:
+        return "?"

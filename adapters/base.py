@@ -65,6 +65,13 @@ class Capabilities(msgspec.Struct, frozen=True, kw_only=True):
     """Whether :meth:`Adapter.snapshot` honours ``since``."""
     kinds: tuple[str, ...] = ("product", "stock", "price", "customer", "order")
     """Kinds this adapter can read and write."""
+    fields: dict[str, frozenset[str]] = msgspec.field(default_factory=dict)
+    """Per kind, the canonical fields the platform stores and reads back as written (a kind
+    missing here: every field of its record). A field that either side of a connection cannot
+    carry is left out of the comparison: it could never be read back, so it would drift."""
+    own_terms: dict[str, frozenset[str]] = msgspec.field(default_factory=dict)
+    """Per kind, fields the platform carries in a vocabulary of its own (tax classes, not the
+    ERP's tax codes): compared only when a transform translates them (see engine/carried.py)."""
 
 
 class Seen(msgspec.Struct, frozen=True, kw_only=True):

@@ -39,6 +39,7 @@ from engine.actions import (
     Report,
     SetField,
 )
+from engine.carried import uncarried, without
 from engine.commit import commit_batch
 from engine.config import JobConfig
 from engine.decide import Held, SideState, decide
@@ -120,6 +121,7 @@ async def run_cycle(
         pipeline = Pipeline(
             transforms or Transforms(), kind, adapters, store=store, connection=connection
         )
+        left_out = uncarried(kind, adapters, pipeline.translated())
         since = {
             side: None if full or pipeline.full_read(side) else cursors.get(side) for side in SIDES
         }
@@ -147,7 +149,10 @@ async def run_cycle(
             adapter = adapters[side]
             if isinstance(adapter, SnapshotInParts):
                 indexer = Indexer(
-                    side, set_aside[side], None if incremental else await base_loading()
+                    side,
+                    set_aside[side],
+                    None if incremental else await base_loading(),
+                    left_out,
                 )
 
                 async def take(part: list[Seen]) -> None:
@@ -160,7 +165,9 @@ async def run_cycle(
             snapshot = await adapter.snapshot(kind, since[side])
             drain_rejects(side, adapter, set_aside[side])
             known = None if incremental else await base_loading()
-            return await ingest_in_turns(side, snapshot, set_aside[side], known=known)
+            return await ingest_in_turns(
+                side, snapshot, set_aside[side], known=known, left_out=left_out
+            )
 
         try:
             indexed = await asyncio.gather(*(read(side) for side in SIDES))
@@ -197,7 +204,12 @@ async def run_cycle(
         }
         states = {
             side: SideState(
-                records={k: v for k, v in reads[side].observed.items() if k not in excluded},
+                # Transforms rebuild records whole: what is not synchronised goes again.
+                records={
+                    k: without(v, left_out)
+                    for k, v in reads[side].observed.items()
+                    if k not in excluded
+                },
                 complete=reads[side].complete,
             )
             for side in SIDES

@@ -45,7 +45,9 @@ class Indexer:
     :class:`Rejected` (matching them would guess); a record seen twice (a page that shifted
     during the read) counts once, the later reading winning. With the base (``known``), a
     field value equal to the base's becomes the base's object, so an unchanged catalogue is in
-    memory once, not once per side and once more as base.
+    memory once, not once per side and once more as base. Fields in ``left_out`` (those the
+    connection does not synchronise, see :mod:`engine.carried`) are dropped as each record is
+    indexed, so that a record equal to its base is seen so at once.
     """
 
     def __init__(
@@ -53,10 +55,12 @@ class Indexer:
         side: Side,
         rejected: list[Rejected],
         known: Mapping[str, StoredRecord] | None = None,
+        left_out: frozenset[str] = frozenset(),
     ) -> None:
         self.side = side
         self.rejected = rejected
         self.known = known
+        self.left_out = left_out
         self.read = SideRead(observed={}, refs={}, complete=False, cursor=None, count=0)
         self._ref_of: dict[str, str] = {}
         self._repeated: dict[str, set[str]] = {}
@@ -89,7 +93,7 @@ class Indexer:
             self.read.observed.pop(key, None)
             self.read.refs.pop(key, None)
             return
-        _observe(self.side, key, seen, self.read, self.rejected, self.known)
+        _observe(self.side, key, seen, self.read, self.rejected, self.known, self.left_out)
 
     def finish(self, snapshot: Snapshot) -> SideRead:
         """The side's read, with the snapshot's cursor and completeness; repeated keys are
@@ -117,11 +121,12 @@ async def ingest_in_turns(
     rejected: list[Rejected],
     *,
     known: Mapping[str, StoredRecord] | None = None,
+    left_out: frozenset[str] = frozenset(),
     turn: int = 2000,
 ) -> SideRead:
     """:func:`ingest`, giving the event loop back every ``turn`` records (a 300,000-article
     read must not stall lease heartbeats or the order lane)."""
-    indexer = Indexer(side, rejected, known)
+    indexer = Indexer(side, rejected, known, left_out)
     records = snapshot.records
     while records:
         part = records[:turn]
@@ -138,8 +143,11 @@ def _observe(
     read: SideRead,
     rejected: list[Rejected],
     known: Mapping[str, StoredRecord] | None = None,
+    left_out: frozenset[str] = frozenset(),
 ) -> None:
     fields = to_fields(seen.record)
+    for name in left_out:
+        fields.pop(name, None)
     stored = known.get(key) if known is not None else None
     if stored is not None and stored.fields is not None:
         if fields == stored.fields:

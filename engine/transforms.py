@@ -121,6 +121,12 @@ class Pipeline:
         self._settled: dict[Side, dict[str, ItemResult]] = {"erp": {}, "shop": {}}
         self._split: dict[Side, dict[str, list[str]]] = {"erp": {}, "shop": {}}
 
+    def translated(self) -> frozenset[str]:
+        """Fields these transforms translate between the two sides' own terms."""
+        if self._kind == "product" and self._t.taxes is not None:
+            return frozenset({"tax_code"})
+        return frozenset()
+
     def full_read(self, side: Side) -> bool:
         """Whether ``side`` must be read in full: a group is only right with all its articles."""
         return side == "erp" and self._kind == "product" and self._t.variants is not None

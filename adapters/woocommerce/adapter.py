@@ -37,10 +37,14 @@ from adapters.woocommerce.client import PER_PAGE, WooClient
 from adapters.woocommerce.levels import CustomerWriter, LevelWriter
 from adapters.woocommerce.settings import AdapterSettings, parse_settings
 from adapters.woocommerce.writes import ProductWriter
-from engine.models import Record
+from engine.models import Product, Record
 from engine.order_models import ShopRefund
 
 KINDS = ("product", "stock", "price", "customer", "order")
+CARRIED = {"product": frozenset(Product.__struct_fields__) - {"cost"}}
+"""WooCommerce has no cost price: it is never written, so it could never be read back."""
+OWN_TERMS = {"product": frozenset({"tax_code"})}
+"""A product's tax class is one of the shop's own classes, not an ERP tax code."""
 API_PATH = "/wp-json/wc/v3"
 _CATALOGUE = ("product", "stock", "price")
 
@@ -84,6 +88,8 @@ class WooCommerceAdapter:
             max_concurrency=settings.max_concurrency,
             incremental=True,
             kinds=KINDS,
+            fields=CARRIED,
+            own_terms=OWN_TERMS,
         )
 
     @property

@@ -190,10 +190,16 @@ async def run_cycle(
         base = {key: rec.fields for key, rec in stored.items() if rec.fields is not None}
         for side, other in zip(SIDES, reversed(SIDES), strict=True):
             new_elsewhere = reads[other].observed.keys() - base.keys()
-            await fetch_missing(
+            fetched = await fetch_missing(
                 adapters[side], kind, reads[side], new_elsewhere | retry_keys, rejected, side
             )
             drain_rejects(side, adapters[side], rejected)
+            if fetched is not None:
+                if side == "erp":
+                    # A retried record goes through the catalogue rules like any other read.
+                    await pipeline.map_erp(fetched, rejected)
+                reads[side].observed.update(fetched.observed)
+                reads[side].refs.update(fetched.refs)
         pipeline.on_fetched(reads)
         excluded = {r.key for r in rejected}
         held = {

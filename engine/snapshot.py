@@ -255,15 +255,15 @@ async def fetch_missing(
     wanted: set[str],
     rejected: list[Rejected],
     side: Side,
-) -> None:
-    """Complete an incremental read with the records the decision needs to see."""
+) -> SideRead | None:
+    """The records an incremental read lacks that the decision needs to see (new on the other
+    side, or with a pending dead letter or conflict), fetched by key; None when none is
+    missing. The caller maps them as it mapped the read, then adds them to it."""
     missing = sorted(wanted - read.observed.keys())
     if read.complete or not missing:
-        return
-    found = ingest(
+        return None
+    return ingest(
         side,
         Snapshot(records=await adapter.fetch(kind, missing), cursor=None, complete=False),
         rejected,
     )
-    read.observed.update(found.observed)
-    read.refs.update(found.refs)

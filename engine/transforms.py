@@ -115,6 +115,7 @@ class Pipeline:
         self._groups: dict[str, dict[str, tuple[str, Fields]]] = {}
         self._codes: dict[str, tuple[str, ...]] = {}
         self._reserved: dict[str, Decimal] = {}
+        self._reserved_known = False
         self._shop_stock: dict[str, Any] = {}
         self._price_keys: dict[str, str] = {}
         self._origin: dict[Side, dict[str, str]] = {"erp": {}, "shop": {}}
@@ -135,13 +136,18 @@ class Pipeline:
 
     async def on_snapshot(self, reads: dict[Side, SideRead], rejected: list[Rejected]) -> None:
         """Map both sides' snapshots, right after they were read."""
-        if self._kind == "product":
-            self._erp_products(reads["erp"], rejected)
-        elif self._kind == "price" and self._t.prices is not None:
-            self._erp_prices(reads["erp"], self._t.prices, rejected)
-        elif self._kind == "stock" and self._t.stock is not None and self._t.stock.available:
-            await self._erp_stock(reads["erp"], self._t.stock)
+        await self.map_erp(reads["erp"], rejected)
         self.on_fetched(reads)
+
+    async def map_erp(self, read: SideRead, rejected: list[Rejected]) -> None:
+        """Map ERP records into the shop's shape: the snapshot, then any record fetched by key
+        after it (a retried dead letter must be held or published as a read one would be)."""
+        if self._kind == "product":
+            self._erp_products(read, rejected)
+        elif self._kind == "price" and self._t.prices is not None:
+            self._erp_prices(read, self._t.prices, rejected)
+        elif self._kind == "stock" and self._t.stock is not None and self._t.stock.available:
+            await self._erp_stock(read, self._t.stock)
 
     def on_fetched(self, reads: dict[Side, SideRead]) -> None:
         """Map shop records (again, after an incremental read was completed by fetching)."""
@@ -260,15 +266,17 @@ class Pipeline:
         read.observed, read.refs = observed, refs
 
     async def _erp_stock(self, read: SideRead, rule: StockRule) -> None:
-        orders = await self._adapters["shop"].snapshot("order", None)
-        candidates = [
-            s.record
-            for s in orders.records
-            if isinstance(s.record, Order) and s.record.status in rule.statuses
-        ]
-        numbers = sorted({o.number for o in candidates})
-        imported = await self._imported(numbers) if numbers else set()
-        self._reserved = reserved(candidates, imported, rule.statuses)
+        if not self._reserved_known:  # once a cycle: the shop's orders are read once
+            orders = await self._adapters["shop"].snapshot("order", None)
+            candidates = [
+                s.record
+                for s in orders.records
+                if isinstance(s.record, Order) and s.record.status in rule.statuses
+            ]
+            numbers = sorted({o.number for o in candidates})
+            imported = await self._imported(numbers) if numbers else set()
+            self._reserved = reserved(candidates, imported, rule.statuses)
+            self._reserved_known = True
         for key, seen in list(read.observed.items()):
             if key not in self._reserved:
                 continue

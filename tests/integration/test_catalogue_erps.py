@@ -8,29 +8,16 @@ variant each), the category tree under Odoo's root "All", taxes by their Odoo na
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
+from odoo_woo_pair import Pair, open_pair
 
-from adapters.base import Side
-from adapters.odoo.adapter import OdooAdapter
-from adapters.odoo.adapter import create as create_odoo
 from adapters.odoo.dispatch import call
 from adapters.odoo.seed import warehouse_location
-from adapters.odoo.simulator import create_app as create_odoo_app
-from adapters.odoo.simulator import store_of as odoo_store_of
 from adapters.odoo.store import OdooStore
-from adapters.simkit import serve
-from adapters.woocommerce import WooCommerceAdapter
-from adapters.woocommerce.settings import AdapterSettings
 from adapters.woocommerce.simulator import Store as ShopStore
-from adapters.woocommerce.simulator import create_app as create_shop_app
 from adapters.woocommerce.simulator import model as shop_model
-from adapters.woocommerce.simulator import store_of as shop_store_of
-from engine.config import ConnectionConfig, JobConfig, parse_config
-from engine.cycle import CycleResult, run_cycle
 from engine.store import Store
 
 CONFIG = """
@@ -116,61 +103,10 @@ def load_articles(odoo: OdooStore, models: int) -> None:
             call(odoo, "stock.quant", "action_apply_inventory", [quant], {}, {})
 
 
-@dataclass
-class Pair:
-    erp: OdooAdapter
-    shop: WooCommerceAdapter
-    odoo: OdooStore
-    sim: ShopStore
-    connection: ConnectionConfig
-
-    def adapters(self) -> dict[Side, Any]:
-        return {"erp": self.erp, "shop": self.shop}
-
-    async def cycle(self, store: Store, kind: str, *, full: bool = True) -> CycleResult:
-        return await run_cycle(
-            store,
-            connection="main",
-            job_name=kind,
-            job=JobConfig(kind=kind),
-            rules=self.connection.rules[kind],
-            adapters=self.adapters(),
-            full=full,
-            transforms=self.connection.transforms,
-        )
-
-
 @pytest.fixture
 async def pair(tmp_path: Path) -> AsyncIterator[Pair]:
-    odoo_app = create_odoo_app(products=0)
-    shop_app = create_shop_app(products=0)
-    (tmp_path / "odoo_key").write_text("odoo-test-key")
-    async with serve(odoo_app) as odoo_url, serve(shop_app) as shop_url:
-        erp = create_odoo(
-            {
-                "url": odoo_url,
-                "database": "odoo",
-                "api_key_file": str(tmp_path / "odoo_key"),
-                "requests_per_second": 1000,
-                "overlap_seconds": 0,
-            },
-            source="test.toml",
-        )
-        shop = WooCommerceAdapter(
-            AdapterSettings(
-                url=shop_url,
-                consumer_key="ck_test",
-                consumer_secret="cs_test",
-                requests_per_second=1000.0,
-                max_concurrency=8,
-            )
-        )
-        connection = parse_config(CONFIG, source="test.toml").connections["main"]
-        try:
-            yield Pair(erp, shop, odoo_store_of(odoo_app), shop_store_of(shop_app), connection)
-        finally:
-            await shop.aclose()
-            await erp.aclose()
+    async for opened in open_pair(tmp_path, CONFIG):
+        yield opened
 
 
 def _path(sim: ShopStore, category_id: int) -> tuple[str, ...]:

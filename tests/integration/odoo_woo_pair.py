@@ -1,0 +1,82 @@
+"""The Odoo simulator and the WooCommerce simulator, each behind its real adapter over HTTP, as
+one connection's two sides for end-to-end tests."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from adapters.base import Side
+from adapters.odoo.adapter import OdooAdapter
+from adapters.odoo.adapter import create as create_odoo
+from adapters.odoo.simulator import create_app as create_odoo_app
+from adapters.odoo.simulator import store_of as odoo_store_of
+from adapters.odoo.store import OdooStore
+from adapters.simkit import serve
+from adapters.woocommerce import WooCommerceAdapter
+from adapters.woocommerce.settings import AdapterSettings
+from adapters.woocommerce.simulator import Store as ShopStore
+from adapters.woocommerce.simulator import create_app as create_shop_app
+from adapters.woocommerce.simulator import store_of as shop_store_of
+from engine.config import ConnectionConfig, JobConfig, parse_config
+from engine.cycle import CycleResult, run_cycle
+from engine.store import Store
+
+
+@dataclass
+class Pair:
+    erp: OdooAdapter
+    shop: WooCommerceAdapter
+    odoo: OdooStore
+    sim: ShopStore
+    connection: ConnectionConfig
+
+    def adapters(self) -> dict[Side, Any]:
+        return {"erp": self.erp, "shop": self.shop}
+
+    async def cycle(self, store: Store, kind: str, *, full: bool = True) -> CycleResult:
+        return await run_cycle(
+            store,
+            connection="main",
+            job_name=kind,
+            job=JobConfig(kind=kind),
+            rules=self.connection.rules[kind],
+            adapters=self.adapters(),
+            full=full,
+            transforms=self.connection.transforms,
+        )
+
+
+async def open_pair(tmp_path: Path, config: str, *, products: int = 0) -> AsyncIterator[Pair]:
+    """The two simulators (the Odoo one seeded with ``products`` articles) and their adapters."""
+    odoo_app = create_odoo_app(products=products)
+    shop_app = create_shop_app(products=0)
+    (tmp_path / "odoo_key").write_text("odoo-test-key")
+    async with serve(odoo_app) as odoo_url, serve(shop_app) as shop_url:
+        erp = create_odoo(
+            {
+                "url": odoo_url,
+                "database": "odoo",
+                "api_key_file": str(tmp_path / "odoo_key"),
+                "requests_per_second": 1000,
+                "overlap_seconds": 0,
+            },
+            source="test.toml",
+        )
+        shop = WooCommerceAdapter(
+            AdapterSettings(
+                url=shop_url,
+                consumer_key="ck_test",
+                consumer_secret="cs_test",
+                requests_per_second=1000.0,
+                max_concurrency=8,
+            )
+        )
+        connection = parse_config(config, source="test.toml").connections["main"]
+        try:
+            yield Pair(erp, shop, odoo_store_of(odoo_app), shop_store_of(shop_app), connection)
+        finally:
+            await shop.aclose()
+            await erp.aclose()

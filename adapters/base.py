@@ -24,7 +24,7 @@ from typing import Any, Literal, Protocol, runtime_checkable
 import msgspec
 
 from engine.models import Record
-from engine.order_models import ErpOrder, OrderProgress, SaleOrder, ShopRefund
+from engine.order_models import ErpOrder, ErpPricing, OrderProgress, SaleOrder, ShopRefund
 
 Side = Literal["erp", "shop"]
 SIDES: tuple[Side, Side] = ("erp", "shop")
@@ -236,9 +236,10 @@ class OrderImport(Protocol):
         """The sale orders carrying these external references; absent ones are left out."""
         ...
 
-    async def create_sale_order(self, order: SaleOrder) -> str:
+    async def create_sale_order(self, order: SaleOrder) -> ErpOrder:
         """Create one sale order (unconfirmed), its customer matched by e-mail or created;
-        returns its id. Unknown SKU or tax: :class:`PermanentError` naming it."""
+        returns it (its id, state and, when the ERP computes one, its total). Unknown SKU or
+        tax: :class:`PermanentError` naming it."""
         ...
 
     async def confirm_sale_order(self, ref: str) -> None:
@@ -258,6 +259,16 @@ class OrderImport(Protocol):
     ) -> str:
         """Record a shop refund as a posted credit note of the order; returns its number.
         Idempotent on ``shop_refund``."""
+        ...
+
+
+@runtime_checkable
+class OrderPricing(Protocol):
+    """Optional capability of an ERP adapter: how it rounds a sale order's amounts, so the
+    engine sends lines whose total the ERP computes equal to the shop's."""
+
+    async def order_pricing(self) -> ErpPricing:
+        """Tax rates by code, unit price digits, per-line or per-document tax rounding."""
         ...
 
 

@@ -110,7 +110,7 @@ class HttpClient:
         while True:
             attempt += 1
             try:
-                response = await self._send(session, method, url, params, body, headers)
+                response = await self._send(session, method, url, params, body, headers, ok)
             except TransientError as exc:
                 if attempt >= self._max_attempts:
                     raise
@@ -138,6 +138,7 @@ class HttpClient:
         params: Mapping[str, str] | None,
         body: bytes | None,
         headers: Mapping[str, str],
+        ok: tuple[int, ...] = (),
     ) -> Response:
         async with self.budget.slot():
             self.requests_sent += 1
@@ -159,7 +160,9 @@ class HttpClient:
             raise TransientError(
                 f"{method} {url}: throttled (HTTP 429)", retry_after=_retry_after(response_headers)
             )
-        if status >= 500:
+        if status >= 500 and status not in ok:
+            # A 5xx listed in ``ok`` is read by the adapter (a platform that reports a
+            # deterministic refusal as a 500, with its reason in the body).
             raise TransientError(
                 f"{method} {url}: server error (HTTP {status})",
                 retry_after=_retry_after(response_headers),

@@ -152,6 +152,17 @@ class ShippingLine(msgspec.Struct, kw_only=True, frozen=True):
     tax: Decimal = Decimal(0)
 
 
+class FeeLine(msgspec.Struct, kw_only=True, frozen=True):
+    """A fee of the order (WooCommerce ``fee_lines``: a payment surcharge, a gift wrap...);
+    negative for a discount given as a fee."""
+
+    name: str
+    total: Decimal
+    tax: Decimal = Decimal(0)
+    tax_code: str | None = None
+    """The shop's tax class; ``None`` when the fee is not taxable."""
+
+
 class Payment(msgspec.Struct, kw_only=True, frozen=True):
     method: str
     title: str = ""
@@ -174,6 +185,9 @@ class Order(Record, frozen=True):
     billing: Address | None = None
     shipping: Address | None = None
     shipping_lines: tuple[ShippingLine, ...] = ()
+    fee_lines: tuple[FeeLine, ...] = ()
+    coupons: tuple[str, ...] = ()
+    """Codes of the coupons applied (their discounts are in the lines' totals)."""
     tax_lines: tuple[TaxLine, ...] = ()
     discount_total: Decimal = Decimal(0)
     shipping_total: Decimal = Decimal(0)

@@ -8,6 +8,8 @@
     exclude = ["cancelled", "failed", "refunded", "trash", "checkout-draft"]
     taxes = { FR = "VAT 20%", DE = { standard = "MwSt 19%", reduced-rate = "MwSt 7%" } }
     shipping_sku = "SHIP"              # the ERP article for shipping lines (none: a text line)
+    fee_sku = "FEE"                    # the ERP article for fee lines (none: a text line)
+    rounding_sku = "ROUND"             # the ERP article for rounding lines (none: a text line)
     reference_prefix = ""              # put before the shop's number on the ERP document
     since = "2025-01-01"               # never import orders created before this day
     every = "5m"                       # how often the import runs (webhooks come in between)
@@ -50,6 +52,8 @@ class OrdersConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
     exclude: tuple[str, ...] = ("cancelled", "failed", "refunded", "trash", "checkout-draft")
     taxes: dict[Country, TaxCode | dict[str, TaxCode]] = {}
     shipping_sku: str | None = None
+    fee_sku: str | None = None
+    rounding_sku: str | None = None
     reference_prefix: str = ""
     since: str | None = None
     every: str = "5m"

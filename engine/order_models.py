@@ -43,6 +43,22 @@ class SaleOrder(msgspec.Struct, frozen=True, kw_only=True):
     prices_include_tax: bool = False
     payment: Payment | None = None
     note: str = ""
+    total: Decimal | None = None
+    """The shop's grand total, which the ERP document's total must equal to the cent."""
+
+
+class ErpPricing(msgspec.Struct, frozen=True, kw_only=True):
+    """How the ERP computes a sale order's amounts, so lines can be sent that reproduce the
+    shop's to the cent."""
+
+    tax_rates: dict[str, Decimal]
+    """Tax code -> percent (``VAT 20%`` -> ``20``); percent taxes excluded from the price."""
+    price_digits: int = 2
+    """Decimals kept of a unit price (Odoo: the ``Product Price`` decimal precision)."""
+    discount_digits: int = 2
+    per_line: bool = True
+    """Taxes rounded on each line then summed (Odoo's ``round_per_line``), or summed then
+    rounded once per tax (``round_globally``)."""
 
 
 class ErpOrder(msgspec.Struct, frozen=True, kw_only=True):
@@ -57,6 +73,8 @@ class ErpOrder(msgspec.Struct, frozen=True, kw_only=True):
     created_at: datetime | None = None
     duplicates: tuple[str, ...] = ()
     """Ids of other documents carrying the same reference (never made by Concord on purpose)."""
+    total: Decimal | None = None
+    """The document's grand total as the ERP computed it (``None``: the ERP does not say)."""
 
 
 class InvoiceInfo(msgspec.Struct, frozen=True, kw_only=True):

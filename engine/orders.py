@@ -6,7 +6,9 @@ field-by-field decision. Per order:
 1. the intent (shop id, idempotency key, the sale order to create) is written to Postgres and
    committed;
 2. the ERP is searched for the order's external reference;
-3. only when it is absent is the sale order created, then confirmed;
+3. only when it is absent is the sale order created; its total, as the ERP computed it, is
+   compared with the shop's (a difference holds the order, left unconfirmed), then it is
+   confirmed;
 4. the intent is settled with the ERP id, and the order linked, in one transaction.
 
 A run that stops anywhere leaves at most pending intents; the next run starts by settling them
@@ -16,16 +18,19 @@ intent per shop order; a session lock per order keeps a webhook-triggered import
 run from importing the same order at once.
 
 Orders that cannot be imported faithfully are held as dead letters with the reason, and read
-again on every run until they go through (or stop being importable).
+again on every run until they go through (or stop being importable). Orders are imported a
+few at a time (within the ERP's request budget); each keeps its own intent and lock.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Coroutine, Mapping, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 import msgspec
 
@@ -33,6 +38,7 @@ from adapters.base import (
     Adapter,
     AdapterError,
     OrderImport,
+    OrderPricing,
     PermanentError,
     Seen,
     Side,
@@ -43,7 +49,7 @@ from engine.errors import ConcordError
 from engine.models import Order
 from engine.order_config import OrdersConfig
 from engine.order_faults import checkpoint
-from engine.order_models import SaleOrder
+from engine.order_models import ErpOrder, ErpPricing, SaleOrder
 from engine.order_store import KIND, OrderStore
 from engine.snapshot import Rejected
 from engine.store import CommitBatch, NewDeadLetter, Store
@@ -71,8 +77,11 @@ def erp_orders(adapters: Mapping[Side, Adapter]) -> OrderImport:
 class _Run:
     """One run's state: counts, held orders and cleared dead letters."""
 
-    def __init__(self, store: Store, connection: str, erp: OrderImport) -> None:
+    def __init__(
+        self, store: Store, connection: str, erp: OrderImport, pricing: ErpPricing | None = None
+    ) -> None:
         self.store = store
+        self.pricing = pricing
         self.orders = OrderStore(store)
         self.connection = connection
         self.erp = erp
@@ -81,18 +90,22 @@ class _Run:
         self.cleared: list[tuple[str, str]] = []
 
     async def settle(self, key: str, shop_ref: str, sale: SaleOrder) -> str:
-        """Steps 2-4 for an order whose intent is written: find or create, confirm, settle."""
+        """Steps 2-4 for an order whose intent is written: find or create, check its total,
+        confirm, settle."""
         found = (await self.erp.find_orders_by_reference([sale.reference])).get(sale.reference)
         checkpoint("after_lookup")
         if found is None:
-            ref = await self.erp.create_sale_order(sale)
+            made = await self.erp.create_sale_order(sale)
             checkpoint("after_create")
-            await self.erp.confirm_sale_order(ref)
+            _check_total(key, sale, made)
+            await self.erp.confirm_sale_order(made.ref)
             checkpoint("after_confirm")
             self.counts["imported"] += 1
+            ref = made.ref
         else:
             ref = found.ref
             if found.state in ("draft", "sent"):
+                _check_total(key, sale, found)
                 await self.erp.confirm_sale_order(ref)
             self.counts["found_in_erp"] += 1
         await self.orders.done(self.connection, key, shop_ref, ref)
@@ -120,6 +133,9 @@ class _Run:
                 self.counts["recovered"] += 1
         except TransientError:
             raise  # the intent stays pending; the next run settles it
+        except TotalMismatch as exc:
+            await self.orders.failed(self.connection, key, str(exc))
+            self.hold(key, shop_ref, str(exc))
         except PermanentError as exc:
             await self.orders.failed(self.connection, key, str(exc))
             self.hold(key, shop_ref, f"order {key}: the ERP refused it: {exc}")
@@ -147,7 +163,7 @@ class _Run:
             self.cleared.append((key, "erp"))
             return
         try:
-            sale = to_sale_order(order, config)
+            sale = to_sale_order(order, config, self.pricing)
         except OrderHeld as held:
             self.hold(key, seen.ref, str(held))
             return
@@ -187,10 +203,13 @@ async def run_orders(
     mode = "webhook" if keys is not None else ("full" if full else "incremental")
     await store.ensure_connection(connection)
     checkpoint("run_start")
-    run = _Run(store, connection, erp_orders(adapters))
+    erp = erp_orders(adapters)
+    run = _Run(store, connection, erp)
     shop = adapters["shop"]
     rejected: list[Rejected] = []
     try:
+        if isinstance(erp, OrderPricing):
+            run.pricing = await erp.order_pricing()
         await run.recover()
         cursors = await store.load_cursors(connection, job)
         held_keys = [
@@ -220,8 +239,10 @@ async def run_orders(
         seen.sort(key=lambda s: (_created(s), s.ref))
         known = await run.orders.of_keys(connection, [s.record.natural_key() for s in seen])
         imported = {key for key, intent in known.items() if intent.state == "done"}
-        for one in seen:
-            await run.import_one(one, config, imported)
+        await _in_parallel(
+            [run.import_one(one, config, imported) for one in seen],
+            _parallel_imports(store, adapters["erp"]),
+        )
         run.counts["rejected"] = len(rejected)
         checkpoint("before_commit")
         batch = CommitBatch(
@@ -253,6 +274,49 @@ async def run_orders(
         rejected=rejected,
         operations={},
     )
+
+
+class TotalMismatch(ConcordError):
+    """The ERP's document does not total the shop's order: it is held, left unconfirmed."""
+
+
+def _check_total(key: str, sale: SaleOrder, erp: ErpOrder) -> None:
+    if sale.total is None or erp.total is None or erp.total == sale.total:
+        return
+    raise TotalMismatch(
+        f"order {key}: the ERP's sale order {erp.name or erp.ref} totals {erp.total:f}, the "
+        f"shop's order {sale.total:f} (a difference of {erp.total - sale.total:f}); it is left "
+        "unconfirmed in the ERP until its lines are corrected there"
+    )
+
+
+def _parallel_imports(store: Store, erp: Adapter) -> int:
+    """Orders imported at once: as many as the ERP takes requests at once, and never so many
+    that their per-order locks (one pooled connection each) starve the pool."""
+    room = max(1, store.pool.get_max_size() // 2 - 1)
+    return max(1, min(erp.capabilities.max_concurrency, room))
+
+
+async def _in_parallel(jobs: Sequence[Coroutine[Any, Any, None]], width: int) -> None:
+    """Run ``jobs`` ``width`` at a time, in their order. After a failure no job is started
+    and those under way finish (an order is never cut between its ERP calls and its intent's
+    settling), then the first failure is raised."""
+    queue = iter(jobs)
+    failures: list[BaseException] = []
+
+    async def worker() -> None:
+        for job in queue:
+            if failures:
+                job.close()
+                continue
+            try:
+                await job
+            except Exception as exc:  # re-raised below, once the others have ended
+                failures.append(exc)
+
+    await asyncio.gather(*(worker() for _ in range(max(1, width))))
+    if failures:
+        raise failures[0]
 
 
 def _created(seen: Seen) -> datetime:

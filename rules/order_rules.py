@@ -1,8 +1,11 @@
 """Which shop orders go to the ERP, and the ERP-ready sale order each becomes (pure).
 
+Shipping and fees go on lines of their own (the ``shipping_sku`` and ``fee_sku`` articles);
+coupons are in the lines' totals (as WooCommerce spreads them), their codes in the note.
 An order that cannot be imported faithfully (no e-mail, a line without SKU, no tax for its
-destination country, discounts that do not add up) raises :class:`OrderHeld` with a reason
-naming the order, the field and the cause. It is held as a dead letter and tried again on
+destination country, discounts that do not add up, a tax the ERP does not have, a total its
+lines do not make) raises :class:`OrderHeld` with a reason naming the order, the field and
+the cause. It is held as a dead letter and tried again on
 every run, so it goes through once the cause is fixed; it is never imported in part.
 """
 
@@ -11,9 +14,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from engine.models import Customer, Order, OrderLine
+from engine.models import Customer, FeeLine, Order, OrderLine
 from engine.order_config import OrdersConfig
-from engine.order_models import SaleLine, SaleOrder
+from engine.order_models import ErpPricing, SaleLine, SaleOrder
+from rules.order_amounts import AmountsError, fit_lines
 
 _CENT = Decimal("0.01")
 _PERCENT_PLACES = Decimal("0.0001")
@@ -99,8 +103,22 @@ def _line(config: OrdersConfig, order: Order, country: str, line: OrderLine) -> 
     )
 
 
+def _fee(config: OrdersConfig, order: Order, country: str, fee: FeeLine) -> SaleLine:
+    """A fee on its own line (the ``fee_sku`` article), taxed with its class when taxable."""
+    code = _tax_code(config, order, country, fee.tax_code) if fee.tax_code is not None else None
+    return SaleLine(
+        sku=config.fee_sku,
+        name=f"Fee: {fee.name}" if fee.name else "Fee",
+        quantity=Decimal(1),
+        unit_price=fee.total,
+        tax_code=code,
+    )
+
+
 def _note(order: Order) -> str:
     parts = [order.note.strip()] if order.note.strip() else []
+    if order.coupons:
+        parts.append(f"Coupons: {', '.join(order.coupons)}")
     if order.payment is not None:
         payment = order.payment
         text = f"Payment: {payment.title or payment.method} ({payment.method})"
@@ -110,8 +128,13 @@ def _note(order: Order) -> str:
     return "\n".join(parts)
 
 
-def to_sale_order(order: Order, config: OrdersConfig) -> SaleOrder:
-    """The sale order to create for ``order``; raises :class:`OrderHeld` with the reason."""
+def to_sale_order(
+    order: Order, config: OrdersConfig, pricing: ErpPricing | None = None
+) -> SaleOrder:
+    """The sale order to create for ``order``; raises :class:`OrderHeld` with the reason.
+
+    With the ERP's ``pricing``, unit prices are rounded as the ERP rounds them and rounding
+    lines make its total the shop's (:mod:`rules.order_amounts`)."""
     email = order.customer_email.strip().lower()
     if "@" not in email:
         raise OrderHeld(
@@ -123,7 +146,7 @@ def to_sale_order(order: Order, config: OrdersConfig) -> SaleOrder:
     country = destination_country(order)
     if not country:
         raise OrderHeld(f"order {order.number}: no country in the shipping or billing address")
-    lines = [_line(config, order, country, line) for line in order.lines]
+    priced = [(_line(config, order, country, line), line.total) for line in order.lines]
     line_discounts = sum((line.subtotal - line.total for line in order.lines), Decimal(0))
     if abs(line_discounts - order.discount_total) > _CENT:
         raise OrderHeld(
@@ -133,16 +156,28 @@ def to_sale_order(order: Order, config: OrdersConfig) -> SaleOrder:
     for shipping in order.shipping_lines:
         if shipping.total == 0:
             continue
-        lines.append(
-            SaleLine(
-                sku=config.shipping_sku,
-                name=f"Shipping: {shipping.method}" if shipping.method else "Shipping",
-                quantity=Decimal(1),
-                unit_price=shipping.total,
-                tax_code=_shipping_tax(config, order, country),
-                is_shipping=True,
+        priced.append(
+            (
+                SaleLine(
+                    sku=config.shipping_sku,
+                    name=f"Shipping: {shipping.method}" if shipping.method else "Shipping",
+                    quantity=Decimal(1),
+                    unit_price=shipping.total,
+                    tax_code=_shipping_tax(config, order, country),
+                    is_shipping=True,
+                ),
+                shipping.total,
             )
         )
+    priced += [
+        (_fee(config, order, country, fee), fee.total) for fee in order.fee_lines if fee.total
+    ]
+    lines = tuple(line for line, _ in priced)
+    if pricing is not None:
+        try:
+            lines = fit_lines(priced, order.total, pricing, rounding_sku=config.rounding_sku)
+        except AmountsError as exc:
+            raise OrderHeld(f"order {order.number}: {exc}") from None
     billing = order.billing
     customer = Customer(
         email=email,
@@ -158,10 +193,11 @@ def to_sale_order(order: Order, config: OrdersConfig) -> SaleOrder:
         customer=customer,
         created_at=order.created_at,
         currency=order.currency,
-        lines=tuple(lines),
+        lines=lines,
         shipping_address=order.shipping,
         # WooCommerce line subtotals and totals are always before tax.
         prices_include_tax=False,
         payment=order.payment,
         note=_note(order),
+        total=order.total,
     )

@@ -42,7 +42,7 @@ from adapters.odoo.writing import (
     apply_stock,
 )
 from engine.errors import ConfigError
-from engine.order_models import ErpOrder, OrderProgress, SaleOrder
+from engine.order_models import ErpOrder, ErpPricing, OrderProgress, SaleOrder
 from engine.secrets import read_secret
 
 KINDS = ("product", "stock", "price", "customer", "order", "invoice")
@@ -67,6 +67,7 @@ class OdooAdapter:
         self._transport = transport
         self._base_url = base_url.rstrip("/")
         self._client = OdooClient(transport, page_size=page_size)
+        self._orders = order_import.OrderWriter(self._client)
         self._reader = Reader(
             self._client,
             overlap_seconds=overlap_seconds,
@@ -141,13 +142,18 @@ class OdooAdapter:
         """Sale orders by ``client_order_ref``."""
         return await order_import.find_orders_by_reference(self._client, references)
 
-    async def create_sale_order(self, order: SaleOrder) -> str:
-        """Create a draft sale order, its customer matched by e-mail or created."""
-        return await order_import.create_sale_order(self._client, order)
+    async def create_sale_order(self, order: SaleOrder) -> ErpOrder:
+        """Create a draft sale order, its customer matched by e-mail or created, its lines'
+        taxes under the server version's field name; returns it with Odoo's total."""
+        return await self._orders.create(order)
 
     async def confirm_sale_order(self, ref: str) -> None:
         """``action_confirm`` on a draft or sent order."""
-        await order_import.confirm_sale_order(self._client, ref)
+        await self._orders.confirm(ref)
+
+    async def order_pricing(self) -> ErpPricing:
+        """How this database rounds a sale order's amounts (adapters.base.OrderPricing)."""
+        return await self._orders.pricing()
 
     async def list_web_orders(self, prefix: str, since: datetime | None) -> list[ErpOrder]:
         """Sale orders with a ``client_order_ref`` starting with ``prefix``."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
+from adapters.odoo import sale_amounts
 from adapters.odoo.errors import OdooError
 from adapters.odoo.schema import FIELDS, FieldSpec
 
@@ -18,10 +19,6 @@ if TYPE_CHECKING:
 
 _DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-
-
-def _money(value: float) -> float:
-    return round(value + 0.0, 2)
 
 
 def compute(store: OdooStore, model: str, row: Row, field: str) -> Any:
@@ -49,23 +46,9 @@ def compute(store: OdooStore, model: str, row: Row, field: str) -> Any:
     if model == "stock.quant" and field == "available_quantity":
         return row.get("quantity", 0.0) - row.get("reserved_quantity", 0.0)
     if model == "sale.order.line":
-        gross = row.get("product_uom_qty", 1.0) * row.get("price_unit", 0.0)
-        subtotal = _money(gross * (1 - row.get("discount", 0.0) / 100))
-        rate = sum(store.tables["account.tax"][t]["amount"] for t in row.get("tax_id", []))
-        tax = _money(subtotal * rate / 100)
-        return {
-            "price_subtotal": subtotal,
-            "price_tax": tax,
-            "price_total": _money(subtotal + tax),
-        }[field]
+        return sale_amounts.line_amount(store, row, field)
     if model == "sale.order":
-        name = {"amount_untaxed": "price_subtotal", "amount_tax": "price_tax"}.get(
-            field, "price_total"
-        )
-        lines = store.tables["sale.order.line"]
-        return _money(
-            sum(compute(store, "sale.order.line", lines[i], name) for i in row["order_line"])
-        )
+        return sale_amounts.order_amount(store, row, field)
     raise OdooError.value(f"Cannot compute {model}.{field} for record {rid}")
 
 
@@ -112,7 +95,9 @@ def _convert(
             number = float(value or 0)
         except (TypeError, ValueError):
             raise wrong() from None
-        return int(number) if kind == "integer" else number
+        if kind == "integer":
+            return int(number)
+        return sale_amounts.rounded_on_write(store, model, field, number)
     if kind == "boolean":
         return bool(value)
     if kind == "many2one":
@@ -247,7 +232,7 @@ def _defaults(store: OdooStore, model: str, vals: Row) -> Row:
         product = store.row("product.product", vals["product_id"])
         vals.setdefault("name", store.display_name("product.product", vals["product_id"]))
         vals.setdefault("price_unit", store.raw("product.product", product, "list_price"))
-        vals.setdefault("tax_id", store.raw("product.product", product, "taxes_id"))
+        vals.setdefault(store.tax_field, store.raw("product.product", product, "taxes_id"))
     return vals
 
 
@@ -278,6 +263,10 @@ def create_one(store: OdooStore, model: str, vals: Row, context: dict[str, Any])
     for field, spec in FIELDS[model].items():
         if spec.required and not store.tables[model][rid].get(field):
             raise _required(model, field)
+    for check in store.constraints:
+        refused = check(model, store.tables[model][rid])
+        if refused:
+            raise OdooError.validation(refused)
     if delegated:
         write_one(store, "product.template", store.tables[model][rid]["product_tmpl_id"], delegated)
     if model == "product.template" and context.get("create_product_product", True):

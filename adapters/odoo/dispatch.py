@@ -23,6 +23,7 @@ SIGNATURES: dict[str, tuple[str, ...]] = {
     "write": ("vals",),
     "create": ("vals_list",),
     "unlink": (),
+    "fields_get": ("allfields", "attributes"),
 }
 RECORD_METHODS = frozenset({"read", "write", "unlink"} | {method for _, method in ACTIONS})
 """Methods called on records: their first positional argument is the ids."""
@@ -70,6 +71,25 @@ def _int(value: Any, name: str, default: int | None) -> int | None:
     return value
 
 
+def _fields_get(
+    store: OdooStore, model: str, allfields: Any, attributes: Any
+) -> dict[str, dict[str, Any]]:
+    """``fields_get``: the model's fields in this version, with their type and relation."""
+    names = store.field_names(model)
+    if allfields:
+        names = [name for name in names if name in allfields]
+    out: dict[str, dict[str, Any]] = {}
+    for name in names:
+        spec = store.spec(model, name)
+        described: dict[str, Any] = {"type": spec.kind, "string": name.replace("_", " ").title()}
+        if spec.relation:
+            described["relation"] = spec.relation
+        if attributes:
+            described = {k: v for k, v in described.items() if k in attributes}
+        out[name] = described
+    return out
+
+
 def call(
     store: OdooStore,
     model: str,
@@ -114,6 +134,8 @@ def call(
             raise OdooError.value("write() expects a dict of values")
         store.write(model, ids, vals)
         return True
+    if method == "fields_get":
+        return _fields_get(store, model, params.get("allfields"), params.get("attributes"))
     if method == "unlink":
         store.unlink(model, ids)
         return True

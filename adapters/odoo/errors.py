@@ -34,9 +34,14 @@ class OdooError(Exception):
         return cls("odoo.exceptions.AccessDenied", "Access Denied", 401)
 
     @classmethod
+    def access(cls, message: str) -> OdooError:
+        return cls("odoo.exceptions.AccessError", message, 403)
+
+    @classmethod
     def value(cls, message: str) -> OdooError:
-        # Odoo lets a ValueError from a bad domain or an unknown field escape as-is.
-        return cls("builtins.ValueError", message, 422)
+        # Odoo lets a ValueError from a bad domain or an unknown field escape as-is: JSON-2
+        # answers it as an internal error (500), with the exception in the body all the same.
+        return cls("builtins.ValueError", message, 500)
 
     @classmethod
     def not_found(cls, message: str) -> OdooError:

@@ -14,6 +14,7 @@ made from a shop refund carries ``ref = "shop refund <id>"``, so it is never sen
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -24,10 +25,11 @@ import msgspec
 from adapters.base import PermanentError
 from adapters.odoo.client import ALL, OdooClient, chunks, list_of
 from adapters.odoo.mapping import stamp
+from adapters.odoo.order_partners import normalised_email, order_partners
+from adapters.odoo.transport import OdooFault
 from adapters.odoo.values import number
 from adapters.odoo.wire import (
     Many2one,
-    PartnerRow,
     SkuRow,
     Text,
     fields_of,
@@ -36,7 +38,14 @@ from adapters.odoo.wire import (
     text,
 )
 from adapters.odoo.writing import existing_skus
-from engine.order_models import CreditNote, ErpOrder, InvoiceInfo, OrderProgress, SaleOrder
+from engine.order_models import (
+    CreditNote,
+    ErpOrder,
+    ErpPricing,
+    InvoiceInfo,
+    OrderProgress,
+    SaleOrder,
+)
 
 R = TypeVar("R", bound=msgspec.Struct)
 SHOP_REFUND = "shop refund "
@@ -50,6 +59,7 @@ class SaleRow(msgspec.Struct):
     state: Text = False
     date_order: Text = False
     partner_id: Many2one = False
+    amount_total: Decimal | None = None
 
 
 class PickingRow(msgspec.Struct):
@@ -105,6 +115,7 @@ def _orders(rows: Sequence[SaleRow]) -> dict[str, ErpOrder]:
             name=text(found[0].name),
             created_at=stamp(found[0].date_order),
             duplicates=tuple(str(r.id) for r in found[1:]),
+            total=found[0].amount_total,
         )
         for reference, found in grouped.items()
         if reference
@@ -127,41 +138,132 @@ async def find_orders_by_reference(
     return _orders(await _sale_rows(client, references))
 
 
-async def _partner(client: OdooClient, order: SaleOrder) -> int:
-    """The customer by e-mail (the oldest when several share it), created when absent."""
-    customer = order.customer
-    rows = await _lookup(
-        client, "res.partner", [["email", "=ilike", customer.email]], PartnerRow, limit=1
-    )
-    if rows:
-        return rows[0].id
-    address = customer.billing
-    name = " ".join(p for p in (customer.first_name, customer.last_name) if p)
-    vals: dict[str, Any] = {
-        "name": name or customer.company or customer.email,
-        "email": customer.email,
-        "phone": customer.phone or False,
-    }
-    if address is not None:
-        vals |= {
-            "street": address.line1 or False,
-            "city": address.city or False,
-            "zip": address.postcode or False,
-        }
-        if address.country:
-            countries = {code: cid for cid, code in (await client.countries()).items()}
-            vals["country_id"] = countries.get(address.country, False)
-    if not name and customer.company:
-        vals["is_company"] = True
-    created: list[int] = await client.call(
-        "res.partner", "create", {"vals_list": [vals]}, result=list[int]
-    )
-    return created[0]
+class _PrecisionRow(msgspec.Struct):
+    id: int
+    name: Text = False
+    digits: int = 2
 
 
-async def create_sale_order(client: OdooClient, order: SaleOrder) -> str:
-    skus = sorted({line.sku for line in order.lines if line.sku})
-    if len(skus) * 2 <= client.page_size:
+class _CompanyRow(msgspec.Struct):
+    id: int
+    tax_calculation_rounding_method: Text = False
+
+
+class _RateRow(msgspec.Struct):
+    id: int
+    name: Text = False
+    amount: Decimal = Decimal(0)
+
+
+class OrderWriter:
+    """Creates and confirms sale orders; keeps what it learnt of the server (the name of the
+    lines' tax field, its rounding) and one lock per customer e-mail, so two orders of a new
+    customer imported at once make one partner."""
+
+    def __init__(self, client: OdooClient) -> None:
+        self.client = client
+        self._tax_field: str | None = None
+        self._pricing: ErpPricing | None = None
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._drafts: set[str] = set()
+
+    async def tax_field(self) -> str:
+        """``tax_id`` up to Odoo 18.0, ``tax_ids`` from 18.1 on: asked of the server's model."""
+        if self._tax_field is None:
+            fields: dict[str, Any] = await self.client.call(
+                "sale.order.line",
+                "fields_get",
+                {"allfields": ["tax_id", "tax_ids"], "attributes": ["type"]},
+                result=dict[str, Any],
+            )
+            if "tax_ids" in fields:
+                self._tax_field = "tax_ids"
+            elif "tax_id" in fields:
+                self._tax_field = "tax_id"
+            else:
+                raise PermanentError("Odoo's sale.order.line has neither tax_id nor tax_ids")
+        return self._tax_field
+
+    async def pricing(self) -> ErpPricing:
+        """The sales taxes' rates, the unit price and discount precisions and the company's
+        tax rounding, read once."""
+        if self._pricing is None:
+            client = self.client
+            rates, precisions, companies = await asyncio.gather(
+                client.search_read("account.tax", [["type_tax_use", "=", "sale"]], _RateRow),
+                client.search_read(
+                    "decimal.precision",
+                    [["name", "in", ["Product Price", "Discount"]]],
+                    _PrecisionRow,
+                ),
+                _lookup(client, "res.company", [], _CompanyRow, limit=1),
+            )
+            digits = {text(row.name): row.digits for row in precisions}
+            method = text(companies[0].tax_calculation_rounding_method) if companies else ""
+            self._pricing = ErpPricing(
+                tax_rates={text(row.name): row.amount for row in rates if text(row.name)},
+                price_digits=digits.get("Product Price", 2),
+                discount_digits=digits.get("Discount", 2),
+                per_line=method != "round_globally",
+            )
+        return self._pricing
+
+    async def create(self, order: SaleOrder) -> ErpOrder:
+        client = self.client
+        skus = sorted({line.sku for line in order.lines if line.sku})
+        products, taxes, tax_field = await asyncio.gather(
+            self._products(skus), self._taxes(order), self.tax_field()
+        )
+        missing = [sku for sku in skus if sku not in products]
+        if missing:
+            raise PermanentError(
+                f"order {order.reference}: no Odoo product with internal reference "
+                + ", ".join(repr(s) for s in missing)
+            )
+        lines = []
+        for line in order.lines:
+            values: dict[str, Any] = {
+                "product_id": products[line.sku] if line.sku else False,
+                "name": line.name,
+                "product_uom_qty": number(line.quantity),
+                "price_unit": number(line.unit_price),
+                "discount": number(line.discount_percent),
+                tax_field: [[6, 0, [taxes[line.tax_code]] if line.tax_code else []]],
+            }
+            lines.append([0, 0, values])
+        email = normalised_email(order.customer.email)
+        async with self._locks.setdefault(email, asyncio.Lock()):
+            partners = await order_partners(client, order.customer)
+            vals = {
+                "partner_id": partners.customer,
+                "partner_invoice_id": partners.invoice,
+                "partner_shipping_id": partners.shipping,
+                "client_order_ref": order.reference,
+                "date_order": _odoo_datetime(order.created_at),
+                "order_line": lines,
+                "note": order.note or False,
+            }
+            try:
+                created: list[int] = await client.call(
+                    "sale.order", "create", {"vals_list": [vals]}, result=list[int]
+                )
+            except OdooFault:
+                # Refused: the customer made for this order goes too, when nothing else has
+                # used it meanwhile (its e-mail's lock is held).
+                if partners.created:
+                    await client.call(
+                        "res.partner", "unlink", {}, result=bool, ids=list(partners.created)
+                    )
+                raise
+        found = await _drop_retried_copies(client, order.reference, created[0])
+        if found.state == "draft":
+            self._drafts.add(found.ref)
+        return found
+
+    async def _products(self, skus: list[str]) -> dict[str, int]:
+        client = self.client
+        if len(skus) * 2 > client.page_size:
+            return await existing_skus(client, skus)
         found = await _lookup(
             client,
             "product.product",
@@ -169,61 +271,42 @@ async def create_sale_order(client: OdooClient, order: SaleOrder) -> str:
             SkuRow,
             limit=client.page_size,
         )
-        products = {text(row.default_code): row.id for row in reversed(found)}
-    else:
-        products = await existing_skus(client, skus)
-    missing = [sku for sku in skus if sku not in products]
-    if missing:
-        raise PermanentError(
-            f"order {order.reference}: no Odoo product with internal reference "
-            + ", ".join(repr(s) for s in missing)
-        )
-    codes = {line.tax_code for line in order.lines if line.tax_code}
-    taxes = {name: tid for tid, name in (await client.taxes()).items()}
-    if codes - set(taxes):  # a tax made since the cache was filled
-        taxes = {name: tid for tid, name in (await client.taxes(refresh=True)).items()}
-    unknown = sorted(codes - set(taxes))
-    if unknown:
-        raise PermanentError(f"order {order.reference}: no Odoo tax named {', '.join(unknown)}")
-    lines = []
-    for line in order.lines:
-        values: dict[str, Any] = {
-            "product_id": products[line.sku] if line.sku else False,
-            "name": line.name,
-            "product_uom_qty": number(line.quantity),
-            "price_unit": number(line.unit_price),
-            "discount": number(line.discount_percent),
-            "tax_id": [[6, 0, [taxes[line.tax_code]] if line.tax_code else []]],
-        }
-        lines.append([0, 0, values])
-    vals = {
-        "partner_id": await _partner(client, order),
-        "client_order_ref": order.reference,
-        "date_order": _odoo_datetime(order.created_at),
-        "order_line": lines,
-        "note": order.note or False,
-    }
-    created: list[int] = await client.call(
-        "sale.order", "create", {"vals_list": [vals]}, result=list[int]
-    )
-    return str(await _drop_retried_copies(client, order.reference, created[0]))
+        return {text(row.default_code): row.id for row in reversed(found)}
+
+    async def _taxes(self, order: SaleOrder) -> dict[str, int]:
+        codes = {line.tax_code for line in order.lines if line.tax_code}
+        taxes = {name: tid for tid, name in (await self.client.taxes()).items()}
+        if codes - set(taxes):  # a tax made since the cache was filled
+            taxes = {name: tid for tid, name in (await self.client.taxes(refresh=True)).items()}
+        unknown = sorted(codes - set(taxes))
+        if unknown:
+            raise PermanentError(f"order {order.reference}: no Odoo tax named {', '.join(unknown)}")
+        return taxes
+
+    async def confirm(self, ref: str) -> None:
+        """``action_confirm``; the state is read first unless this writer just made the
+        draft."""
+        if ref in self._drafts:
+            self._drafts.discard(ref)
+        else:
+            rows = await self.client.read("sale.order", [int(ref)], SaleRow)
+            if not rows or text(rows[0].state) not in ("draft", "sent"):
+                return
+        await self.client.call("sale.order", "action_confirm", {}, result=Any, ids=[int(ref)])
 
 
-async def _drop_retried_copies(client: OdooClient, reference: str, mine: int) -> int:
+async def _drop_retried_copies(client: OdooClient, reference: str, mine: int) -> ErpOrder:
+    """The order under ``reference`` once the drafts a retried create made are deleted."""
     rows = await _lookup(
         client, "sale.order", [["client_order_ref", "=", reference]], SaleRow, limit=10
     )
-    kept = rows[0].id if rows else mine
     extra = [r.id for r in rows[1:] if text(r.state) == "draft"]
     if extra:
         await client.call("sale.order", "unlink", {}, result=bool, ids=extra)
-    return kept
-
-
-async def confirm_sale_order(client: OdooClient, ref: str) -> None:
-    rows = await client.read("sale.order", [int(ref)], SaleRow)
-    if rows and text(rows[0].state) in ("draft", "sent"):
-        await client.call("sale.order", "action_confirm", {}, result=Any, ids=[int(ref)])
+    kept = [r for r in rows if r.id not in extra]
+    if not kept:  # not searchable yet: what was just made
+        return ErpOrder(reference=reference, ref=str(mine), state="draft")
+    return _orders(kept)[reference]
 
 
 async def list_web_orders(

@@ -134,6 +134,13 @@ MODELS: dict[str, dict[str, FieldSpec]] = {
         "available_quantity": _computed("float"),
     },
     "res.country": {"name": _char(required=True), "code": _char()},
+    "res.company": {
+        "name": _char(required=True),
+        "tax_calculation_rounding_method": FieldSpec(
+            "selection", selection=("round_per_line", "round_globally"), default="round_per_line"
+        ),
+    },
+    "decimal.precision": {"name": _char(required=True), "digits": FieldSpec("integer", default=2)},
     "res.currency": {"name": _char(required=True)},
     "res.partner": {
         "name": _char(required=True),
@@ -142,13 +149,21 @@ MODELS: dict[str, dict[str, FieldSpec]] = {
         "street": _char(),
         "city": _char(),
         "zip": _char(),
+        "street2": _char(),
         "country_id": _m2o("res.country"),
         "is_company": FieldSpec("boolean"),
+        "parent_id": _m2o("res.partner"),
+        "type": FieldSpec(
+            "selection", selection=("contact", "invoice", "delivery", "other"), default="contact"
+        ),
+        "child_ids": FieldSpec("one2many", "res.partner", "parent_id", default=[]),
         "active": _ACTIVE,
     },
     "sale.order": {
         "name": _char(),
         "partner_id": _m2o("res.partner", required=True),
+        "partner_invoice_id": _m2o("res.partner"),
+        "partner_shipping_id": _m2o("res.partner"),
         "client_order_ref": _char(),
         "state": FieldSpec(
             "selection", selection=("draft", "sent", "sale", "done", "cancel"), default="draft"
@@ -170,6 +185,7 @@ MODELS: dict[str, dict[str, FieldSpec]] = {
         "price_unit": _float(),
         "discount": _float(),
         "tax_id": _m2m("account.tax"),
+        "tax_ids": _m2m("account.tax"),
         "price_subtotal": _computed("float"),
         "price_tax": _computed("float"),
         "price_total": _computed("float"),
@@ -215,6 +231,10 @@ MODELS: dict[str, dict[str, FieldSpec]] = {
         "date_done": FieldSpec("datetime"),
     },
 }
+
+TAX_FIELD_RENAMED = (18, 1)
+"""From this version on, ``sale.order.line.tax_id`` is called ``tax_ids``: a store of an older
+version has only ``tax_id``, a newer one only ``tax_ids`` (see ``OdooStore.tax_field``)."""
 
 LOG_FIELDS = ("create_date", "write_date")
 """Every model has these (Odoo's log access fields), plus ``id`` and ``display_name``."""

@@ -53,6 +53,12 @@ class _Seeder:
 
     def reference_data(self) -> None:
         self.put("res.currency", {"name": "EUR"})
+        self.put(
+            "res.company",
+            {"name": "My Company", "tax_calculation_rounding_method": "round_per_line"},
+        )
+        for precision in ("Product Price", "Discount", "Product Unit of Measure"):
+            self.put("decimal.precision", {"name": precision, "digits": 2})
         self.countries = [self.put("res.country", {"name": n, "code": c}) for n, c in _COUNTRIES]
         self.taxes = [
             self.put("account.tax", {"name": n, "amount": a, "type_tax_use": u, "active": True})
@@ -185,7 +191,7 @@ class _Seeder:
                             "name": template["name"],
                             "product_uom_qty": float(self.rng.randrange(1, 4)),
                             "price_unit": template["list_price"],
-                            "tax_id": list(template["taxes_id"]),
+                            self.store.tax_field: list(template["taxes_id"]),
                         },
                     )
                 )

@@ -26,12 +26,20 @@ from adapters.odoo.store import OdooStore
 from adapters.simkit import Faults
 
 UID = 2
-VERSION = {
-    "server_version": "17.0",
-    "server_version_info": [17, 0, 0, "final", 0, ""],
-    "serie": "17.0",
-    "protocol_version": 1,
-}
+JSON2_SINCE = (19, 0)
+"""The JSON-2 API exists from Odoo 19 on; older servers answer its routes 404."""
+
+
+def version_info(version: tuple[int, int]) -> dict[str, Any]:
+    """``common.version`` as a server of ``version`` answers it (18.1 is ``saas~18.1``)."""
+    major, minor = version
+    name = f"{major}.{minor}" if minor == 0 else f"saas~{major}.{minor}"
+    return {
+        "server_version": name,
+        "server_version_info": [major, minor, 0, "final", 0, ""],
+        "server_serie": name,
+        "protocol_version": 1,
+    }
 
 
 class _Config(msgspec.Struct, frozen=True, kw_only=True):
@@ -70,8 +78,16 @@ def _json(payload: Any, status: int = 200) -> web.Response:
     )
 
 
+_NOT_FOUND_PAGE = (
+    "<!DOCTYPE html><html><head><title>404 Not Found</title></head><body><h1>Not Found</h1>"
+    "<p>The requested URL was not found on the server.</p></body></html>"
+)
+
+
 async def _json2(request: web.Request) -> web.Response:
     config = request.app[_CONFIG_KEY]
+    if store_of(request.app).server_version < JSON2_SINCE:
+        return web.Response(text=_NOT_FOUND_PAGE, status=404, content_type="text/html")
     scheme, _, key = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or key.strip() != config.api_key:
         error = OdooError("werkzeug.exceptions.Unauthorized", "Invalid apikey", 401)
@@ -119,9 +135,10 @@ def _rpc_error(request_id: Any, error: OdooError, context: dict[str, Any]) -> we
     )
 
 
-def _common(config: _Config, method: str, args: list[Any]) -> Any:
+def _common(app: web.Application, method: str, args: list[Any]) -> Any:
+    config = app[_CONFIG_KEY]
     if method == "version":
-        return VERSION
+        return version_info(app[STORE_KEY].server_version)
     if method in ("login", "authenticate"):
         if len(args) < 3:
             raise OdooError("builtins.TypeError", f"{method}() missing arguments", 422)
@@ -170,7 +187,7 @@ async def _jsonrpc(request: web.Request) -> web.Response:
     context: dict[str, Any] = {}
     try:
         if service == "common":
-            result = _common(request.app[_CONFIG_KEY], str(method), list(args))
+            result = _common(request.app, str(method), list(args))
         elif service == "object":
             result, context = _object(request.app, str(method), list(args))
         else:
@@ -189,10 +206,12 @@ def create_app(
     login: str = "admin",
     password: str = "admin",
     faults: Faults | None = None,
+    version: tuple[int, int] = (19, 0),
 ) -> web.Application:
-    """An Odoo simulator holding a seeded catalogue of ``products`` articles."""
+    """An Odoo simulator holding a seeded catalogue of ``products`` articles, serving the field
+    names and APIs of Odoo ``version`` (17.0, 18.0, 18.1, 19.0...)."""
     app = web.Application(client_max_size=64 * 1024 * 1024)
-    store = OdooStore()
+    store = OdooStore(server_version=version)
     seed_catalogue(store, products=products, seed=seed)
     app[STORE_KEY] = store
     app[_CONFIG_KEY] = _Config(api_key=api_key, database=database, login=login, password=password)

@@ -15,7 +15,7 @@ from typing import Any
 from adapters.odoo import behaviour
 from adapters.odoo.domain import compile_domain, mentions, parse_order
 from adapters.odoo.errors import OdooError
-from adapters.odoo.schema import FIELDS, FieldSpec
+from adapters.odoo.schema import FIELDS, TAX_FIELD_RENAMED, FieldSpec
 
 Row = dict[str, Any]
 Clock = Callable[[], datetime]
@@ -31,7 +31,19 @@ def _utcnow() -> datetime:
 class OdooStore:
     """Tables of rows keyed by id, with Odoo's ORM methods over them."""
 
-    def __init__(self, *, clock: Clock = _utcnow, unique_default_code: bool = True) -> None:
+    def __init__(
+        self,
+        *,
+        clock: Clock = _utcnow,
+        unique_default_code: bool = True,
+        server_version: tuple[int, int] = (19, 0),
+    ) -> None:
+        self.server_version = server_version
+        """The Odoo version served: which field names exist (``tax_id`` or ``tax_ids``)."""
+        renamed = server_version >= TAX_FIELD_RENAMED
+        self.tax_field = "tax_ids" if renamed else "tax_id"
+        """The name of ``sale.order.line``'s taxes in this version."""
+        self._absent = {("sale.order.line", "tax_id" if renamed else "tax_ids")}
         self.tables: dict[str, dict[int, Row]] = {model: {} for model in FIELDS}
         self.clock = clock
         self.unique_default_code = unique_default_code
@@ -43,6 +55,9 @@ class OdooStore:
         self._indexes: dict[tuple[str, str], tuple[int, dict[Any, list[Row]]]] = {}
         self._table_version: dict[str, int] = {}
         """Per model, bumped by each change of its rows: an index outlives other tables' writes."""
+        self.constraints: list[Callable[[str, Row], str | None]] = []
+        """Checks run on every created record, as a custom module's ``@api.constrains``: a
+        message refuses the record with a ValidationError."""
         self.by_code: dict[str, int] = {}
         self.by_barcode: dict[str, int] = {}
         self.quant_at: dict[tuple[int, int], int] = {}
@@ -136,10 +151,14 @@ class OdooStore:
     # -- values ---------------------------------------------------------------------------
 
     def spec(self, model: str, field: str) -> FieldSpec:
-        try:
-            return FIELDS[model][field]
-        except KeyError:
-            raise OdooError.value(f"Invalid field {field!r} on model {model!r}") from None
+        spec = FIELDS.get(model, {}).get(field)
+        if spec is None or (model, field) in self._absent:
+            raise OdooError.value(f"Invalid field {field!r} on model {model!r}")
+        return spec
+
+    def field_names(self, model: str) -> list[str]:
+        """The fields ``model`` has in this version."""
+        return [f for f in FIELDS[model] if (model, f) not in self._absent]
 
     def row(self, model: str, rid: int) -> Row:
         row = self.tables[model].get(rid)
@@ -313,7 +332,7 @@ class OdooStore:
         self, model: str, ids: Sequence[int], fields: Sequence[str] | None = None
     ) -> list[Row]:
         self._check_model(model)
-        names = list(fields) if fields else [f for f in FIELDS[model] if f != "id"]
+        names = list(fields) if fields else [f for f in self.field_names(model) if f != "id"]
         for name in names:
             self.spec(model, name)
         out = []

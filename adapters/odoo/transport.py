@@ -23,7 +23,10 @@ from adapters.odoo.wire import ErrorBody, RpcError
 
 T = TypeVar("T")
 
-READ_METHODS = frozenset({"search_read", "search", "search_count", "read"})
+READ_METHODS = frozenset({"search_read", "search", "search_count", "read", "fields_get"})
+_JSON2_ANSWERS = (200, 400, 403, 404, 409, 422, 500)
+"""Statuses whose body is read: Odoo's JSON-2 errors (a deterministic refusal may come as a
+500). 502, 503 and 504 are a proxy's or an overloaded server's, retried by the HTTP client."""
 _DECODE_ATTEMPTS = 3
 
 
@@ -42,10 +45,40 @@ class OdooFault(PermanentError):
         return short in ("ValidationError", "UserError", "ValueError", "MissingError", "TypeError")
 
 
-def _fault(error: ErrorBody) -> AuthError | OdooFault:
-    if error.name.endswith("AccessDenied") or error.name.endswith("Unauthorized"):
+_RETRYABLE = ("SerializationFailure", "LockNotAvailable", "ConcurrencyError", "OperationalError")
+"""Exceptions Odoo reports for a clash with a concurrent transaction: asking again may work."""
+
+
+def _fault(error: ErrorBody) -> AuthError | OdooFault | TransientError:
+    """Odoo's own error, by the exception it names: refused credentials, a concurrent update
+    (transient), or a refusal about the call itself (validation, access, missing record, an
+    invalid field...), which asking again would only repeat."""
+    short = error.name.rsplit(".", 1)[-1]
+    if short in ("AccessDenied", "Unauthorized"):
         return AuthError(f"Odoo refused the credentials: {error.message}")
-    return OdooFault(error.name, error.message)
+    if short in _RETRYABLE:
+        return TransientError(f"{error.name}: {error.message}")
+    return OdooFault(error.name or "Odoo error", error.message)
+
+
+def _json2_error(method: str, status: int, body: bytes) -> AuthError | PermanentError:
+    """An error answer of the JSON-2 API: Odoo's JSON body names the exception; a 404 without
+    one is a server that has no JSON-2 API at all (before Odoo 19)."""
+    try:
+        error = _decoder(ErrorBody).decode(body)
+    except (msgspec.DecodeError, UnicodeDecodeError):
+        error = None
+    if error is not None and error.name:
+        fault = _fault(error)
+        if isinstance(fault, TransientError):
+            raise fault
+        return fault
+    if status == 404:
+        return PermanentError(
+            f"Odoo {method}: this server has no JSON-2 API (it exists from Odoo 19 on): "
+            'set protocol = "jsonrpc" in the connection\'s [erp] table'
+        )
+    raise TransientError(f"Odoo {method}: HTTP {status} without an Odoo error body")
 
 
 class Transport(Protocol):
@@ -127,10 +160,10 @@ class Json2Transport:
 
         async def attempt() -> T:
             response = await self._http.request(
-                "POST", f"/json/2/{model}/{method}", body=payload, ok=(200, 400, 404, 409, 422)
+                "POST", f"/json/2/{model}/{method}", body=payload, ok=_JSON2_ANSWERS
             )
             if response.status != 200:
-                raise _fault(_decoder(ErrorBody).decode(response.body))
+                raise _json2_error(method, response.status, response.body)
             shape: Any = result
             decoded: T = _decoder(shape).decode(response.body)
             return decoded
@@ -203,7 +236,7 @@ class JsonRpcTransport:
         if method == "create":
             # Odoo's create reads its values positionally; by name it fails on older servers.
             args = [kwargs.pop("vals_list")]
-        elif ids or method not in ("search_read", "search", "search_count"):
+        elif ids or method not in ("search_read", "search", "search_count", "fields_get"):
             args = [list(ids)]
         if context:
             kwargs["context"] = dict(context)

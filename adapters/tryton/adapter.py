@@ -253,7 +253,7 @@ class TrytonAdapter:
         """The sales carrying these shop order numbers in ``reference``."""
         return await self.orders.find_orders_by_reference(references)
 
-    async def create_sale_order(self, order: SaleOrder) -> str:
+    async def create_sale_order(self, order: SaleOrder) -> ErpOrder:
         """Create one draft sale; its customer matched by e-mail or created."""
         return await self.orders.create_sale_order(order)
 

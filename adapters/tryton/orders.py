@@ -114,7 +114,7 @@ class Orders:
             return party, address
         return party, addresses[0]
 
-    async def create_sale_order(self, order: SaleOrder) -> str:
+    async def create_sale_order(self, order: SaleOrder) -> ErpOrder:
         skus = sorted({line.sku for line in order.lines if line.sku})
         rows = await self.client.search_read(
             "product.product", [["code", "in", skus]], ["code", "default_uom"]
@@ -172,7 +172,8 @@ class Orders:
             "lines": [["create", lines]],
         }
         [created] = await self.client.execute("sale.sale", "create", [vals])
-        return str(await self._drop_retried_copies(order.reference, int(created)))
+        kept = await self._drop_retried_copies(order.reference, int(created))
+        return ErpOrder(reference=order.reference, ref=str(kept), state="draft")
 
     async def _drop_retried_copies(self, reference: str, mine: int) -> int:
         rows = sorted(await self.sales([reference]), key=lambda r: r["id"])

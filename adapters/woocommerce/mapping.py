@@ -15,6 +15,7 @@ from engine.models import (
     Address,
     Attribute,
     Customer,
+    FeeLine,
     Order,
     OrderLine,
     Payment,
@@ -226,6 +227,16 @@ def to_order(order: schema.Order) -> Order:
             )
             for line in order.shipping_lines
         ),
+        fee_lines=tuple(
+            FeeLine(
+                name=line.name,
+                total=_money(line.total, "fee total"),
+                tax=_money(line.total_tax, "fee tax"),
+                tax_code=tax_code(line.tax_class) if line.tax_status == "taxable" else None,
+            )
+            for line in order.fee_lines
+        ),
+        coupons=tuple(line.code for line in order.coupon_lines if line.code),
         tax_lines=tuple(
             TaxLine(
                 code=line.rate_code,

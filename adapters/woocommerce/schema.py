@@ -134,6 +134,20 @@ class ShippingLine(msgspec.Struct, kw_only=True):
     total_tax: str = "0"
 
 
+class FeeLine(msgspec.Struct, kw_only=True):
+    name: str = ""
+    tax_class: str = ""
+    tax_status: str = "taxable"
+    total: str = "0"
+    total_tax: str = "0"
+
+
+class CouponLine(msgspec.Struct, kw_only=True):
+    code: str = ""
+    discount: str = "0"
+    discount_tax: str = "0"
+
+
 class Order(msgspec.Struct, kw_only=True):
     id: int
     number: str = ""
@@ -156,6 +170,8 @@ class Order(msgspec.Struct, kw_only=True):
     line_items: list[LineItem] = []
     tax_lines: list[TaxLine] = []
     shipping_lines: list[ShippingLine] = []
+    fee_lines: list[FeeLine] = []
+    coupon_lines: list[CouponLine] = []
 
 
 class Error(msgspec.Struct, kw_only=True):

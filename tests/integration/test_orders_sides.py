@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack
+from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -44,9 +44,12 @@ def plant_catalogue(erp: OdooStore, shop: ShopStore) -> None:
         shop.add_variation(parent.id, sku=sku, regular_price="12.00")
 
 
-@pytest.fixture
-async def sides(tmp_path: Path) -> AsyncIterator[Sides]:
-    erp_app, wc_app = odoo_app(products=20, seed=1), shop_app()
+@asynccontextmanager
+async def open_sides(
+    tmp_path: Path, *, version: tuple[int, int] = (19, 0), protocol: str = "json2"
+) -> AsyncIterator[Sides]:
+    """Both simulators over HTTP, the Odoo one serving ``version`` through ``protocol``."""
+    erp_app, wc_app = odoo_app(products=20, seed=1, version=version), shop_app()
     plant_catalogue(odoo_store(erp_app), shop_store(wc_app))
     (tmp_path / "odoo").write_text("odoo-test-key")
     (tmp_path / "ck").write_text("ck_test")
@@ -54,11 +57,17 @@ async def sides(tmp_path: Path) -> AsyncIterator[Sides]:
     async with AsyncExitStack() as stack:
         erp_url = await stack.enter_async_context(simkit.serve(erp_app))
         shop_url = await stack.enter_async_context(simkit.serve(wc_app))
+        access: dict[str, Any] = (
+            {"api_key_file": str(tmp_path / "odoo")}
+            if protocol == "json2"
+            else {"login": "admin", "password_file": str(tmp_path / "odoo")}
+        )
         erp = odoo_adapter.create(
             {
                 "url": erp_url,
                 "database": "odoo",
-                "api_key_file": str(tmp_path / "odoo"),
+                "protocol": protocol,
+                **access,
                 "requests_per_second": RATE,
             },
             source="test.toml",
@@ -81,6 +90,12 @@ async def sides(tmp_path: Path) -> AsyncIterator[Sides]:
             shop_url=shop_url,
             erp_url=erp_url,
         )
+
+
+@pytest.fixture
+async def sides(tmp_path: Path) -> AsyncIterator[Sides]:
+    async with open_sides(tmp_path) as both:
+        yield both
 
 
 def variant(erp: OdooStore) -> str:

@@ -212,6 +212,26 @@ class ShippingLine(msgspec.Struct, kw_only=True):
     meta_data: list[Meta] = []
 
 
+class FeeLine(msgspec.Struct, kw_only=True):
+    id: int
+    name: str
+    tax_class: str
+    tax_status: str
+    amount: str
+    total: str
+    total_tax: str
+    taxes: list[LineTax] = []
+    meta_data: list[Meta] = []
+
+
+class CouponLine(msgspec.Struct, kw_only=True):
+    id: int
+    code: str
+    discount: str
+    discount_tax: str
+    meta_data: list[Meta] = []
+
+
 class RefundRef(msgspec.Struct, kw_only=True):
     id: int
     reason: str
@@ -257,8 +277,8 @@ class Order(msgspec.Struct, kw_only=True):
     line_items: list[LineItem] = []
     tax_lines: list[TaxLine] = []
     shipping_lines: list[ShippingLine] = []
-    fee_lines: list[Any] = []
-    coupon_lines: list[Any] = []
+    fee_lines: list[FeeLine] = []
+    coupon_lines: list[CouponLine] = []
     refunds: list[RefundRef] = []
 
 

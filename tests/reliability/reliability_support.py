@@ -128,6 +128,25 @@ def worker_env(db_url: str) -> dict[str, str]:
 
 async def start_worker(config: Path, db_url: str, log: Path) -> asyncio.subprocess.Process:
     """One ``concord run`` worker, short leases so a killed one's job is taken over soon."""
+    return await start_concord(
+        config,
+        log,
+        worker_env(db_url),
+        "-v",
+        "run",
+        "--lease-seconds",
+        "1.5",
+        "--poll-seconds",
+        "0.2",
+        "--shutdown-timeout",
+        "20",
+    )
+
+
+async def start_concord(
+    config: Path, log: Path, env: Mapping[str, str], *args: str
+) -> asyncio.subprocess.Process:
+    """``concord --config config ARGS...`` in the config's directory, its output in ``log``."""
     with log.open("ab") as sink:
         return await asyncio.create_subprocess_exec(
             sys.executable,
@@ -135,16 +154,9 @@ async def start_worker(config: Path, db_url: str, log: Path) -> asyncio.subproce
             "engine.cli",
             "--config",
             str(config),
-            "-v",
-            "run",
-            "--lease-seconds",
-            "1.5",
-            "--poll-seconds",
-            "0.2",
-            "--shutdown-timeout",
-            "20",
+            *args,
             cwd=config.parent,
-            env=worker_env(db_url),
+            env=dict(env),
             stdout=sink,
             stderr=asyncio.subprocess.STDOUT,
         )

@@ -18,6 +18,7 @@ import msgspec
 
 from adapters.base import AdapterError
 from adapters.registry import SIMULATORS, simulator_runner
+from engine.accounting.cli import accounting
 from engine.cli_conflicts import conflicts
 from engine.config import Config, jobs_of, load_config
 from engine.errors import ConcordError
@@ -265,6 +266,7 @@ def _show(value: Any, limit: int = 40) -> str:
 
 main.add_command(conflicts)
 main.add_command(audit)
+main.add_command(accounting)
 
 
 @main.command()

@@ -17,6 +17,7 @@ from engine.errors import ConfigError
 from engine.models import RECORD_TYPES
 from engine.order_config import OrdersConfig
 from engine.transforms import Transforms, check_transforms
+from rules.accounting.chart import AccountingConfig
 from rules.policy import FieldRule, KindRules
 
 _DURATION = re.compile(r"^(\d+)(s|m|h|d)$")
@@ -76,6 +77,8 @@ class ConnectionConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True)
     transforms: Transforms = Transforms()
     """Catalogue rules: variants, category tree, taxes, prices, stock (engine.transforms)."""
     """Web orders into the ERP and their progress back (see :mod:`engine.order_config`)."""
+    accounting: AccountingConfig | None = None
+    """The books: sales, payments and refunds as journal entries (see :mod:`rules.accounting`)."""
 
 
 class Config(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -223,6 +226,11 @@ def _check(config: Config) -> None:
                     )
         for key, reason in check_transforms(connection.transforms, connection.rules):
             raise ConfigError(source, f"{where}.transforms.{key}", reason)
+        if connection.accounting is not None:
+            from engine.accounting.settings import check_accounting
+
+            for key, reason in check_accounting(connection.accounting):
+                raise ConfigError(source, f"{where}.accounting.{key}", reason)
 
 
 def _check_job(source: str, where: str, job: JobConfig) -> None:

@@ -29,6 +29,13 @@ CHECKPOINTS = (
     "after_done",
     "before_commit",
     "after_commit",
+    # the books (engine/accounting): a run, each entry, the file
+    "accounting_start",
+    "accounting_before_book",
+    "accounting_after_book",
+    "accounting_before_commit",
+    "accounting_after_commit",
+    "accounting_file_synced",
 )
 
 _passed: Counter[str] = Counter()

@@ -31,7 +31,7 @@ from adapters.base import (
     in_one_part,
 )
 from adapters.http import HttpClient
-from adapters.woocommerce import mapping, orders, price_meta, schema
+from adapters.woocommerce import accounting, mapping, orders, price_meta, schema
 from adapters.woocommerce.categories import CategoryTree
 from adapters.woocommerce.client import PER_PAGE, WooClient
 from adapters.woocommerce.levels import CustomerWriter, LevelWriter
@@ -39,6 +39,7 @@ from adapters.woocommerce.settings import AdapterSettings, parse_settings
 from adapters.woocommerce.writes import ProductWriter
 from engine.models import Product, Record
 from engine.order_models import ShopRefund
+from rules.accounting.documents import SaleDocument
 
 KINDS = ("product", "stock", "price", "customer", "order")
 CARRIED = {"product": frozenset(Product.__struct_fields__) - {"cost"}}
@@ -358,6 +359,12 @@ class WooCommerceAdapter:
     async def create_refund(self, ref: str, amount: Decimal, reason: str) -> str:
         """Record a refund on order ``ref`` without asking the payment gateway."""
         return await orders.create_refund(self._client, ref, amount, reason)
+
+    # -- the books (engine.accounting.source.AccountingSource) ------------------------------
+
+    async def sales_documents(self, since: datetime) -> list[SaleDocument]:
+        """Orders changed since ``since``, with their refunds, as the books read them."""
+        return await accounting.sales_documents(self._client, since, self.rejected)
 
     async def aclose(self) -> None:
         await self.http.aclose()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from adapters.simkit import Faults, install_faults
-from adapters.woocommerce.simulator import orders, taxonomy, webhooks
+from adapters.woocommerce.simulator import orders, tax_routes, taxonomy, webhooks
 from adapters.woocommerce.simulator import products as products_module
 from adapters.woocommerce.simulator.catalogue import seed_catalogue
 from adapters.woocommerce.simulator.common import SimError
@@ -58,6 +58,7 @@ def create_app(
     app.on_cleanup.append(close_deliveries)
     products_module.add_routes(app)
     taxonomy.add_routes(app)
+    tax_routes.add_routes(app)
     orders.add_routes(app)
     webhooks.add_routes(app)
     app.router.add_route("*", "/wp-json/{tail:.*}", _no_route)

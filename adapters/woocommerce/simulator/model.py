@@ -232,6 +232,25 @@ class CouponLine(msgspec.Struct, kw_only=True):
     meta_data: list[Meta] = []
 
 
+class TaxRate(msgspec.Struct, kw_only=True):
+    """A row of WooCommerce's tax table, as ``/taxes`` shows it (``class`` is the tax class)."""
+
+    id: int
+    country: str = ""
+    state: str = ""
+    postcode: str = ""
+    city: str = ""
+    postcodes: list[str] = []
+    cities: list[str] = []
+    rate: str = "0.0000"
+    name: str = ""
+    priority: int = 1
+    compound: bool = False
+    shipping: bool = True
+    order: int = 0
+    tax_class: str = msgspec.field(default="standard", name="class")
+
+
 class RefundRef(msgspec.Struct, kw_only=True):
     id: int
     reason: str

@@ -13,6 +13,7 @@ from adapters.woocommerce.simulator.common import (
     decimal_or_none,
     money,
 )
+from adapters.woocommerce.simulator.tax_rates import apply_taxes, has_rates_for
 from adapters.woocommerce.simulator.writes import apply_address, apply_meta
 
 if TYPE_CHECKING:
@@ -69,7 +70,10 @@ def build_order(store: Store, lines: list[dict[str, Any]], data: dict[str, Any])
     update_order_fields(store, order, data)
     if isinstance(data.get("customer_id"), int):
         order.customer_id = data["customer_id"]
-    recompute_totals(order)
+    if has_rates_for(store, order):
+        apply_taxes(store, order)  # the destination country's own rates (/taxes)
+    else:
+        recompute_totals(order)
     return order
 
 

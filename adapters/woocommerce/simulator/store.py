@@ -46,6 +46,8 @@ class Store:
         self.orders: dict[int, m.Order] = {}
         self.notes: dict[int, list[m.OrderNote]] = {}
         self.refunds: dict[int, list[m.Refund]] = {}
+        self.tax_rates: dict[int, m.TaxRate] = {}
+        """Rates added through ``/taxes`` (see :mod:`~adapters.woocommerce.simulator.tax_rates`)."""
         self.webhooks: dict[int, m.Webhook] = {}
         self.skus: dict[str, int] = {}
         self.listeners: list[Listener] = []

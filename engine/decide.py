@@ -143,8 +143,11 @@ def _settled(known: Fields | None, e: Fields, s: Fields, scope: Collection[str] 
 def _decide_presence(
     key: str, known: Fields | None, e: Observed | _Absent, s: Observed | _Absent, rules: KindRules
 ) -> list[Action]:
-    """A record missing on one side (or on both)."""
+    """A record missing on one side (or on both). An article archived in the ERP is never
+    created in the shop (only one already there is archived, through its ``active`` field)."""
     if isinstance(e, Observed):
+        if e.fields.get("active") is False and not isinstance(s, Observed):
+            return []
         if known is None:
             if rules.create_in_shop:
                 return [CreateRecord(key=key, side="shop", fields=e.fields)]

@@ -7,6 +7,7 @@ natural key, the field that matches records across the two sides on a first run.
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from decimal import Decimal
 from typing import ClassVar
@@ -33,7 +34,7 @@ class Attribute(msgspec.Struct, kw_only=True, frozen=True):
 
 
 class Variant(msgspec.Struct, kw_only=True, frozen=True):
-    """One sellable article of a product with variants, keyed by its own SKU."""
+    """One sellable article of a product with variants, keyed by its own SKU (trimmed)."""
 
     sku: str
     attributes: tuple[Attribute, ...] = ()
@@ -42,9 +43,23 @@ class Variant(msgspec.Struct, kw_only=True, frozen=True):
     stock: Decimal | None = None
     active: bool = True
 
+    def __post_init__(self) -> None:
+        if self.sku != self.sku.strip():
+            msgspec.structs.force_setattr(self, "sku", self.sku.strip())
+
 
 class Product(Record, frozen=True):
-    """An article (or a product with variants). ``variants`` is empty for a plain article."""
+    """An article (or a product with variants). ``variants`` is empty for a plain article.
+
+    The canonical form is what both sides compare, so it is the same whatever a platform does
+    on save: the SKU and the name are trimmed (shops trim them), variants are ordered by SKU,
+    and a product with variants has no price or sale of its own (each variant carries its own;
+    a shop answers "" there, which means "does not apply", never "no price").
+    ``description`` is the long description, ``short_description`` the short one shown beside
+    the price; both are HTML, a bare ``&`` spelled ``&amp;`` (as shops store it). ``service``
+    marks an article that is not stocked (a service, a download): never stock-managed in the
+    shop.
+    """
 
     KIND: ClassVar[str] = "product"
     KEY: ClassVar[str] = "sku"
@@ -52,6 +67,7 @@ class Product(Record, frozen=True):
     sku: str
     name: str
     description: str = ""
+    short_description: str = ""
     price: Decimal | None = None
     sale_price: Decimal | None = None
     sale_from: date | None = None
@@ -64,6 +80,31 @@ class Product(Record, frozen=True):
     active: bool = True
     attributes: tuple[Attribute, ...] = ()
     variants: tuple[Variant, ...] = ()
+    service: bool = False
+
+    def __post_init__(self) -> None:
+        for name in ("sku", "name"):
+            value = getattr(self, name)
+            if value != value.strip():
+                msgspec.structs.force_setattr(self, name, value.strip())
+        for name in ("description", "short_description"):
+            value = getattr(self, name)
+            if "&" in value:
+                msgspec.structs.force_setattr(self, name, _BARE_AMPERSAND.sub("&amp;", value))
+        variants = self.variants
+        if variants:
+            for name in _PER_VARIANT:
+                if getattr(self, name) is not None:
+                    msgspec.structs.force_setattr(self, name, None)
+        if any(variants[i].sku > variants[i + 1].sku for i in range(len(variants) - 1)):
+            ordered = tuple(sorted(variants, key=lambda variant: variant.sku))
+            msgspec.structs.force_setattr(self, "variants", ordered)
+
+
+_BARE_AMPERSAND = re.compile(r"&(?!#[0-9]+;|#[xX][0-9a-fA-F]+;|[A-Za-z][A-Za-z0-9]*;)")
+"""An ``&`` that starts no character reference."""
+_PER_VARIANT = ("price", "sale_price", "sale_from", "sale_to")
+"""Fields a product with variants leaves to each variant."""
 
 
 class Stock(Record, frozen=True):

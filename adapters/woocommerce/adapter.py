@@ -48,6 +48,9 @@ OWN_TERMS = {"product": frozenset({"tax_code"})}
 """A product's tax class is one of the shop's own classes, not an ERP tax code."""
 API_PATH = "/wp-json/wc/v3"
 _CATALOGUE = ("product", "stock", "price")
+STORED = "edit"
+"""The ``context`` that answers texts as stored: the default (``view``) renders descriptions
+as a theme shows them (``wpautop``), which is not what was written."""
 
 
 def _cursor_text(moment: datetime) -> str:
@@ -149,6 +152,8 @@ class WooCommerceAdapter:
     def _list_params(self, kind: str, since: str | None) -> tuple[dict[str, str], bool]:
         """The list query of a read, and whether it is incremental."""
         params = {"orderby": "id", "order": "asc"}
+        if kind == "product":
+            params["context"] = STORED
         incremental = since is not None and kind != "customer"
         if since is not None and incremental:
             window = mapping.gmt(since)
@@ -290,7 +295,10 @@ class WooCommerceAdapter:
         found = await asyncio.gather(
             *(
                 self._client.list_all(
-                    "/products", {"sku": ",".join(chunk)}, _listed_as(kind), self.rejected
+                    "/products",
+                    {"sku": ",".join(chunk), "context": STORED},
+                    _listed_as(kind),
+                    self.rejected,
                 )
                 for chunk in _chunks(skus)
             )

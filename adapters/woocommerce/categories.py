@@ -6,6 +6,10 @@ level by :func:`rules.categories.plan_tree`: missing levels are created once (re
 that already exists under that parent, which ``term_exists`` names), and when the path comes
 with codes each level is found by its code (kept as the category's slug), so a family renamed
 in the ERP is renamed in the shop instead of duplicated.
+
+WooCommerce files a product saved without a category under its default category
+("Uncategorized", slug ``uncategorized``, created on install and never deletable): that
+category's path is the empty one, so "no category" reads back as no category.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from adapters.woocommerce.client import WooClient
 from rules.categories import CategoryPath, Change, Create, Node, paths_of, plan_tree
 
 PATH = "/products/categories"
+DEFAULT_SLUG = "uncategorized"
 
 
 class CategoryTree:
@@ -40,9 +45,15 @@ class CategoryTree:
         self._nodes = {
             c.id: Node(id=c.id, name=c.name, parent=c.parent, slug=c.slug) for c in categories
         }
-        self._paths = paths_of(self._nodes.values())
+        self._index()
         self._loaded = True
         return self._paths
+
+    def _index(self) -> None:
+        self._paths = paths_of(self._nodes.values())
+        for node in self._nodes.values():
+            if node.slug == DEFAULT_SLUG and not node.parent:
+                self._paths[node.id] = ()
 
     async def paths(self, rejected: list[tuple[str, str]]) -> dict[int, tuple[str, ...]]:
         if not self._loaded:
@@ -76,7 +87,7 @@ class CategoryTree:
                 self._nodes[node.id] = node
                 self.changes += 1
             if changes:
-                self._paths = paths_of(self._nodes.values())
+                self._index()
             leaf = leaves[wanted]
             return ids.get(leaf, leaf)
 

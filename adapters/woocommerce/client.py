@@ -159,6 +159,8 @@ class WooClient:
     ) -> schema.BatchReply:
         """One ``POST …/batch``; per-item errors come back inside the reply."""
         body = {"create": create or [], "update": update or []}
+        if not body["create"] and not body["update"]:
+            return schema.BatchReply()  # nothing to write: no request at all
         if len(body["create"]) + len(body["update"]) > BATCH_LIMIT:
             raise ValueError(f"more than {BATCH_LIMIT} items in one batch")
         response = await self.http.request(
@@ -177,6 +179,8 @@ class WooClient:
             )
         if response.status != 200:
             raise PermanentError(f"POST {path}/batch: {error_of(response).reason()}")
+        if response.body.strip() == b"[]":
+            return schema.BatchReply()  # PHP's empty array: no action had anything to answer
         return _decode(response, path, schema.BatchReply)
 
     async def _batch_of(

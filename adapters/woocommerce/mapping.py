@@ -6,6 +6,7 @@ A record that cannot be read faithfully (no SKU, a price that is not a number) r
 
 from __future__ import annotations
 
+import html
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
@@ -98,12 +99,13 @@ def stock_quantity(item: schema.Sellable) -> Decimal | None:
 
 
 def to_variant(variation: schema.Variation) -> Variant:
+    """A variation as a variant. Its stock is left out: stock is the stock job's (per SKU),
+    and ERPs do not carry it inside a product, so it would make the two sides differ."""
     return Variant(
         sku=_sku(variation),
         attributes=tuple(Attribute(name=a.name, value=a.option) for a in variation.attributes),
         price=decimal(variation.regular_price, "regular_price"),
         sale_price=decimal(variation.sale_price, "sale_price"),
-        stock=stock_quantity(variation),
         active=variation.status == "publish",
     )
 
@@ -113,7 +115,13 @@ def to_product(
     variations: list[schema.Variation],
     paths: Mapping[int, tuple[str, ...]],
 ) -> Product:
-    """The canonical product; ``paths`` gives each category id its path of names."""
+    """The canonical product; ``paths`` gives each category id its path of names (the shop's
+    default category has the empty path: WooCommerce puts a product saved without category
+    there, so it means "no category").
+
+    The name is stored through ``wp_filter_post_kses`` ("A & B" is kept as "A &amp; B"): it is
+    read back as the plain text it was sent as. A virtual product that does not manage its
+    stock is a service."""
     category: tuple[str, ...] = ()
     for term in product.categories:
         path = paths.get(term.id, (term.name,))
@@ -121,8 +129,9 @@ def to_product(
             category = path
     return Product(
         sku=_sku(product),
-        name=product.name,
+        name=html.unescape(product.name),
         description=product.description,
+        short_description=product.short_description,
         price=decimal(product.regular_price, "regular_price"),
         sale_price=decimal(product.sale_price, "sale_price"),
         sale_from=_day(product.date_on_sale_from),
@@ -137,9 +146,8 @@ def to_product(
             for a in product.attributes
             if not a.variation
         ),
-        variants=tuple(
-            sorted((to_variant(v) for v in variations), key=lambda variant: variant.sku)
-        ),
+        variants=tuple(to_variant(v) for v in variations),
+        service=product.virtual and product.manage_stock is not True,
     )
 
 

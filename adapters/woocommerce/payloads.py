@@ -6,6 +6,7 @@ Dates of a sale are whole days in the shop's own time zone, as the admin screen 
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -36,16 +37,93 @@ def quantity(value: Any) -> int:
     return int(number)
 
 
+HIDDEN = "private"
+"""The status of an article the ERP archived: out of the catalogue, search and its own page for
+customers, still listed (and restorable) for the shop's staff. ``draft`` would mean "not yet
+published" and invite publishing it again."""
+REMOVED_TAGS = frozenset(
+    [
+        "script",
+        "style",
+        "iframe",
+        "frame",
+        "frameset",
+        "form",
+        "input",
+        "select",
+        "option",
+        "embed",
+        "applet",
+        "link",
+        "meta",
+        "base",
+        "noscript",
+        "svg",
+        "math",
+        "template",
+    ]
+)
+"""Tags ``wp_filter_post_kses`` takes out of a product's texts (not in ``$allowedposttags``)."""
+_TAG = re.compile(r"<\s*/?\s*([A-Za-z][A-Za-z0-9-]*)([^>]*)>")
+_UNSAFE_ATTRIBUTE = re.compile(
+    r"""(?:^|\s)(on[a-z]+\s*=|(?:href|src)\s*=\s*["']?\s*(?:javascript|vbscript|data):)""",
+    re.IGNORECASE,
+)
+
+
+def html_text(field: str, value: Any) -> str:
+    """An HTML text to send, refused when the shop would silently change it on save: WordPress
+    strips scripts, frames, forms, event handlers and script links from product texts, so what
+    was sent would never read back, and would be rewritten every cycle."""
+    text = str(value or "")
+    for match in _TAG.finditer(text):
+        tag, rest = match.group(1).lower(), match.group(2)
+        if tag in REMOVED_TAGS:
+            raise Unwritable(f"{field} holds <{tag}>, which WooCommerce removes on save")
+        unsafe = _UNSAFE_ATTRIBUTE.search(rest)
+        if unsafe:
+            raise Unwritable(
+                f"{field} holds {unsafe.group(1).strip()!r} in <{tag}>, "
+                "which WooCommerce removes on save"
+            )
+    return text
+
+
 def product_body(fields: Fields, *, creating: bool) -> dict[str, Any]:
     """A product body, without ``categories`` and ``attributes`` (they need the shop's ids and
-    the variants; the writer adds them)."""
+    the variants; the writer adds them). A service is virtual and never stock-managed; an
+    archived article is hidden (:data:`HIDDEN`); a product with variants gets no price of its
+    own (WooCommerce keeps prices on the variations)."""
     body: dict[str, Any] = {}
+    variable = bool(fields.get("variants"))
     if creating:
-        body["type"] = "variable" if fields.get("variants") else "simple"
-    simple = {"sku": "sku", "name": "name", "description": "description"}
+        body["type"] = "variable" if variable else "simple"
+    simple = {"sku": "sku", "name": "name"}
     for key, target in simple.items():
         if key in fields:
             body[target] = fields[key] or ""
+    for key in ("description", "short_description"):
+        if key in fields:
+            body[key] = html_text(key, fields[key])
+    if not variable:
+        body |= _prices(fields)
+    if "service" in fields:
+        body["virtual"] = bool(fields["service"])
+        if fields["service"]:
+            body["manage_stock"] = False
+    if "tax_code" in fields:
+        body["tax_class"] = tax_class(fields["tax_code"])
+    if "weight" in fields:
+        body["weight"] = price_text(fields["weight"])
+    if "barcode" in fields:
+        body["global_unique_id"] = fields["barcode"] or ""
+    if "active" in fields:
+        body["status"] = "publish" if fields["active"] else HIDDEN
+    return body
+
+
+def _prices(fields: Fields) -> dict[str, Any]:
+    body: dict[str, Any] = {}
     if "price" in fields:
         body["regular_price"] = price_text(fields["price"])
     if "sale_price" in fields:
@@ -54,14 +132,6 @@ def product_body(fields: Fields, *, creating: bool) -> dict[str, Any]:
         body["date_on_sale_from"] = f"{fields['sale_from']}T00:00:00" if fields["sale_from"] else ""
     if "sale_to" in fields:
         body["date_on_sale_to"] = f"{fields['sale_to']}T23:59:59" if fields["sale_to"] else ""
-    if "tax_code" in fields:
-        body["tax_class"] = tax_class(fields["tax_code"])
-    if "weight" in fields:
-        body["weight"] = price_text(fields["weight"])
-    if "barcode" in fields:
-        body["global_unique_id"] = fields["barcode"] or ""
-    if "active" in fields:
-        body["status"] = "publish" if fields["active"] else "draft"
     return body
 
 
@@ -97,15 +167,18 @@ def attributes_body(plain: list[Any], varying: dict[str, list[str]]) -> list[dic
 
 
 def variation_body(variant: Fields) -> dict[str, Any]:
+    """A variation's body from a canonical variant."""
     body: dict[str, Any] = {
         "sku": variant["sku"],
-        "regular_price": price_text(variant.get("price")),
         "sale_price": price_text(variant.get("sale_price")),
-        "status": "publish" if variant.get("active", True) else "private",
+        "status": "publish" if variant.get("active", True) else HIDDEN,
         "attributes": [
             {"name": a["name"], "option": a["value"]} for a in variant.get("attributes") or []
         ],
     }
+    if variant.get("price") is not None:
+        # No price is "not known here", never a reason to empty the variation's price.
+        body["regular_price"] = price_text(variant["price"])
     if variant.get("stock") is not None:
         body["manage_stock"] = True
         body["stock_quantity"] = quantity(variant["stock"])

@@ -71,6 +71,8 @@ class Listed(Sellable, kw_only=True):
 class Product(Listed, kw_only=True):
     name: str = ""
     description: str = ""
+    short_description: str = ""
+    virtual: bool = False
     categories: list[Term] = []
     attributes: list[ProductAttribute] = []
     variations: list[int] = []
@@ -198,6 +200,9 @@ class BatchEntry(msgspec.Struct, kw_only=True):
 
 
 class BatchReply(msgspec.Struct, kw_only=True):
+    """A batch's answer: a key only for each action that was sent (PHP answers ``[]`` when
+    none was)."""
+
     create: list[BatchEntry] = []
     update: list[BatchEntry] = []
     delete: list[BatchEntry] = []

@@ -3,6 +3,12 @@
 A :class:`Create` is idempotent on the SKU: when the shop answers ``product_invalid_sku`` with
 the ``resource_id`` holding that SKU, the body is sent again as an update of that product, and
 the result links to it. So a create retried after a lost answer never duplicates a product.
+WooCommerce compares SKUs without letter case (its database collation), so the holder is read
+first: one whose SKU differs from ours (``CASE-001`` for ``case-001``) is another article, and
+the create fails naming both SKUs instead of overwriting it.
+
+Each product's variations are written on their own: a refused variation fails its product's
+item only, never the batch.
 """
 
 from __future__ import annotations
@@ -11,11 +17,22 @@ import asyncio
 from collections.abc import Sequence
 from typing import Any
 
-from adapters.base import Archive, Create, Done, Failed, ItemResult, Operation, Update
+from adapters.base import (
+    AdapterError,
+    Archive,
+    Create,
+    Done,
+    Failed,
+    ItemResult,
+    Operation,
+    TransientError,
+    Update,
+)
 from adapters.woocommerce import schema
 from adapters.woocommerce.categories import CategoryTree
 from adapters.woocommerce.client import BATCH_LIMIT, WooClient
 from adapters.woocommerce.payloads import (
+    HIDDEN,
     Fields,
     Unwritable,
     attributes_body,
@@ -73,7 +90,7 @@ class ProductWriter:
                         continue
                     updates.append((index, {"id": int(op.ref), **body}))
                 else:
-                    updates.append((index, {"id": int(op.ref), "status": "draft"}))
+                    updates.append((index, {"id": int(op.ref), "status": HIDDEN}))
             except (Unwritable, ValueError) as exc:
                 results[index] = Failed(key=op.key, reason=f"invalid_value: {exc}")
         reply = await self._client.batch(
@@ -84,7 +101,11 @@ class ProductWriter:
             entry = _at(reply.create, position)
             error = entry.error if entry is not None else None
             if error is not None and error.code == "product_invalid_sku" and error.resource_id:
-                retries.append((index, {**body, "id": error.resource_id}))
+                clash = await self._other_holder(body["sku"], error.resource_id)
+                if clash is None:
+                    retries.append((index, {**body, "id": error.resource_id}))
+                else:
+                    results[index] = Failed(key=operations[index].key, reason=clash)
             else:
                 results[index] = entry_result(operations[index].key, entry)
         for position, (index, _) in enumerate(updates):
@@ -95,6 +116,20 @@ class ProductWriter:
                 results[index] = entry_result(operations[index].key, _at(again.update, position))
         await self._sync_all(operations, results)
         return [results[i] for i in range(len(operations))]
+
+    async def _other_holder(self, sku: str, holder: int) -> str | None:
+        """Why the shop's product ``holder``, which holds ``sku`` in the shop's eyes, is not
+        ours to update; None when it is (its SKU is ours, as the shop stores it)."""
+        product = await self._client.get(f"/products/{holder}", schema.Product)
+        if isinstance(product, schema.Error):
+            # A variation (or a trashed product) holds it: not a product to update here.
+            return f"product_invalid_sku: SKU {sku!r} is held by shop item {holder}"
+        if product.sku == sku:
+            return None
+        return (
+            f"sku_collision: {sku!r} and {product.sku!r} (shop product {holder}) differ only "
+            "by letter case or spaces; WooCommerce holds one SKU for both: rename one of them"
+        )
 
     async def _body(self, fields: Fields, sku: str, product_id: int | None) -> dict[str, Any]:
         body = product_body(fields, creating=product_id is None)
@@ -142,19 +177,31 @@ class ProductWriter:
     async def _sync_all(
         self, operations: Sequence[Operation], results: dict[int, ItemResult]
     ) -> None:
-        jobs: list[tuple[int, asyncio.Task[str | None]]] = []
-        for index, op in enumerate(operations):
-            result = results[index]
-            if isinstance(op, Archive) or not isinstance(result, Done):
-                continue
-            variants = op.fields.get("variants")
-            if variants:
-                future = asyncio.create_task(self.sync_variations(int(result.ref), variants))
-                jobs.append((index, future))
-        for index, future in jobs:
-            problem = await future
-            if problem is not None:
-                results[index] = Failed(key=operations[index].key, reason=problem)
+        jobs: list[tuple[int, asyncio.Task[Failed | None]]] = []
+        # A task group: nothing is left running (to find its session closed) if one fails.
+        async with asyncio.TaskGroup() as group:
+            for index, op in enumerate(operations):
+                result = results[index]
+                if isinstance(op, Archive) or not isinstance(result, Done):
+                    continue
+                variants = op.fields.get("variants")
+                if variants:
+                    task = group.create_task(self._sync_one(op.key, int(result.ref), variants))
+                    jobs.append((index, task))
+        for index, task in jobs:
+            failed = task.result()
+            if failed is not None:
+                results[index] = failed
+
+    async def _sync_one(self, key: str, product_id: int, variants: list[Fields]) -> Failed | None:
+        """One product's variations; a refusal, or a request that failed, fails this item."""
+        try:
+            problem = await self.sync_variations(product_id, variants)
+        except TransientError as exc:
+            return Failed(key=key, reason=f"variations: {exc}", transient=True)
+        except AdapterError as exc:
+            return Failed(key=key, reason=f"variations: {exc}")
+        return None if problem is None else Failed(key=key, reason=problem)
 
     async def sync_variations(self, product_id: int, variants: list[Fields]) -> str | None:
         """Make the product's variations match ``variants`` (by SKU). Only variations that
@@ -224,7 +271,8 @@ class ProductWriter:
                             taken.append(body)
                             continue
                         reason = error.reason() if error is not None else "no answer"
-                        problems.append(f"variation {body.get('sku', body['id'])}: {reason}")
+                        name = body.get("sku") or body.get("id")
+                        problems.append(f"variation {name}: {reason}")
                     elif body.get("sku"):
                         self._refs[body["sku"]] = f"{product_id}/{entry.id}"
         return taken

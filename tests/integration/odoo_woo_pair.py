@@ -49,6 +49,19 @@ class Pair:
         )
 
 
+def shop_adapter(url: str) -> WooCommerceAdapter:
+    """A WooCommerce adapter for the simulator at ``url``."""
+    return WooCommerceAdapter(
+        AdapterSettings(
+            url=url,
+            consumer_key="ck_test",
+            consumer_secret="cs_test",
+            requests_per_second=1000.0,
+            max_concurrency=8,
+        )
+    )
+
+
 async def open_pair(tmp_path: Path, config: str, *, products: int = 0) -> AsyncIterator[Pair]:
     """The two simulators (the Odoo one seeded with ``products`` articles) and their adapters."""
     odoo_app = create_odoo_app(products=products)
@@ -65,15 +78,7 @@ async def open_pair(tmp_path: Path, config: str, *, products: int = 0) -> AsyncI
             },
             source="test.toml",
         )
-        shop = WooCommerceAdapter(
-            AdapterSettings(
-                url=shop_url,
-                consumer_key="ck_test",
-                consumer_secret="cs_test",
-                requests_per_second=1000.0,
-                max_concurrency=8,
-            )
-        )
+        shop = shop_adapter(shop_url)
         connection = parse_config(config, source="test.toml").connections["main"]
         try:
             yield Pair(erp, shop, odoo_store_of(odoo_app), shop_store_of(shop_app), connection)

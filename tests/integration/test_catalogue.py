@@ -278,7 +278,7 @@ async def test_an_article_whose_model_changes_moves_to_its_new_product_with_its_
     assert moved is not None and moved.parent_id == jacket.id  # type: ignore[union-attr]
     assert moved.stock_quantity == 4
     emptied = pair.sim.product_by_sku("PARKA")
-    assert emptied is not None and emptied.status == "draft" and emptied.variations == []
+    assert emptied is not None and emptied.status == "private" and emptied.variations == []
     again = await pair.cycle(store, "product")
     assert again.operations == {"erp": [], "shop": []}
 

@@ -6,10 +6,12 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+import msgspec
 from aiohttp import web
 
 from adapters.woocommerce.simulator import model as m
-from adapters.woocommerce.simulator.common import SimError
+from adapters.woocommerce.simulator.common import SimError, invalid_params
+from adapters.woocommerce.simulator.content import wpautop
 from adapters.woocommerce.simulator.rest import (
     PREFIX,
     batch,
@@ -23,7 +25,7 @@ from adapters.woocommerce.simulator.rest import (
     paginated,
     respond,
 )
-from adapters.woocommerce.simulator.store import Store
+from adapters.woocommerce.simulator.store import Store, sku_key
 from adapters.woocommerce.simulator.writes import apply_sellable
 
 STORE_KEY = web.AppKey("wc_store", Store)
@@ -61,6 +63,7 @@ def create_product(store: Store, data: dict[str, Any]) -> m.Product:
         date_modified_gmt=gmt,
     )
     apply_sellable(store, product, data)
+    product.categories = product.categories or [store.default_term()]
     product.slug = product.slug or slugify(product.name) or str(product.id)
     product.permalink = f"{store.base_url}/product/{product.slug}/"
     store.insert(product)
@@ -125,6 +128,22 @@ def update_variation(store: Store, parent_id: int, data: dict[str, Any]) -> m.Va
 # -- routes -------------------------------------------------------------------------------
 
 
+def _shown(request: web.Request, products: list[Any]) -> list[Any]:
+    """Products as the ``context`` asked for shows them: ``view`` (the default) renders the
+    texts as a theme displays them, ``edit`` answers them as stored."""
+    context = request.query.get("context", "view")
+    if context not in ("view", "edit", "embed"):
+        raise invalid_params({"context": "context is not one of view, embed, edit."})
+    if context == "edit":
+        return products
+    return [
+        msgspec.structs.replace(
+            p, description=wpautop(p.description), short_description=wpautop(p.short_description)
+        )
+        for p in products
+    ]
+
+
 def _store(request: web.Request) -> Store:
     return request.app[STORE_KEY]
 
@@ -177,14 +196,14 @@ async def list_products(request: web.Request) -> web.Response:
     sku = request.query.get("sku")
     if sku:
         # The SKU filter takes a comma-separated list and matches products only.
-        found = (store.products.get(store.skus.get(s.strip(), 0)) for s in sku.split(","))
+        found = (store.products.get(store.skus.get(sku_key(s.strip()), 0)) for s in sku.split(","))
         records: list[Any] = ordered(
             request, (p for p in found if p is not None), _PRODUCT_ORDER, "date"
         )
         keep = _product_filter(request, store)
         if keep is not None:
             records = [p for p in records if keep(p)]
-        return paginated(request, records)
+        return paginated(request, records, _shown)
     # Filtering 30,000 products for each page of one listing dominated serving time: the
     # filtered list is cached with the sort orders, until the next write.
     key = ("filtered", *sorted((k, v) for k, v in request.query.items() if k != "page"))
@@ -194,14 +213,14 @@ async def list_products(request: web.Request) -> web.Response:
         keep = _product_filter(request, store)
         filtered = [p for p in records if keep(p)] if keep is not None else records
         store.sort_cache[key] = filtered
-    return paginated(request, filtered)
+    return paginated(request, filtered, _shown)
 
 
 async def get_product(request: web.Request) -> web.Response:
     product = _store(request).products.get(item_id(request))
     if product is None:
         raise _invalid_id()
-    return respond(product)
+    return respond(_shown(request, [product])[0])
 
 
 async def post_product(request: web.Request) -> web.Response:
@@ -236,8 +255,8 @@ async def list_variations(request: web.Request) -> web.Response:
     variations = [store.variations[v] for v in parent.variations]
     sku = request.query.get("sku")
     if sku:
-        wanted = {s.strip() for s in sku.split(",")}
-        variations = [v for v in variations if v.sku in wanted]
+        wanted = {sku_key(s.strip()) for s in sku.split(",")}
+        variations = [v for v in variations if sku_key(v.sku) in wanted]
     include = id_list(request, "include")
     if include is not None:
         variations = [v for v in variations if v.id in include]

@@ -167,8 +167,13 @@ def ordered(
     return sorted(records, key=keys[orderby], reverse=order == "desc")
 
 
-def paginated(request: web.Request, records: Sequence[Any]) -> web.Response:
-    """One page of ``records`` with ``X-WP-Total``, ``X-WP-TotalPages`` and ``Link``."""
+def paginated(
+    request: web.Request,
+    records: Sequence[Any],
+    shown: Callable[[web.Request, list[Any]], list[Any]] | None = None,
+) -> web.Response:
+    """One page of ``records`` with ``X-WP-Total``, ``X-WP-TotalPages`` and ``Link``;
+    ``shown`` prepares the page's records for the answer."""
     per_page = int_param(request, "per_page", 10, 1, 100)
     page = int_param(request, "page", 1, 1, None)
     offset = int_param(request, "offset", -1, 0, None)
@@ -183,7 +188,8 @@ def paginated(request: web.Request, records: Sequence[Any]) -> web.Response:
     headers = {"X-WP-Total": str(total), "X-WP-TotalPages": str(pages)}
     if links:
         headers["Link"] = ", ".join(links)
-    return respond(list(records[start : start + per_page]), headers=headers)
+    page_records = list(records[start : start + per_page])
+    return respond(shown(request, page_records) if shown else page_records, headers=headers)
 
 
 Op = Callable[[Any], Any]
@@ -217,7 +223,8 @@ async def batch(request: web.Request, create: Op, update: Op, delete: Op) -> web
                 body = error.body()
                 results.append({"id": item_id, "error": body})
         answer[name] = results
-    return respond(answer)
+    # PHP's empty array: a batch with nothing to do answers [], not an object.
+    return respond(answer or [])
 
 
 def item_id(request: web.Request, name: str = "id") -> int:

@@ -50,6 +50,7 @@ class Store:
         """Rates added through ``/taxes`` (see :mod:`~adapters.woocommerce.simulator.tax_rates`)."""
         self.webhooks: dict[int, m.Webhook] = {}
         self.skus: dict[str, int] = {}
+        """SKU -> product or variation id, compared as the database does (see :func:`sku_key`)."""
         self.listeners: list[Listener] = []
         self.version = 0
         """Bumped on every write; list handlers cache their sort orders against it."""
@@ -58,6 +59,14 @@ class Store:
         self._post_id = 0
         self._other_ids: dict[str, int] = {}
         self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+        default = m.Category(id=self.next_id("term"), name="Uncategorized", slug="uncategorized")
+        self.categories[default.id] = default
+        self.default_category = default.id
+        """``default_product_cat``: given to every product saved without a category."""
+
+    def default_term(self) -> m.Term:
+        category = self.categories[self.default_category]
+        return m.Term(id=category.id, name=category.name, slug=category.slug)
 
     # -- ids, time, events ----------------------------------------------------------------
 
@@ -88,14 +97,17 @@ class Store:
         return self.products.get(item_id) or self.variations.get(item_id)
 
     def product_by_sku(self, sku: str) -> Sellable | None:
-        item_id = self.skus.get(sku)
+        """The product or variation holding ``sku``, matched as MySQL's collation matches it."""
+        item_id = self.skus.get(sku_key(sku))
         return None if item_id is None else self.item(item_id)
 
     def claim_sku(self, item: Sellable, sku: str) -> None:
-        """Give ``item`` this SKU, refusing one held by another product or variation."""
+        """Give ``item`` this SKU, refusing one held by another product or variation. The
+        uniqueness query runs under the database's case-insensitive collation, so ``case-001``
+        is taken when ``CASE-001`` exists."""
         if sku == item.sku:
             return
-        owner = self.skus.get(sku) if sku else None
+        owner = self.skus.get(sku_key(sku)) if sku else None
         if owner is not None and owner != item.id:
             raise SimError(
                 "product_invalid_sku",
@@ -103,22 +115,22 @@ class Store:
                 resource_id=owner,
                 unique_sku=self._unique_sku(sku),
             )
-        if item.sku and self.skus.get(item.sku) == item.id:
-            del self.skus[item.sku]
+        if item.sku and self.skus.get(sku_key(item.sku)) == item.id:
+            del self.skus[sku_key(item.sku)]
         item.sku = sku
         if sku:
-            self.skus[sku] = item.id
+            self.skus[sku_key(sku)] = item.id
 
     def _unique_sku(self, sku: str) -> str:
         n = 1
-        while f"{sku}-{n}" in self.skus:
+        while sku_key(f"{sku}-{n}") in self.skus:
             n += 1
         return f"{sku}-{n}"
 
     def insert(self, item: Sellable) -> Sellable:
         """Store a new product or variation (its SKU already checked)."""
         if item.sku:
-            self.skus[item.sku] = item.id
+            self.skus[sku_key(item.sku)] = item.id
         if isinstance(item, m.Product):
             self.products[item.id] = item
         else:
@@ -143,13 +155,13 @@ class Store:
         self.emit("product.created" if created else "product.updated", item)
 
     def remove(self, item: Sellable) -> None:
-        if item.sku and self.skus.get(item.sku) == item.id:
-            del self.skus[item.sku]
+        if item.sku and self.skus.get(sku_key(item.sku)) == item.id:
+            del self.skus[sku_key(item.sku)]
         if isinstance(item, m.Product):
             for variation_id in item.variations:
                 variation = self.variations.pop(variation_id, None)
                 if variation is not None and variation.sku:
-                    self.skus.pop(variation.sku, None)
+                    self.skus.pop(sku_key(variation.sku), None)
             del self.products[item.id]
         else:
             del self.variations[item.id]
@@ -171,6 +183,7 @@ class Store:
         )
         self.claim_sku(product, sku)
         _assign(product, fields)
+        product.categories = product.categories or [self.default_term()]
         product.permalink = f"{self.base_url}/product/{product.id}/"
         self.insert(product)
         self.saved(product, created=True)
@@ -313,6 +326,12 @@ class Store:
         if status != "pending":
             self.set_order_status(order.id, status)
         return order
+
+
+def sku_key(sku: str) -> str:
+    """A SKU as the database compares it: ``utf8mb4_unicode_ci`` ignores letter case (and
+    trailing spaces, which never reach it since SKUs are trimmed on save)."""
+    return sku.casefold()
 
 
 def _label(item: Sellable) -> str:

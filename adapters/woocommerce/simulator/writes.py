@@ -3,7 +3,9 @@
 WordPress validates each argument against the route's schema and answers 400
 ``rest_invalid_param`` naming every bad one; WooCommerce then applies what it understands and
 ignores unknown keys. Prices go through ``wc_format_decimal``, which keeps a number and turns
-anything else into ``""``; an unknown tax class becomes the standard one (``""``).
+anything else into ``""``; an unknown tax class becomes the standard one (``""``). Texts are
+cleaned as WordPress cleans them (:mod:`adapters.woocommerce.simulator.content`); a product
+left without categories gets the shop's default one ("Uncategorized").
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from adapters.woocommerce.simulator.common import (
     parse_moment,
     stamp,
 )
+from adapters.woocommerce.simulator.content import kses_post, title, wc_clean
 
 if TYPE_CHECKING:
     from adapters.woocommerce.simulator.store import Sellable, Store
@@ -105,7 +108,7 @@ def apply_sellable(store: Store, item: Sellable, data: dict[str, Any]) -> None:
     if bad:
         raise invalid_params(bad)
     if "sku" in data:
-        store.claim_sku(item, data["sku"].strip())
+        store.claim_sku(item, wc_clean(data["sku"]))
     for key, value in data.items():
         handler = _HANDLERS.get(key)
         if handler is not None:
@@ -116,6 +119,14 @@ def apply_sellable(store: Store, item: Sellable, data: dict[str, Any]) -> None:
             key in _STRINGS or key in _BOOLS or key in ENUMS or key in ("type", "status")
         ):
             setattr(item, key, value)
+
+
+def _text(field: str, clean: Callable[[str], str]) -> Callable[[Store, Sellable, Any], None]:
+    def handler(store: Store, item: Sellable, value: Any) -> None:
+        if field in item.__struct_fields__:
+            setattr(item, field, clean(value))
+
+    return handler
 
 
 def _tax_class(store: Store, item: Sellable, value: Any) -> None:
@@ -161,6 +172,8 @@ def _terms(kind: str) -> Callable[[Store, Sellable, Any], None]:
                 raise SimError("woocommerce_rest_invalid_term", "Invalid category ID.")
             if category is not None:
                 terms.append(m.Term(id=category.id, name=category.name, slug=category.slug))
+        if kind == "categories" and not terms:
+            terms = [store.default_term()]
         setattr(item, kind, terms)
 
     return handler
@@ -230,6 +243,9 @@ def apply_meta(store: Store, meta: list[m.Meta], value: Any) -> None:
 
 
 _HANDLERS: dict[str, Callable[[Store, Sellable, Any], None]] = {
+    "name": _text("name", title),
+    "description": _text("description", kses_post),
+    "short_description": _text("short_description", kses_post),
     "tax_class": _tax_class,
     "stock_quantity": _stock_quantity,
     "date_on_sale_from": _sale_date("date_on_sale_from", gmt=False),

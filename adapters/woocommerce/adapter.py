@@ -152,7 +152,7 @@ class WooCommerceAdapter:
     def _list_params(self, kind: str, since: str | None) -> tuple[dict[str, str], bool]:
         """The list query of a read, and whether it is incremental."""
         params = {"orderby": "id", "order": "asc"}
-        if kind == "product":
+        if kind in _CATALOGUE:
             params["context"] = STORED
         incremental = since is not None and kind != "customer"
         if since is not None and incremental:

@@ -69,6 +69,10 @@ class Capabilities(msgspec.Struct, frozen=True, kw_only=True):
     """Per kind, the canonical fields the platform stores and reads back as written (a kind
     missing here: every field of its record). A field that either side of a connection cannot
     carry is left out of the comparison: it could never be read back, so it would drift."""
+    sold_stock_leaves: Literal["on-import", "on-delivery"] = "on-import"
+    """When an imported sale leaves the stock count this adapter reads: at once (a forecast,
+    or a platform without deliveries), or only once the ERP has delivered it (an on-hand
+    count). Stock available to sell keeps a sale off the shop's count until then."""
     own_terms: dict[str, frozenset[str]] = msgspec.field(default_factory=dict)
     """Per kind, fields the platform carries in a vocabulary of its own (tax classes, not the
     ERP's tax codes): compared only when a transform translates them (see engine/carried.py)."""

@@ -231,6 +231,27 @@ def _check(config: Config) -> None:
 
             for key, reason in check_accounting(connection.accounting):
                 raise ConfigError(source, f"{where}.accounting.{key}", reason)
+        _check_sales_counted_once(source, where, connection)
+
+
+def _check_sales_counted_once(source: str, where: str, connection: ConnectionConfig) -> None:
+    """With web orders imported, the imported order accounts for a sale in the ERP (its
+    delivery takes the units out): a shop count lowered by that sale must not also reach the
+    ERP as a stock adjustment."""
+    orders = connection.orders
+    stock = connection.rules.get("stock")
+    if not (orders.enabled and orders.taxes) or stock is None:
+        return
+    rule = stock.rule("quantity")
+    if rule.owner != "erp":
+        raise ConfigError(
+            source,
+            f"{where}.rules.stock",
+            f"stock quantity owned by {rule.owner!r} would write each web sale into the ERP "
+            "as a stock adjustment, and the imported order would take the same units out "
+            'again: with [orders], let the ERP own stock (default = { owner = "erp" }) '
+            "and publish stock available to sell ([transforms.stock] available = true)",
+        )
 
 
 def _check_job(source: str, where: str, job: JobConfig) -> None:

@@ -29,7 +29,7 @@ from engine.actions import (
     SetField,
     Why,
 )
-from rules.merge import merge_delta
+from rules.merge import as_number, merge_delta
 from rules.policy import FieldRule, KindRules
 
 
@@ -247,11 +247,19 @@ def _decide_field(
             pass
         case unreachable:
             assert_never(unreachable)
+    if rule.policy == "merge-delta" and not first and _below_zero(ev if erp_changed else sv):
+        # A count below zero (a shop selling on backorder) is never copied: merging floors it.
+        return _apply_policy(key, name, b, e, s, rule)
     if not first and not shop_changed:
         return [SetField(key=key, field=name, value=ev, side="shop", why="changed")]
     if not first and not erp_changed:
         return [SetField(key=key, field=name, value=sv, side="erp", why="changed")]
     return _apply_policy(key, name, b, e, s, rule)
+
+
+def _below_zero(value: Any) -> bool:
+    number = as_number(value)
+    return number is not None and number < 0
 
 
 def _apply_policy(

@@ -33,6 +33,8 @@ class Intent(msgspec.Struct, frozen=True, kw_only=True):
     shop_ref: str | None = None
     payload: Any = None
     """What the intent will create (a :class:`~engine.order_models.SaleOrder` as builtins)."""
+    reference: str | None = None
+    """The ERP reference the order is created under (when read without the payload)."""
 
 
 class Finding(msgspec.Struct, frozen=True, kw_only=True):
@@ -138,7 +140,11 @@ class OrderStore:
             rows = await conn.fetch(query("intents_of_keys"), connection, KIND, list(keys))
         return {
             r["key"]: Intent(
-                key=r["key"], state=r["state"], erp_ref=r["erp_ref"], shop_ref=r["shop_ref"]
+                key=r["key"],
+                state=r["state"],
+                erp_ref=r["erp_ref"],
+                shop_ref=r["shop_ref"],
+                reference=r["reference"],
             )
             for r in rows
         }

@@ -274,7 +274,7 @@ class Pipeline:
                 if isinstance(s.record, Order) and s.record.status in rule.statuses
             ]
             numbers = sorted({o.number for o in candidates})
-            imported = await self._imported(numbers) if numbers else set()
+            imported = await self._reflected(numbers) if numbers else set()
             self._reserved = reserved(candidates, imported, rule.statuses)
             self._reserved_known = True
         for key, seen in list(read.observed.items()):
@@ -286,20 +286,31 @@ class Pipeline:
                 fields=to_fields(available(stock, self._reserved)), modified_at=seen.modified_at
             )
 
-    async def _imported(self, numbers: Sequence[str]) -> set[str]:
-        """Orders already in the ERP: those whose import intent is done (the order import's
-        record in Postgres), and those the ERP itself holds (imported by hand or before)."""
-        done: set[str] = set()
+    async def _reflected(self, numbers: Sequence[str]) -> set[str]:
+        """Orders the ERP's stock count already reflects. Imported ones: their import intent is
+        done (the order import's record in Postgres), or the ERP holds them (imported by hand
+        or before). For an ERP whose count is on hand, an imported order is reflected only
+        once the ERP has delivered it: until then the shop must not sell its units again."""
+        done: dict[str, str | None] = {}
         if self._store is not None:
             from engine.order_store import OrderStore
 
             intents = await OrderStore(self._store).of_keys(self._connection, numbers)
-            done = {key for key, intent in intents.items() if intent.state == "done"}
+            done = {
+                key: intent.reference for key, intent in intents.items() if intent.state == "done"
+            }
+        reflected = set(done)
+        erp = self._adapters["erp"]
+        progress = getattr(erp, "order_progress", None)
+        if done and erp.capabilities.sold_stock_leaves == "on-delivery" and progress is not None:
+            references = sorted({ref for ref in done.values() if ref})
+            states = {p.reference: p.state for p in await progress(references)}
+            reflected = {key for key, ref in done.items() if states.get(ref or "") in _DELIVERED}
         rest = [n for n in numbers if n not in done]
         if rest:
-            found = await self._adapters["erp"].fetch("order", rest)
-            done |= {s.record.natural_key() for s in found}
-        return done
+            found = await erp.fetch("order", rest)
+            reflected |= {s.record.natural_key() for s in found}
+        return reflected
 
     # -- writes --------------------------------------------------------------------------
 
@@ -413,3 +424,7 @@ class Pipeline:
             folded.update(self._settled[side])
             out[side] = folded
         return out
+
+
+_DELIVERED = frozenset({"shipped", "done"})
+"""ERP order states (:class:`~engine.order_models.OrderProgress`) once every delivery is done."""

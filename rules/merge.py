@@ -11,7 +11,8 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 
-def _number(value: Any) -> Decimal | None:
+def as_number(value: Any) -> Decimal | None:
+    """A canonical counter value as a number (None when it is not one)."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int | str):
@@ -38,7 +39,7 @@ def merge_delta(base: Any, erp: Any, shop: Any) -> Any | None:
 
     Returns ``None`` when any value is not a number: the caller turns that into a conflict.
     """
-    b, e, s = _number(base), _number(erp), _number(shop)
+    b, e, s = as_number(base), as_number(erp), as_number(shop)
     if b is None or e is None or s is None:
         return None
     merged = max(Decimal(0), e + s - b)

@@ -80,6 +80,7 @@ class OdooAdapter:
             max_concurrency=max_concurrency,
             incremental=True,
             kinds=KINDS,
+            sold_stock_leaves="on-delivery",
         )
 
     @property

@@ -346,6 +346,12 @@ def action(store: OdooStore, model: str, method: str, ids: list[int]) -> Any:
                 vals["name"] = f"{prefix}/{stamp[:4]}/{row['id']:05d}"
             _assign(store, model, row["id"], vals, stamp)
         return False
+    if (model, method) == ("stock.picking", "button_validate"):
+        if any(store.raw(model, row, "state") in ("done", "cancel") for row in rows):
+            raise OdooError.user("You cannot validate a transfer that is done or cancelled.")
+        for row in rows:
+            _ship(store, row, stamp)
+        return True
     if (model, method) == ("stock.quant", "action_apply_inventory"):
         for row in rows:
             if row.get("inventory_quantity_set"):
@@ -377,6 +383,36 @@ def _deliver(store: OdooStore, order: int) -> None:
     )
 
 
+def _ship(store: OdooStore, picking: Row, stamp: str) -> None:
+    """A delivery validated: its order's articles leave the warehouse's internal quants (the
+    on-hand count drops now, not when the order was confirmed), as stock does in Odoo."""
+    order = store.tables["sale.order"].get(picking.get("sale_id") or 0)
+    lines = store.tables["sale.order.line"]
+    internal = {
+        rid for rid, row in store.tables["stock.location"].items() if row.get("usage") == "internal"
+    }
+    for line_id in order["order_line"] if order else ():
+        line = lines[line_id]
+        if not line.get("product_id"):
+            continue
+        left = float(line.get("product_uom_qty", 0.0))
+        quants = [
+            q
+            for _, q in sorted(store.tables["stock.quant"].items())
+            if q.get("product_id") == line["product_id"] and q.get("location_id") in internal
+        ]
+        for quant in quants:
+            taken = min(left, max(float(quant.get("quantity", 0.0)), 0.0))
+            if quant is quants[-1]:
+                taken = left  # the last quant goes negative, as Odoo allows when forced
+            store.set("stock.quant", quant["id"], "quantity", quant.get("quantity", 0.0) - taken)
+            _assign(store, "stock.quant", quant["id"], {}, stamp)
+            left -= taken
+            if left <= 0:
+                break
+    _assign(store, "stock.picking", picking["id"], {"state": "done", "date_done": stamp}, stamp)
+
+
 def _posted_error() -> OdooError:
     return OdooError.user("Only draft journal entries can be posted.")
 
@@ -387,5 +423,6 @@ ACTIONS = frozenset(
         ("sale.order", "action_cancel"),
         ("account.move", "action_post"),
         ("stock.quant", "action_apply_inventory"),
+        ("stock.picking", "button_validate"),
     }
 )

@@ -79,6 +79,7 @@ class TrytonAdapter:
             max_concurrency=settings.max_concurrency,
             incremental=True,
             kinds=KINDS,
+            sold_stock_leaves="on-delivery",
         )
 
     def __repr__(self) -> str:

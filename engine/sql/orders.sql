@@ -36,8 +36,8 @@ where connection = $1 and kind = $2 and state = 'pending'
 order by id;
 
 -- name: intents_of_keys
--- The intents of some records, whatever their state.
-select key, state, erp_ref, shop_ref from concord_intent
+-- The intents of some records, whatever their state, with the ERP reference each creates.
+select key, state, erp_ref, shop_ref, payload ->> 'reference' as reference from concord_intent
 where connection = $1 and kind = $2 and key = any($3::text[]);
 
 -- name: intents_done_since

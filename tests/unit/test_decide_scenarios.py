@@ -443,6 +443,17 @@ SCENARIOS: list[Scenario] = [
         expected=[SetField(key=K, field="stock", value=15, side="shop", why="changed")],
     ),
     Scenario(
+        "stock below zero in the shop only (backorders) -> never copied, floored at zero",
+        base={K: {"stock": 5}},
+        erp=one({"stock": 5}),
+        shop=one({"stock": -2}),
+        rules=per_field(stock=both("merge-delta")),
+        expected=[
+            SetField(key=K, field="stock", value=0, side="erp", why="merged"),
+            SetField(key=K, field="stock", value=0, side="shop", why="merged"),
+        ],
+    ),
+    Scenario(
         "merge-delta on text values -> conflict",
         base={K: {"stock": "many"}},
         erp=one({"stock": "few"}),

@@ -24,6 +24,7 @@ from engine.config import ConnectionConfig, JobConfig, jobs_of
 from engine.order_config import OrdersConfig
 from engine.schedule import DEFAULT_EVERY, DEFAULT_FULL_EVERY, FALLBACK_EVERY
 from engine.transforms import Transforms
+from rules.accounting.chart import AccountingConfig
 from rules.policy import KindRules
 
 if TYPE_CHECKING:
@@ -47,6 +48,8 @@ class JobContext:
     """The connection's catalogue rules."""
     orders: OrdersConfig = field(default_factory=OrdersConfig)
     """The connection's web-order settings (for the order jobs)."""
+    accounting: AccountingConfig | None = None
+    """The connection's books (for the booking job, engine/accounting/jobs.py)."""
 
 
 class JobOutcome(msgspec.Struct, kw_only=True):
@@ -73,13 +76,14 @@ RUNNERS: dict[str, RunnerSpec] = {
     "orders": RunnerSpec(target="engine.order_jobs:import_job"),
     "order-feedback": RunnerSpec(target="engine.order_jobs:feedback_job"),
     "order-audit": RunnerSpec(target="engine.order_jobs:audit_job", full_resync=False),
+    "accounting": RunnerSpec(target="engine.accounting.jobs:booking_job", full_resync=False),
 }
 """Runners by name."""
 
 DEFAULT_RUNNER: dict[str, str] = {}
 """The runner of a job that names none, by kind; any other kind runs the sync cycle."""
 
-JOB_SOURCES: list[str] = ["engine.order_jobs:order_jobs"]
+JOB_SOURCES: list[str] = ["engine.order_jobs:order_jobs", "engine.accounting.jobs:accounting_jobs"]
 """``module:function``s giving a connection's jobs that are not in its ``jobs`` table (say, the
 order import configured in its own table): ``(ConnectionConfig) -> dict[str, JobConfig]``."""
 

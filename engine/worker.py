@@ -340,6 +340,7 @@ class Worker:
                         rules=connection.rules.get(job.kind, KindRules()),
                         transforms=connection.transforms,
                         orders=connection.orders,
+                        accounting=connection.accounting,
                     )
                 )
         return outcome.run_id

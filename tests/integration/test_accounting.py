@@ -22,11 +22,15 @@ from adapters.woocommerce.simulator import create_app as shop_app
 from adapters.woocommerce.simulator import store_of as shop_store
 from engine.accounting.export import export_file
 from engine.accounting.job import run_booking
+from engine.accounting.jobs import booking_period
 from engine.accounting.store import Ledger
+from engine.config import ConnectionConfig
+from engine.runners import JobContext, load_runner, schedule_of, scheduled_jobs
 from engine.store import Store
 from rules.accounting.chart import AccountingConfig, parse_vat_key
 from rules.accounting.fec import COLUMNS
 from rules.accounting.fec_check import check_fec
+from rules.policy import KindRules
 
 NOVEMBER = (date(2026, 11, 1), date(2026, 11, 30))
 TODAY = date(2026, 12, 4)
@@ -205,3 +209,43 @@ async def test_one_sales_entry_per_day_and_a_held_rate_released_once_mapped(
     assert counts["held"] == 0 and counts["booked"] > 0
     assert [d for d in await store.list_dead_letters("main") if d.kind == "accounting"] == []
     assert check_fec(text) == []
+
+
+async def test_the_loop_books_from_last_month_to_today(store: Store, shop: Shop) -> None:
+    books = chart(since="2026-11-15")
+    connection = msgspec.convert(
+        {"erp": {"type": "memory"}, "shop": {"type": "woocommerce"}}, ConnectionConfig
+    )
+    connection = msgspec.structs.replace(connection, accounting=books)
+    job = scheduled_jobs(connection)["accounting"]
+    assert job.run == "accounting" and schedule_of(job) == "1d"
+    assert booking_period(books, date(2026, 12, 4)) == (date(2026, 11, 15), date(2026, 12, 4))
+    assert booking_period(chart(), date(2027, 1, 9)) == (date(2026, 12, 1), date(2027, 1, 9))
+    place_month(shop.store, 40, seed=5)
+    shop.store.clock = lambda: datetime.now(UTC)
+    shop.store.add_order(
+        [("ART-000", 1)],
+        status="processing",
+        payment_method="stripe",
+        billing={"country": "FR", "email": "now@example.com"},
+    )
+    outcome = await load_runner("accounting")(
+        JobContext(
+            store=store,
+            connection="main",
+            job_name="accounting",
+            job=job,
+            adapters=shop.adapters,
+            full=False,
+            rules=KindRules(),
+            accounting=books,
+        )
+    )
+    assert outcome.run_id is not None
+    # Today's order and the November orders from the 15th on: each a sale and a payment.
+    paid_since = [
+        o for o in shop.store.orders.values() if (o.date_paid_gmt or "") >= "2026-11-14T23:00:00"
+    ]
+    assert outcome.counts["booked_sale"] == len(paid_since) > 1
+    runs = await store.list_runs("main")
+    assert runs[0].job == "accounting" and runs[0].status == "ok"

@@ -12,6 +12,8 @@ import msgspec
 import pytest
 from accounting_samples import chart, order, refund
 
+from engine.config import parse_config
+from engine.errors import ConfigError
 from rules.accounting.chart import check_chart
 from rules.accounting.documents import SaleAmount, TaxTotal
 from rules.accounting.entries import (
@@ -201,3 +203,32 @@ def test_the_accounting_rules_speak_neither_http_nor_sql(module: str) -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout.split()
     assert "aiohttp" not in loaded and "asyncpg" not in loaded
+
+
+CONFIG = """
+[connections.main.erp]
+type = "memory"
+[connections.main.shop]
+type = "memory"
+[connections.main.accounting]
+siren = "732829320"
+shipping_account = "708500"
+fees_account = "708800"
+timezone = "Europe/Paris"
+[connections.main.accounting.vat]
+"FR:20" = { sales = "707100", vat = "445711" }
+"""
+
+
+def test_the_configuration_names_the_accounting_key_and_reason() -> None:
+    assert parse_config(CONFIG, source="c.toml").connections["main"].accounting is not None
+    with pytest.raises(ConfigError) as bad_rate:
+        parse_config(CONFIG.replace('"FR:20"', '"DE:20"'), source="c.toml")
+    assert bad_rate.value.key == "connections.main.accounting.vat.DE:20.(key)"
+    assert "DE has no VAT rate 20" in bad_rate.value.reason
+    with pytest.raises(ConfigError) as bad_zone:
+        parse_config(CONFIG.replace("Europe/Paris", "Mars/Olympus"), source="c.toml")
+    assert bad_zone.value.key == "connections.main.accounting.timezone"
+    with pytest.raises(ConfigError) as unknown:
+        parse_config(CONFIG + 'secret = "x"\n', source="c.toml")
+    assert "accounting" in unknown.value.key

@@ -287,8 +287,11 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
 @click.option("--json", "as_json", is_flag=True, help="JSON instead of lines.")
 @click.pass_context
 def status(ctx: click.Context, connection: str | None, as_json: bool) -> None:
-    """Per connection and job: last run, lag, errors, pending intents, dead letters, conflicts."""
+    """Per connection and job: last run, lag, errors, pending intents, dead letters, conflicts;
+    every held order with its reason, and how many per reason."""
     from engine.leases import Leases
+    from engine.order_held import KIND as ORDER_KIND
+    from engine.order_held import held_lines, held_orders
     from engine.runners import schedule_of, scheduled_jobs
     from engine.status import gather_status, status_lines
 
@@ -306,12 +309,21 @@ def status(ctx: click.Context, connection: str | None, as_json: bool) -> None:
         return statuses, letters
 
     statuses, letters = _run(go())
+    held = held_orders(letters)
     if as_json:
-        click.echo(msgspec.json.encode({"connections": statuses}).decode())
+        click.echo(
+            msgspec.json.encode(
+                {"connections": statuses, "held_orders": held, "dead_letters": letters}
+            ).decode()
+        )
         return
     for line in status_lines(statuses):
         click.echo(line)
-    for letter in letters[:20]:
+    for line in held_lines(held):
+        click.echo(line)
+    for letter in letters:
+        if letter.kind == ORDER_KIND:
+            continue  # listed above with the held orders
         click.echo(
             f"  dead letter {letter.connection}/{letter.kind} {letter.key} on {letter.side} "
             f"(x{letter.attempts}): {letter.reason}"

@@ -183,9 +183,10 @@ class ReviewStore:
         return [Event(**dict(row)) for row in rows]
 
     async def dead_letters(
-        self, connection: str | None = None, limit: int = 500
+        self, connection: str | None = None, limit: int | None = 500
     ) -> list[DeadLetter]:
-        """Open dead letters, oldest first, with the last retry asked for."""
+        """Open dead letters, oldest first, with the last retry asked for (``limit`` None:
+        all of them)."""
         async with self._connection("list dead letters for review") as conn:
             rows = await conn.fetch(query("review_dead_letters"), connection, limit)
         return [DeadLetter(**dict(row)) for row in rows]

@@ -23,7 +23,7 @@ async def status(request: web.Request) -> web.StreamResponse:
         jobs=jobs,
         last_runs=await site.review.last_runs(),
         runs=await site.store.list_runs(limit=30),
-        letters=await site.review.dead_letters(),
+        letters=await site.review.dead_letters(limit=None),  # every held order, all shown
         events=await site.review.recent_events(limit=30),
         nav=await site.nav("/status", session),
         nonce=request[NONCE],

@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 
 from engine.config import JobConfig
+from engine.order_held import held_orders
 from engine.store import RunRow
 from web.conflict_view import value_cell
 from web.html import Child, Markup, el
@@ -235,6 +236,13 @@ def _events(events: Sequence[Event]) -> Markup:
     )
 
 
+def _held_orders(letters: Sequence[DeadLetter]) -> Markup:
+    """How many orders are held per kind of reason (each is listed with the dead letters)."""
+    held = held_orders(letters)
+    rows = [el("tr", el("td", count), el("td", kind)) for kind, count in held.by_reason.items()]
+    return _table(("Orders", "Held because"), rows, "No order held: every order went through.")
+
+
 def status_page(
     *,
     jobs: JobsByConnection,
@@ -249,7 +257,10 @@ def status_page(
 ) -> Markup:
     """The whole status page."""
     now = now or datetime.now(UTC)
+    held = sum(1 for letter in letters if letter.kind == "order")
     body = [
+        el("h2", "Held orders", el("small", f"{held} held")),
+        _held_orders(letters),
         el("h2", "Dead letters", el("small", f"{len(letters)} open")),
         _dead_letters(letters, nav.csrf),
         el("h2", "Jobs"),

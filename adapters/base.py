@@ -277,6 +277,25 @@ class OrderPricing(Protocol):
 
 
 @runtime_checkable
+class OrderNotes(Protocol):
+    """Optional capability of a shop adapter: the customer notes an order already has, so a
+    note sent by a run that stopped before recording it is not sent again."""
+
+    async def customer_notes(self, ref: str) -> list[str]:
+        """The texts of the customer notes of the order with shop id ``ref``."""
+        ...
+
+
+@runtime_checkable
+class OrderCancel(Protocol):
+    """Optional capability of an ERP adapter: cancel an imported sale order."""
+
+    async def cancel_sale_order(self, ref: str) -> None:
+        """Cancel the sale order with ERP id ``ref`` (one already cancelled is left)."""
+        ...
+
+
+@runtime_checkable
 class OrderFeedback(Protocol):
     """Optional capability of a shop adapter: an order's status, notes and refunds."""
 

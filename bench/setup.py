@@ -49,13 +49,13 @@ def _export_credentials() -> None:
     os.environ.setdefault(ERP_KEY_ENV, ERP_API_KEY)
 
 
-def erp_settings(url: str) -> dict[str, Any]:
+def erp_settings(url: str, rate: float = UNTHROTTLED_RATE) -> dict[str, Any]:
     return {
         "type": "odoo",
         "url": url,
         "database": "odoo",
         "api_key_env": ERP_KEY_ENV,
-        "requests_per_second": UNTHROTTLED_RATE,
+        "requests_per_second": rate,
         "max_concurrency": CONCURRENCY,
         # Cycles here follow each other within seconds, where a merchant's are minutes apart:
         # without this the overlap window would re-read everything the last cycle wrote.
@@ -78,14 +78,18 @@ def shop_settings(url: str, rate: float) -> dict[str, Any]:
 
 @asynccontextmanager
 async def open_adapters(
-    erp_url: str, shop_url: str, *, shop_rate: float = UNTHROTTLED_RATE
+    erp_url: str,
+    shop_url: str,
+    *,
+    shop_rate: float = UNTHROTTLED_RATE,
+    erp_rate: float = UNTHROTTLED_RATE,
 ) -> AsyncIterator[dict[Side, Adapter]]:
     """Both adapters, built through the registry as ``concord`` builds them, closed on exit."""
     _export_credentials()
     async with AsyncExitStack() as stack:
         adapters: dict[Side, Adapter] = {}
         sides: tuple[tuple[Side, dict[str, Any]], ...] = (
-            ("erp", erp_settings(erp_url)),
+            ("erp", erp_settings(erp_url, erp_rate)),
             ("shop", shop_settings(shop_url, shop_rate)),
         )
         for side, settings in sides:

@@ -7,7 +7,8 @@ production), :func:`checkpoint` does nothing but count.
 
 Checkpoints of one order import, in order: ``run_start``, ``recovered``, ``before_intent``,
 ``after_intent``, ``after_lookup``, ``after_create`` (the ERP document exists, Concord has
-not recorded it), ``after_confirm``, ``after_done``, ``before_commit``, ``after_commit``.
+not recorded it), ``after_confirm``, ``after_done``, ``before_commit``, ``after_commit``; of
+the feedback run, ``after_note`` (a customer note is in the shop, Concord has not recorded it).
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ CHECKPOINTS = (
     "after_done",
     "before_commit",
     "after_commit",
+    # order feedback: a customer note sent to the shop, not yet recorded
+    "after_note",
     # the books (engine/accounting): a run, each entry, the file
     "accounting_start",
     "accounting_before_book",

@@ -7,13 +7,17 @@ For every order imported in the last ``follow_days`` days, the ERP says where it
   note carrying the carrier and tracking number first);
 - each posted invoice as a customer note with its number and PDF link;
 - each ERP credit note as a shop refund (``api_refund: false``: no money moves);
-- each shop refund as an ERP credit note (orders the shop changed since the last run only).
+- each shop refund as an ERP credit note (orders the shop changed since the last run only);
+- an order cancelled in the shop after its import is cancelled in the ERP, or, when the ERP
+  has shipped or invoiced it already (or cannot cancel), held as a dead letter saying so for a
+  person to settle there (it is not written back to the shop's status meanwhile).
 
 What was sent is kept as the base of kind ``order_status`` per order, so nothing is sent
 twice in normal operation. Refunds are also deduplicated on the platforms themselves (a
 refund's reason names its credit note; a credit note's reference names its refund), so a
-crash between sending and recording does not refund twice. A note may be repeated by such a
-crash; a note is harmless.
+crash between sending and recording does not refund twice; and before a customer note is sent
+the order's notes are read, so a note sent by a run that stopped before recording it is
+recorded, not sent again (the buyer is mailed once).
 """
 
 from __future__ import annotations
@@ -25,17 +29,23 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import msgspec
+
 from adapters.base import (
     Adapter,
     AdapterError,
+    OrderCancel,
     OrderFeedback,
     OrderImport,
+    OrderNotes,
     PermanentError,
     Side,
 )
 from engine.cycle import CycleResult
 from engine.errors import ConcordError
+from engine.models import Order
 from engine.order_config import OrdersConfig
+from engine.order_faults import checkpoint
 from engine.order_models import OrderProgress
 from engine.order_store import Intent, OrderStore
 from engine.orders import OrderImportUnsupported, erp_orders
@@ -68,7 +78,11 @@ class _Follow:
         self.notes: list[str] = list(base.get("notes") or [])
         self.to_shop: dict[str, str] = dict(base.get("refunds_to_shop") or {})
         self.to_erp: dict[str, str] = dict(base.get("refunds_to_erp") or {})
+        self.shop_cancelled = bool(base.get("shop_cancelled"))
+        """The shop cancelled the order after its import: its status is not written back."""
         self.changed = False
+        self.shop_notes: list[str] | None = None
+        """The customer notes the shop order has, read once when a note is due."""
 
     def fields(self) -> dict[str, Any]:
         return {
@@ -76,6 +90,7 @@ class _Follow:
             "notes": self.notes,
             "refunds_to_shop": self.to_shop,
             "refunds_to_erp": self.to_erp,
+            "shop_cancelled": self.shop_cancelled,
         }
 
 
@@ -88,10 +103,41 @@ class _Feedback:
     async def note(self, follow: _Follow, key: str, text: str) -> None:
         if key in follow.notes:
             return
+        if isinstance(self.shop, OrderNotes):
+            if follow.shop_notes is None:
+                follow.shop_notes = await self.shop.customer_notes(follow.shop_ref)
+            if text in follow.shop_notes:
+                # Sent by a run that stopped before recording it: recorded now, not resent.
+                follow.notes.append(key)
+                follow.changed = True
+                self.counts["notes_found_in_shop"] += 1
+                return
         await self.shop.add_order_note(follow.shop_ref, text, customer=True)
+        checkpoint("after_note")
         follow.notes.append(key)
         follow.changed = True
         self.counts["notes"] += 1
+
+    async def cancel_in_erp(self, follow: _Follow, progress: OrderProgress) -> None:
+        """The shop cancelled an imported order: cancel the ERP's, unless it went too far."""
+        done = [i.number for i in progress.invoices]
+        if progress.state in ("shipped", "done") or done:
+            what = "invoiced (" + ", ".join(done) + ")" if done else "shipped"
+            raise PermanentError(
+                f"cancelled in the shop after its import, but the ERP's order is {what}: "
+                "cancel or credit it in the ERP"
+            )
+        if not isinstance(self.erp, OrderCancel):
+            raise PermanentError(
+                "cancelled in the shop after its import; the ERP adapter cannot cancel orders: "
+                "cancel it in the ERP"
+            )
+        await self.erp.cancel_sale_order(progress.ref)
+        follow.status = status_map.shop_status(
+            msgspec.structs.replace(progress, state="cancel"), self.config.status_map
+        )
+        follow.changed = True
+        self.counts["cancelled_in_erp"] += 1
 
     async def bring_in_line(self, follow: _Follow, progress: OrderProgress) -> None:
         wanted = status_map.shop_status(progress, self.config.status_map)
@@ -163,6 +209,11 @@ async def run_feedback(
         changed = await adapters["shop"].snapshot("order", None if full else cursors.get("shop"))
         adapters["shop"].rejected.clear()
         touched = {s.record.natural_key() for s in changed.records}
+        cancelled = {
+            s.record.number
+            for s in changed.records
+            if isinstance(s.record, Order) and s.record.status == "cancelled"
+        }
         failures: list[NewDeadLetter] = []
         keys = list(follows)
         for start in range(0, len(keys), _CHUNK):
@@ -171,6 +222,13 @@ async def run_feedback(
             for progress in await work.erp.order_progress(list(references)):
                 follow = follows[references[progress.reference]]
                 try:
+                    if progress.state != "cancel" and (
+                        follow.shop_cancelled or follow.key in cancelled
+                    ):
+                        if not follow.shop_cancelled:
+                            follow.shop_cancelled = follow.changed = True
+                            await work.cancel_in_erp(follow, progress)
+                        continue  # flagged: a person settles it in the ERP
                     await work.bring_in_line(follow, progress)
                     if full or follow.key in touched:
                         await work.refunds_to_erp(follow, progress.reference)

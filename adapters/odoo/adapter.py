@@ -152,6 +152,10 @@ class OdooAdapter:
         """``action_confirm`` on a draft or sent order."""
         await self._orders.confirm(ref)
 
+    async def cancel_sale_order(self, ref: str) -> None:
+        """``action_cancel`` (adapters.base.OrderCancel)."""
+        await self._orders.cancel(ref)
+
     async def order_pricing(self) -> ErpPricing:
         """How this database rounds a sale order's amounts (adapters.base.OrderPricing)."""
         return await self._orders.pricing()

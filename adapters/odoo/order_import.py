@@ -294,6 +294,12 @@ class OrderWriter:
                 return
         await self.client.call("sale.order", "action_confirm", {}, result=Any, ids=[int(ref)])
 
+    async def cancel(self, ref: str) -> None:
+        """``action_cancel``, unless the order is cancelled already."""
+        rows = await self.client.read("sale.order", [int(ref)], SaleRow)
+        if rows and text(rows[0].state) != "cancel":
+            await self.client.call("sale.order", "action_cancel", {}, result=Any, ids=[int(ref)])
+
 
 async def _drop_retried_copies(client: OdooClient, reference: str, mine: int) -> ErpOrder:
     """The order under ``reference`` once the drafts a retried create made are deleted."""

@@ -360,6 +360,10 @@ class WooCommerceAdapter:
         """Add a note to order ``ref`` (mailed to the buyer when ``customer``)."""
         await orders.add_order_note(self._client, ref, note, customer=customer)
 
+    async def customer_notes(self, ref: str) -> list[str]:
+        """The customer notes of order ``ref`` (adapters.base.OrderNotes)."""
+        return await orders.customer_notes(self._client, ref)
+
     async def list_refunds(self, ref: str) -> list[ShopRefund]:
         """The refunds of order ``ref``."""
         return await orders.list_refunds(self._client, ref)

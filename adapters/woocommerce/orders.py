@@ -29,6 +29,12 @@ class _Created(msgspec.Struct, kw_only=True):
     id: int
 
 
+class _Note(msgspec.Struct, kw_only=True):
+    id: int
+    note: str = ""
+    customer_note: bool = False
+
+
 async def set_order_status(client: WooClient, ref: str, status: str) -> None:
     response = await client.http.request(
         "PUT",
@@ -45,6 +51,15 @@ async def add_order_note(client: WooClient, ref: str, note: str, *, customer: bo
     answer = await client.post(f"/orders/{int(ref)}/notes", body, _Created)
     if not isinstance(answer, _Created):
         raise PermanentError(f"order {ref}: note refused: {answer.reason()}")
+
+
+async def customer_notes(client: WooClient, ref: str) -> list[str]:
+    """The texts of the order's customer notes (``GET /orders/{id}/notes?type=customer``)."""
+    rejected: list[tuple[str, str]] = []
+    rows = await client.list_all(f"/orders/{int(ref)}/notes", {"type": "customer"}, _Note, rejected)
+    if rejected:
+        raise PermanentError(f"order {ref}: unreadable notes: {rejected}")
+    return [row.note for row in rows if row.customer_note]
 
 
 async def list_refunds(client: WooClient, ref: str) -> list[ShopRefund]:

@@ -6,7 +6,8 @@ fault-injection switch ``CONCORD_CRASH_AT=<checkpoint>:<n>`` (see engine/order_f
 which SIGKILLs the worker the n-th time it passes that checkpoint: between the intent and the
 ERP create, between the ERP create and the commit, during recovery, around the run's commit.
 Before each run the shop takes new paid orders, so every run has work to die in. Afterwards
-every shop order exists exactly once in the ERP and no intent is left pending.
+every shop order exists exactly once in the ERP and no intent is left pending. The feedback
+run is killed right after a customer note reached the shop: the buyer still gets it once.
 """
 
 from __future__ import annotations
@@ -149,7 +150,7 @@ async def erp_buyers(session: aiohttp.ClientSession, url: str) -> Counter[str]:
     return Counter(str(row["email"]) for row in rows)
 
 
-async def worker(workdir: Path, db_url: str, crash: str | None) -> tuple[int, str]:
+async def worker(workdir: Path, db_url: str, crash: str | None, *job: str) -> tuple[int, str]:
     env = {**os.environ, "CONCORD_DATABASE_URL": db_url, "ODOO_KEY": "odoo-test-key"}
     env.pop("CONCORD_CRASH_AT", None)
     if crash:
@@ -160,6 +161,7 @@ async def worker(workdir: Path, db_url: str, crash: str | None) -> tuple[int, st
         "engine.order_worker",
         "--config",
         "concord.toml",
+        *job,
         cwd=workdir,
         env=env,
         stdout=asyncio.subprocess.PIPE,
@@ -200,9 +202,10 @@ taxes = {{ FR = "VAT 20%" }}
     )
 
 
-async def test_every_order_is_imported_exactly_once_whatever_the_kills(
-    tmp_path: Path, db_url: str, store: Store
-) -> None:
+@asynccontextmanager
+async def platforms(workdir: Path) -> AsyncIterator[tuple[str, aiohttp.ClientSession, Shop]]:
+    """Both simulators in processes of their own, the shop selling ``SKUS``, the worker's
+    configuration written; yields the ERP's URL, an HTTP session and the shop."""
     async with (
         simulator("odoo", "--products", "20", "--seed", "1", pattern=r"listening on (\S+)") as erp,
         simulator("woocommerce", "--products", "0", pattern=r"simulator: (\S+)/wp-json") as web,
@@ -211,7 +214,14 @@ async def test_every_order_is_imported_exactly_once_whatever_the_kills(
         shop = Shop(session, f"{web}/wp-json/wc/v3")
         for sku in SKUS:
             await shop.post("/products", {"sku": sku, "name": sku, "regular_price": "10.00"})
-        write_config(tmp_path, erp, web)
+        write_config(workdir, erp, web)
+        yield erp, session, shop
+
+
+async def test_every_order_is_imported_exactly_once_whatever_the_kills(
+    tmp_path: Path, db_url: str, store: Store
+) -> None:
+    async with platforms(tmp_path) as (erp, session, shop):
         placed = 0
         for point, n in KILLS:
             for _ in range(ORDERS_PER_RUN):
@@ -237,3 +247,63 @@ async def test_every_order_is_imported_exactly_once_whatever_the_kills(
     orders = OrderStore(store)
     assert await orders.pending("main") == []
     assert await orders.counts("main") == {"done": len(expected)}
+
+
+async def odoo(
+    session: aiohttp.ClientSession, url: str, model: str, method: str, **body: Any
+) -> Any:
+    async with session.post(
+        f"{url}/json/2/{model}/{method}",
+        json=body,
+        headers={"Authorization": "bearer odoo-test-key"},
+    ) as reply:
+        assert reply.status == 200, await reply.text()
+        return await reply.json()
+
+
+async def test_a_killed_feedback_run_never_mails_a_customer_note_twice(
+    tmp_path: Path, db_url: str, store: Store
+) -> None:
+    async with platforms(tmp_path) as (erp, session, shop):
+        for n in range(4):
+            await shop.place_order(n)
+        code, out = await worker(tmp_path, db_url, None)
+        assert code == 0, out
+        orders = await odoo(
+            session,
+            erp,
+            "sale.order",
+            "search_read",
+            domain=[["client_order_ref", "=like", "WC-%"]],
+            fields=["id"],
+        )
+        pickings = await odoo(
+            session,
+            erp,
+            "stock.picking",
+            "search",
+            domain=[["sale_id", "in", [o["id"] for o in orders]]],
+        )
+        await odoo(
+            session,
+            erp,
+            "stock.picking",
+            "write",
+            ids=pickings,
+            vals={"state": "done", "carrier_tracking_ref": "6A0001"},
+        )
+        for _ in range(3):  # each run killed right after its first note reached the shop
+            code, out = await worker(tmp_path, db_url, "after_note:1", "--job", "feedback")
+            assert code == -signal.SIGKILL, out
+        code, out = await worker(tmp_path, db_url, None, "--job", "feedback")
+        assert code == 0, out
+        noted: dict[str, list[str]] = {}
+        for number in shop.placed:
+            async with session.get(
+                f"{shop.url}/orders/{number}/notes", headers=shop.headers
+            ) as reply:
+                noted[number] = [n["note"] for n in await reply.json() if n["customer_note"]]
+    assert {number: len(texts) for number, texts in noted.items()} == dict.fromkeys(shop.placed, 1)
+    assert all("6A0001" in texts[0] for texts in noted.values())
+    counts = msgspec.json.decode(out.strip().splitlines()[-1])
+    assert counts["notes_found_in_shop"] == 3 and counts["notes"] == 1

@@ -97,3 +97,40 @@ async def test_erp_progress_reaches_the_shop_once(store: Store, sides: Sides) ->
     assert again.get("refunds_to_shop", 0) == 0 and again.get("refunds_to_erp", 0) == 0
     assert len(sides.shop.refunds[int(credited)]) == 1
     assert len(erp.find("account.move", [["move_type", "=", "out_refund"]])) == 2
+
+
+async def test_a_shop_cancellation_after_import_cancels_the_erp_order_or_flags_it(
+    store: Store, sides: Sides
+) -> None:
+    early, shipped, kept = (str(place(sides.shop, [("SKU-000002", 1)])) for _ in range(3))
+    await run_orders(store, connection="main", adapters=sides.adapters, config=CONFIG, full=False)
+    await feedback(store, sides)  # every order "processing" in the shop, as imported
+    erp = sides.erp
+    [picking] = erp.find("stock.picking", [["sale_id", "=", sale_orders(erp, shipped)[0]["id"]]])
+    erp.edit("stock.picking", picking, state="done")
+    await feedback(store, sides)  # the shipped one goes to completed
+    for number in (early, shipped):
+        sides.shop.set_order_status(int(number), "cancelled")
+
+    counts = await feedback(store, sides)
+
+    assert counts["cancelled_in_erp"] == 1
+    assert sale_orders(erp, early)[0]["state"] == "cancel"
+    assert (
+        sale_orders(erp, shipped)[0]["state"] == "sale"
+        and sale_orders(erp, kept)[0]["state"] == "sale"
+    )
+    [flag] = await store.list_dead_letters("main")
+    assert flag.key == shipped and "cancelled in the shop" in flag.reason
+    assert "shipped" in flag.reason
+    orders = sides.shop.orders
+    assert [orders[int(n)].status for n in (early, shipped, kept)] == [
+        "cancelled",
+        "cancelled",  # never put back to the ERP's state while a person settles it
+        "processing",
+    ]
+
+    again = await feedback(store, sides)
+    assert again.get("cancelled_in_erp", 0) == 0 and again.get("statuses", 0) == 0
+    assert orders[int(shipped)].status == "cancelled"
+    assert len(await store.list_dead_letters("main")) == 1

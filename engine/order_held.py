@@ -18,7 +18,8 @@ import msgspec
 
 KIND = "order"
 _ORDER = re.compile(r"\border [^\s:]+: ")
-_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
+_QUOTED = re.compile(r"(?<!\w)'[^']*'(?!\w)|\"[^\"]*\"")
+"""A quoted value; an apostrophe inside a word (the shop's) opens none."""
 _NUMBER = re.compile(r"-?\d+(?:[.,]\d+)*")
 _LONGEST = 120
 

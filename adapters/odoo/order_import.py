@@ -165,48 +165,54 @@ class OrderWriter:
         self._tax_field: str | None = None
         self._pricing: ErpPricing | None = None
         self._locks: dict[str, asyncio.Lock] = {}
+        self._asking = asyncio.Lock()
+        """Orders imported at once ask the server about itself once, not once each."""
         self._drafts: set[str] = set()
 
     async def tax_field(self) -> str:
         """``tax_id`` up to Odoo 18.0, ``tax_ids`` from 18.1 on: asked of the server's model."""
-        if self._tax_field is None:
-            fields: dict[str, Any] = await self.client.call(
-                "sale.order.line",
-                "fields_get",
-                {"allfields": ["tax_id", "tax_ids"], "attributes": ["type"]},
-                result=dict[str, Any],
-            )
-            if "tax_ids" in fields:
-                self._tax_field = "tax_ids"
-            elif "tax_id" in fields:
-                self._tax_field = "tax_id"
-            else:
-                raise PermanentError("Odoo's sale.order.line has neither tax_id nor tax_ids")
+        async with self._asking:
+            if self._tax_field is None:
+                self._tax_field = await self._ask_tax_field()
         return self._tax_field
+
+    async def _ask_tax_field(self) -> str:
+        fields: dict[str, Any] = await self.client.call(
+            "sale.order.line",
+            "fields_get",
+            {"allfields": ["tax_id", "tax_ids"], "attributes": ["type"]},
+            result=dict[str, Any],
+        )
+        for name in ("tax_ids", "tax_id"):
+            if name in fields:
+                return name
+        raise PermanentError("Odoo's sale.order.line has neither tax_id nor tax_ids")
 
     async def pricing(self) -> ErpPricing:
         """The sales taxes' rates, the unit price and discount precisions and the company's
         tax rounding, read once."""
-        if self._pricing is None:
-            client = self.client
-            rates, precisions, companies = await asyncio.gather(
-                client.search_read("account.tax", [["type_tax_use", "=", "sale"]], _RateRow),
-                client.search_read(
-                    "decimal.precision",
-                    [["name", "in", ["Product Price", "Discount"]]],
-                    _PrecisionRow,
-                ),
-                _lookup(client, "res.company", [], _CompanyRow, limit=1),
-            )
-            digits = {text(row.name): row.digits for row in precisions}
-            method = text(companies[0].tax_calculation_rounding_method) if companies else ""
-            self._pricing = ErpPricing(
-                tax_rates={text(row.name): row.amount for row in rates if text(row.name)},
-                price_digits=digits.get("Product Price", 2),
-                discount_digits=digits.get("Discount", 2),
-                per_line=method != "round_globally",
-            )
+        async with self._asking:
+            if self._pricing is None:
+                self._pricing = await self._ask_pricing()
         return self._pricing
+
+    async def _ask_pricing(self) -> ErpPricing:
+        client = self.client
+        rates, precisions, companies = await asyncio.gather(
+            client.search_read("account.tax", [["type_tax_use", "=", "sale"]], _RateRow),
+            client.search_read(
+                "decimal.precision", [["name", "in", ["Product Price", "Discount"]]], _PrecisionRow
+            ),
+            _lookup(client, "res.company", [], _CompanyRow, limit=1),
+        )
+        digits = {text(row.name): row.digits for row in precisions}
+        method = text(companies[0].tax_calculation_rounding_method) if companies else ""
+        return ErpPricing(
+            tax_rates={text(row.name): row.amount for row in rates if text(row.name)},
+            price_digits=digits.get("Product Price", 2),
+            discount_digits=digits.get("Discount", 2),
+            per_line=method != "round_globally",
+        )
 
     async def create(self, order: SaleOrder) -> ErpOrder:
         client = self.client

@@ -35,6 +35,7 @@ SALE_FIELDS = (
     "invoices",
     "create_date",
     "last_modified_at",
+    "total_amount",
 )
 INVOICE_FIELDS = (
     "number",
@@ -67,6 +68,7 @@ def to_erp_orders(rows: Sequence[dict[str, Any]]) -> dict[str, ErpOrder]:
             name=str(found[0]["number"] or ""),
             created_at=stamp(found[0]["create_date"]),
             duplicates=tuple(str(r["id"]) for r in found[1:]),
+            total=found[0].get("total_amount"),
         )
         for reference, found in grouped.items()
         if reference
@@ -172,16 +174,19 @@ class Orders:
             "lines": [["create", lines]],
         }
         [created] = await self.client.execute("sale.sale", "create", [vals])
-        kept = await self._drop_retried_copies(order.reference, int(created))
-        return ErpOrder(reference=order.reference, ref=str(kept), state="draft")
+        return await self._drop_retried_copies(order.reference, int(created))
 
-    async def _drop_retried_copies(self, reference: str, mine: int) -> int:
+    async def _drop_retried_copies(self, reference: str, mine: int) -> ErpOrder:
+        """The sale under ``reference`` (with Tryton's total) once the drafts a retried create
+        made are deleted."""
         rows = sorted(await self.sales([reference]), key=lambda r: r["id"])
-        kept = rows[0]["id"] if rows else mine
         extra = [r["id"] for r in rows[1:] if r["state"] == "draft"]
         if extra:
             await self.client.execute("sale.sale", "delete", extra)
-        return int(kept)
+        kept = [r for r in rows if r["id"] not in extra]
+        if not kept:
+            return ErpOrder(reference=reference, ref=str(mine), state="draft")
+        return to_erp_orders(kept)[reference]
 
     async def confirm_sale_order(self, ref: str) -> None:
         [row] = await self.client.read("sale.sale", [int(ref)], ["state"])

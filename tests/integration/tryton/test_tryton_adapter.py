@@ -252,7 +252,9 @@ async def test_a_web_order_becomes_a_confirmed_sale_then_a_posted_invoice_with_i
     )
     assert await adapter.find_orders_by_reference(["WEB-1001"]) == {}
 
-    ref = await adapter.create_sale_order(order)
+    made = await adapter.create_sale_order(order)
+    assert made.state == "draft" and made.total == Decimal("24")  # Tryton's own total
+    ref = made.ref
     await adapter.confirm_sale_order(ref)
     await adapter.confirm_sale_order(ref)  # already confirmed: left alone
 

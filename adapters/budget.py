@@ -12,23 +12,46 @@ time; then it climbs back linearly, a little each second, up to the configured r
 Adapters built for the same account share one budget through :class:`Budgets`: a worker makes
 its own book current with :meth:`Budgets.shared` (and reads it for metrics); outside one, clients
 of the same account in one process still share a budget while any of them is alive.
+
+Across processes and machines, a budget given a :class:`GrantSource` (the workers of one
+database: :mod:`engine.budget_grants`) starts no request on its own allowance: it takes slices of
+the account's one timeline of request slots from the source (a quarter of a second of requests
+at its rate, each slice following the last one granted to any worker) and starts its requests
+evenly over its slice, through its lanes. However many workers share the account, together they
+stay within its rate.
 """
 
 from __future__ import annotations
 
 import asyncio
 import heapq
+import logging
 import time
 import weakref
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
+from typing import Protocol
 from urllib.parse import urlsplit
 
 import msgspec
 
 from engine.lanes import LANES, current_lane, priority
+
+log = logging.getLogger("concord.budget")
+
+SLICE_SECONDS = 0.25
+"""How much of the shared timeline a worker takes at once: the longest a slice can go unused
+when its worker runs out of requests, and about how often each busy worker asks for one."""
+
+
+class GrantSource(Protocol):
+    """The one timeline of request slots of each account, shared by every worker."""
+
+    async def grant(self, account: str, seconds: float) -> float:
+        """Take the next ``seconds`` of ``account``'s timeline; seconds from now to its start."""
+        ...
 
 
 class LaneStats(msgspec.Struct, kw_only=True):
@@ -63,6 +86,7 @@ class RequestBudget:
         min_rate: float | None = None,
         recovery: float | None = None,
         clock: Callable[[], float] = time.monotonic,
+        grants: GrantSource | None = None,
     ) -> None:
         self.account = account
         self.max_rate = max(requests_per_second, 0.001)
@@ -88,6 +112,12 @@ class RequestBudget:
         self._waiting: list[deque[tuple[int, asyncio.Future[None]]]] = [deque() for _ in LANES]
         self._sequence = 0
         self._timer: asyncio.TimerHandle | None = None
+        self._grants = grants
+        self.slices = 0
+        """Slices of the shared timeline taken (with a grant source)."""
+        self._permits: deque[float] = deque()
+        """With a grant source: when each request granted, not started yet, may start."""
+        self._granting: asyncio.Task[None] | None = None
 
     def _capacity(self) -> float:
         # A one-second bucket: bursts no larger than one second's allowance.
@@ -180,15 +210,49 @@ class RequestBudget:
             if now < self._paused_until:
                 self._wake_at(self._paused_until - now)
                 return
-            if self._tokens < 1.0:
+            if self._grants is not None:
+                # Slots left unused well past their time belong to the past: no bursts later.
+                while self._permits and self._permits[0] < now - SLICE_SECONDS:
+                    self._permits.popleft()
+                if not self._permits:
+                    self._take_slice()
+                    return
+                if self._permits[0] > now:
+                    self._wake_at(self._permits[0] - now)
+                    return
+                self._permits.popleft()
+            elif self._tokens < 1.0:
                 self._wake_at((1.0 - self._tokens) / self.rate)
                 return
+            else:
+                self._tokens -= 1.0
             level, sequence, lane, queued_at, future = heapq.heappop(self._queue)
-            self._tokens -= 1.0
             self.in_flight += 1
             self._count_grant(lane, sequence, now - queued_at)
             future.set_result(None)
             self._oldest_waiting(level)  # its lane's front is now done: dropped
+
+    def _take_slice(self) -> None:
+        if self._granting is None:
+            self._granting = asyncio.get_running_loop().create_task(self._slice())
+
+    async def _slice(self) -> None:
+        """Take the next slice of the account's timeline: its requests become permits."""
+        assert self._grants is not None
+        rate = self.current_rate()
+        count = max(1, round(rate * SLICE_SECONDS))
+        try:
+            offset = await self._grants.grant(self.account, count / rate)
+        except Exception as exc:  # the source's own errors (its database unreachable)
+            log.warning("%s: no share of the request budget (%s); asking again", self.account, exc)
+            await asyncio.sleep(1.0)
+        else:
+            self.slices += 1
+            start = self._clock() + max(0.0, offset)
+            self._permits.extend(start + i / rate for i in range(count))
+        finally:
+            self._granting = None
+            self._dispatch()
 
     def _count_grant(self, lane: str, sequence: int, waited: float) -> None:
         stats = self.lanes[lane]
@@ -226,10 +290,12 @@ def account_of(url: str) -> str:
 
 
 class Budgets:
-    """The request budgets of one worker, by account."""
+    """The request budgets of one worker, by account; with ``grants``, each shares its account's
+    timeline with the other workers (see :class:`GrantSource`)."""
 
-    def __init__(self) -> None:
+    def __init__(self, grants: GrantSource | None = None) -> None:
         self._budgets: dict[str, RequestBudget] = {}
+        self._grants = grants
 
     def budget(
         self, account: str, *, requests_per_second: float, max_concurrency: int
@@ -238,7 +304,10 @@ class Budgets:
         existing = self._budgets.get(account)
         if existing is None:
             existing = self._budgets[account] = RequestBudget(
-                account, requests_per_second=requests_per_second, max_concurrency=max_concurrency
+                account,
+                requests_per_second=requests_per_second,
+                max_concurrency=max_concurrency,
+                grants=self._grants,
             )
         else:
             existing.limit_to(requests_per_second, max_concurrency)

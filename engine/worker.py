@@ -30,6 +30,7 @@ import msgspec
 
 from adapters.base import Adapter, Side
 from adapters.budget import Budgets
+from engine.budget_grants import PostgresGrants
 from engine.config import Config
 from engine.errors import ConcordError
 from engine.fencing import Fence, FencedOut, fenced
@@ -128,7 +129,7 @@ class Worker:
         self.store = store
         self.settings = settings or WorkerSettings()
         self.leases = Leases(store.pool, owner or worker_name())
-        self.budgets = budgets or Budgets()
+        self.budgets = budgets or Budgets(grants=PostgresGrants(store.pool))
         self.slots = plan_slots(config)
         self._open_adapters = adapters
         self._running: dict[asyncio.Task[None], Claim] = {}

@@ -23,7 +23,7 @@ import msgspec
 import pytest
 
 from adapters.odoo.simulator import create_app as create_odoo
-from adapters.simkit import Faults, serve, set_faults
+from adapters.simkit import STATS_KEY, Faults, serve, set_faults
 from adapters.woocommerce.simulator.app import create_app as create_shop
 from adapters.woocommerce.simulator.app import store_of
 from engine.leases import ClaimRow
@@ -425,3 +425,76 @@ async def test_a_worker_paused_past_its_lease_cannot_commit_over_the_worker_that
     assert "main/products: done in" not in paused.text()
     skus = [p.sku for p in shop.products.values()]
     assert skus and len(skus) == len(set(skus))  # both pushed, nothing created twice
+
+
+BUDGET_RATE = 10.0
+SHARED_SHOP = """
+[connections.{name}.erp]
+type = "memory"
+
+[connections.{name}.shop]
+type = "woocommerce"
+url = "{shop}"
+consumer_key_env = "TEST_WC_KEY"
+consumer_secret_env = "TEST_WC_SECRET"
+requests_per_second = {rate}
+
+[connections.{name}.jobs.stock]
+kind = "stock"
+every = "1h"
+"""
+
+
+@pytest.mark.slow
+async def test_three_workers_on_one_shop_account_stay_within_its_rate_together(
+    tmp_path: Path, db_url: str
+) -> None:
+    """Three connections read their stock from one shop account allowing 10 requests/s (429
+    above it), one job per worker, all at once: each worker would allow itself the account's
+    rate; the budget they share through Postgres keeps their sum there. The rate is read from
+    the simulator's own counter over the time the three jobs ran together."""
+    app = create_shop(
+        products=800,
+        seed=3,
+        consumer_key=SECRETS["TEST_WC_KEY"],
+        consumer_secret=SECRETS["TEST_WC_SECRET"],
+        faults=Faults(rate_limit=BUDGET_RATE, retry_after=1.0),
+    )
+    stats = app[STATS_KEY]
+    async with serve(app) as url:
+        config = tmp_path / "concord.toml"
+        config.write_text(
+            "".join(SHARED_SHOP.format(name=f"c{i}", shop=url, rate=BUDGET_RATE) for i in range(3))
+        )
+        workers = [
+            await start_worker(config, db_url, f"worker{i}", "--max-jobs", "1") for i in range(3)
+        ]
+        try:
+
+            async def claims_in(outcome: str, at_least: int) -> bool:
+                claims = await history(db_url)
+                return (
+                    sum((c.outcome == "running") == (outcome == "running") for c in claims)
+                    >= at_least
+                )
+
+            await wait_for(lambda: claims_in("running", 3))
+            start, started_at = stats.requests, time.monotonic()
+            await wait_for(lambda: claims_in("ended", 1), within=120)  # the first job ends
+            count, seconds = stats.requests - start, time.monotonic() - started_at
+            await wait_for(lambda: claims_in("ended", 3), within=120)
+            codes = await asyncio.gather(*(w.stop() for w in workers))
+        finally:
+            for worker in workers:
+                if worker.process.returncode is None:
+                    worker.process.kill()
+                    await worker.process.wait()
+    rate = count / seconds
+    print(
+        f"\n3 workers, shop allowing {BUDGET_RATE:g}/s: {count} requests in {seconds:.1f}s "
+        f"together = {rate:.2f}/s; 429s: {stats.throttled}"
+    )
+    assert codes == [0, 0, 0], "\n".join(w.text() for w in workers)
+    assert seconds > 5  # long enough to measure
+    assert BUDGET_RATE * 0.9 <= rate <= BUDGET_RATE * 1.02  # shared, no slot lost
+    assert stats.throttled <= 3  # no 429 storm: at most a stray one at a slice's edge

@@ -39,6 +39,10 @@ CHECKPOINTS = (
     "accounting_before_commit",
     "accounting_after_commit",
     "accounting_file_synced",
+    "accounting_before_erp_intent",
+    "accounting_after_erp_intent",
+    "accounting_after_erp_lookup",
+    "accounting_after_erp_create",
 )
 
 _passed: Counter[str] = Counter()

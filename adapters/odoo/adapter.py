@@ -29,7 +29,7 @@ from typing import Any
 
 from adapters.base import Capabilities, ItemResult, Operation, PermanentError, Seen, Snapshot
 from adapters.http import HttpClient
-from adapters.odoo import order_import
+from adapters.odoo import journal_entries, order_import
 from adapters.odoo.client import OdooClient
 from adapters.odoo.orders import apply_orders
 from adapters.odoo.reading import Reader
@@ -44,6 +44,7 @@ from adapters.odoo.writing import (
 from engine.errors import ConfigError
 from engine.order_models import ErpOrder, ErpPricing, OrderProgress, SaleOrder
 from engine.secrets import read_secret
+from rules.accounting.entries import Entry
 
 KINDS = ("product", "stock", "price", "customer", "order", "invoice")
 
@@ -136,6 +137,16 @@ class OdooAdapter:
         if missing:
             raise AssertionError(f"no result for operations {missing}")
         return [r for r in results if r is not None]
+
+    # -- the books (engine.accounting.source.JournalEntries) ----------------------------
+
+    async def find_journal_entries(self, references: Sequence[str]) -> dict[str, str]:
+        """Journal entries by ``ref``: their ids."""
+        return await journal_entries.find_journal_entries(self._client, references)
+
+    async def create_journal_entry(self, entry: Entry, reference: str) -> str:
+        """Create and post a journal entry under ``reference``; returns its id."""
+        return await journal_entries.create_journal_entry(self._client, entry, reference)
 
     # -- web orders (adapters.base.OrderImport; see adapters/odoo/order_import.py) ---------
 

@@ -340,6 +340,8 @@ def action(store: OdooStore, model: str, method: str, ids: list[int]) -> Any:
         for row in rows:
             if store.raw(model, row, "state") != "draft":
                 raise _posted_error()
+            if row.get("move_type", "entry") == "entry" and row.get("line_ids"):
+                _check_balanced(store, row)
             vals: Row = {"state": "posted"}
             if not row.get("name") or row.get("name") == "/":
                 prefix = "RINV" if row.get("move_type") == "out_refund" else "INV"
@@ -411,6 +413,20 @@ def _ship(store: OdooStore, picking: Row, stamp: str) -> None:
             if left <= 0:
                 break
     _assign(store, "stock.picking", picking["id"], {"state": "done", "date_done": stamp}, stamp)
+
+
+def _check_balanced(store: OdooStore, move: Row) -> None:
+    """A journal entry is posted only when its debits equal its credits (to the cent)."""
+    lines = [store.tables["account.move.line"][i] for i in move["line_ids"]]
+    debit = round(sum(float(line.get("debit") or 0.0) for line in lines), 2)
+    credit = round(sum(float(line.get("credit") or 0.0) for line in lines), 2)
+    if debit != credit:
+        raise OdooError.user(
+            f"The move ({move.get('ref') or move['id']}) is not balanced. The total of debits "
+            f"equals {debit:.2f} and the total of credits equals {credit:.2f}."
+        )
+    if not move.get("journal_id"):
+        raise _required("account.move", "journal_id")
 
 
 def _posted_error() -> OdooError:

@@ -212,6 +212,27 @@ MODELS: dict[str, dict[str, FieldSpec]] = {
         "narration": FieldSpec("text"),
         "access_token": _char(),
         "reversed_entry_id": _m2o("account.move"),
+        "journal_id": _m2o("account.journal"),
+        "date": FieldSpec("date"),
+        "line_ids": FieldSpec("one2many", "account.move.line", "move_id", default=[]),
+    },
+    "account.move.line": {
+        "move_id": _m2o("account.move", required=True),
+        "account_id": _m2o("account.account", required=True),
+        "partner_id": _m2o("res.partner"),
+        "name": FieldSpec("text"),
+        "debit": _float(),
+        "credit": _float(),
+    },
+    "account.account": {"code": _char(required=True), "name": _char(required=True)},
+    "account.journal": {
+        "code": _char(required=True),
+        "name": _char(required=True),
+        "type": FieldSpec(
+            "selection",
+            selection=("sale", "purchase", "cash", "bank", "general"),
+            default="general",
+        ),
     },
     "delivery.carrier": {"name": _char(required=True)},
     "stock.picking": {

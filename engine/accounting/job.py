@@ -9,7 +9,9 @@
    book`): its number, the entry and its documents together, or nothing. A document booked
    meanwhile by another run is refused there, so nothing is booked twice whatever runs at once
    or stops where.
-5. Documents that cannot be booked (an unmapped VAT rate, an unknown payment method, a total
+5. With ``accounting.erp`` the period's booked entries are posted into the ERP's journals,
+   exactly once each (:mod:`engine.accounting.erp`).
+6. Documents that cannot be booked (an unmapped VAT rate, an unknown payment method, a total
    that does not add up) are held as dead letters with the reason, shown by ``concord status``,
    and tried again by every run over their period; booked ones clear theirs.
 """
@@ -25,7 +27,8 @@ from zoneinfo import ZoneInfo
 import msgspec
 
 from adapters.base import Adapter, AdapterError, Side
-from engine.accounting.source import shop_source
+from engine.accounting.erp import post_entries
+from engine.accounting.source import erp_journals, shop_source
 from engine.accounting.store import AlreadyBooked, Ledger
 from engine.errors import ConcordError
 from engine.order_faults import checkpoint
@@ -87,6 +90,7 @@ async def run_booking(
     await store.ensure_connection(connection)
     checkpoint("accounting_start")
     source, shop = shop_source(adapters), adapters["shop"]
+    erp = erp_journals(adapters) if config.erp and not dry_run else None
     ledger = Ledger(store)
     counts: Counter[str] = Counter()
     try:
@@ -132,6 +136,15 @@ async def run_booking(
             NewDeadLetter(key=f"order:{ref}", side="shop", operation={"op": "read"}, reason=reason)
             for ref, reason in rejected
         ]
+        cleared = [(key, "shop") for key in sorted(done - held_keys)]
+        if erp is not None:
+            period = await ledger.between(connection, start, end)
+            posting = await post_entries(
+                store, connection, erp, period, config.erp_reference_prefix
+            )
+            counts.update(posting.counts)
+            letters += posting.held
+            cleared += posting.cleared
         for letter in letters:
             log.warning("%s/%s held: %s", connection, letter.key, letter.reason)
         checkpoint("accounting_before_commit")
@@ -145,7 +158,7 @@ async def run_booking(
                 status="ok",
                 counts=dict(counts),
                 dead_letters=letters,
-                dead_letters_cleared=[(key, "shop") for key in sorted(done - held_keys)],
+                dead_letters_cleared=cleared,
             )
         )
         checkpoint("accounting_after_commit")

@@ -1,14 +1,16 @@
-"""What a shop adapter offers the books: the ``AccountingSource`` capability."""
+"""What adapters offer the books: the shop's documents (``AccountingSource``) and, where the
+ERP has journals, a place to post the entries (``JournalEntries``)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from adapters.base import Adapter, Side
 from engine.errors import ConcordError
 from rules.accounting.documents import SaleDocument
+from rules.accounting.entries import Entry
 
 
 @runtime_checkable
@@ -37,3 +39,31 @@ def shop_source(adapters: Mapping[Side, Adapter]) -> AccountingSource:
             "(it lacks sales_documents of engine/accounting/source.py)"
         )
     return shop
+
+
+@runtime_checkable
+class JournalEntries(Protocol):
+    """Optional capability of an ERP adapter: booked entries posted into its journals, found
+    again by reference. Neither method needs to be idempotent on its own: the engine writes an
+    intent first and looks the reference up before any create (engine/accounting/erp.py).
+    Implementations: ``adapters/odoo/journal_entries.py``."""
+
+    async def find_journal_entries(self, references: Sequence[str]) -> dict[str, str]:
+        """The ERP's ids of the journal entries carrying these references."""
+        ...
+
+    async def create_journal_entry(self, entry: Entry, reference: str) -> str:
+        """Create and post ``entry`` under ``reference``; a journal or an account the ERP
+        lacks is a :class:`~adapters.base.PermanentError` naming it."""
+        ...
+
+
+def erp_journals(adapters: Mapping[Side, Adapter]) -> JournalEntries:
+    """The ERP adapter as a poster of journal entries, or a clear error saying it is not."""
+    erp = adapters["erp"]
+    if not isinstance(erp, JournalEntries):
+        raise AccountingUnsupported(
+            f"the ERP adapter {type(erp).__name__} cannot post journal entries (it lacks the "
+            "JournalEntries methods of engine/accounting/source.py); set accounting.erp = false"
+        )
+    return erp

@@ -96,6 +96,10 @@ class AccountingConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown
     """Account number -> its name in the FEC's CompteLib (default: a name of its role)."""
     since: str | None = None
     """The scheduled job books nothing dated before this day."""
+    erp: bool = False
+    """Also post every booked entry into the ERP's journals (Odoo ``account.move``)."""
+    erp_reference_prefix: str = ""
+    """Before the entry's key (``sale:<order id>``...) in the ERP entry's reference."""
     every: str = "1d"
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
 import sys
 from collections import Counter
@@ -25,7 +26,9 @@ from typing import Any
 import aiohttp
 from test_orders_kill import Shop, simulator
 
+from engine.accounting.erp import KIND
 from engine.accounting.store import Ledger
+from engine.queries import query
 from engine.store import Store
 from rules.accounting.fec import COLUMNS
 from rules.accounting.fec_check import check_fec
@@ -133,7 +136,7 @@ bacs = {{ journal = "BQ", clearing = "512000", label = "Bank transfer" }}
 
 
 async def export(workdir: Path, db_url: str, crash: str | None, *extra: str) -> tuple[int, str]:
-    env = {**os.environ, "CONCORD_DATABASE_URL": db_url}
+    env = {**os.environ, "CONCORD_DATABASE_URL": db_url, "ODOO_KEY": "odoo-test-key"}
     env.pop("CONCORD_CRASH_AT", None)
     if crash:
         env["CONCORD_CRASH_AT"] = crash
@@ -220,3 +223,79 @@ async def test_every_document_is_booked_exactly_once_whatever_the_kills(
     assert refunded == sum(Decimal(r["amount"]) for r in refunds) > 0
     letters = Counter(row["EcritureLet"] for row in customer)
     assert letters[""] == 0 and set(letters.values()) == {2}
+
+
+ERP_KILLS: list[tuple[str, int]] = [
+    ("accounting_before_erp_intent", 1),
+    ("accounting_after_erp_intent", 2),
+    ("accounting_after_erp_lookup", 1),
+    ("accounting_after_erp_create", 1),
+    ("accounting_after_erp_create", 3),
+    ("accounting_after_book", 2),
+    ("accounting_after_erp_create", 2),
+]
+
+
+async def odoo(session: aiohttp.ClientSession, url: str, model: str, method: str, body: Any) -> Any:
+    async with session.post(
+        f"{url}/json/2/{model}/{method}",
+        json=body,
+        headers={"Authorization": "bearer odoo-test-key"},
+    ) as reply:
+        assert reply.status == 200, await reply.text()
+        return await reply.json()
+
+
+async def plant_odoo_chart(session: aiohttp.ClientSession, url: str, config: str) -> None:
+    """Odoo's journals and accounts under every code the configuration names."""
+    codes = set(re.findall(r'(?:sales|vat|clearing|_account|rounding_\w+) = "(\d+)"', config))
+    codes |= {"411000", "658000", "758000"}
+    accounts = [{"code": code, "name": f"Account {code}"} for code in sorted(codes)]
+    await odoo(session, url, "account.account", "create", {"vals_list": accounts})
+    journals = [{"code": code, "name": f"Journal {code}"} for code in ("VE", "CB", "PP", "BQ")]
+    await odoo(session, url, "account.journal", "create", {"vals_list": journals})
+
+
+async def test_every_entry_is_posted_to_odoo_exactly_once_whatever_the_kills(
+    tmp_path: Path, db_url: str, store: Store
+) -> None:
+    (tmp_path / "books").mkdir()
+    async with (
+        simulator("odoo", "--products", "0", pattern=r"listening on (\S+)") as erp,
+        simulator("woocommerce", "--products", "0", pattern=r"simulator: (\S+)/wp-json") as web,
+        aiohttp.ClientSession() as session,
+    ):
+        shop = Shop(session, f"{web}/wp-json/wc/v3")
+        await plant_shop(shop)
+        write_config(tmp_path, web)
+        config = (tmp_path / "concord.toml").read_text()
+        config = config.replace(
+            '[connections.main.erp]\ntype = "memory"',
+            f'[connections.main.erp]\ntype = "odoo"\nurl = "{erp}"\ndatabase = "odoo"\n'
+            'api_key_env = "ODOO_KEY"\nrequests_per_second = 1000',
+        ).replace('timezone = "UTC"', 'timezone = "UTC"\nerp = true')
+        (tmp_path / "concord.toml").write_text(config)
+        await plant_odoo_chart(session, erp, config)
+        placed: list[dict[str, Any]] = []
+        for point, n in ERP_KILLS:
+            for _ in range(ORDERS_PER_RUN):
+                placed.append(await place(shop, len(placed)))
+            code, out = await export(tmp_path, db_url, f"{point}:{n}")
+            assert code == -signal.SIGKILL, f"{point}:{n} was never reached: {out}"
+        code, out = await export(tmp_path, db_url, None)
+        assert code == 0, out
+        moves = await odoo(
+            session,
+            erp,
+            "account.move",
+            "search_read",
+            {"domain": [["move_type", "=", "entry"]], "fields": ["ref", "state", "line_ids"]},
+        )
+
+    kinds = await Ledger(store).counts("main")
+    refs = Counter(str(m["ref"]) for m in moves)
+    assert len(refs) == sum(kinds.values()) and set(refs.values()) == {1}
+    assert {m["state"] for m in moves} == {"posted"}
+    async with store.pool.acquire() as conn:
+        states = await conn.fetch(query("intents_count"), "main", KIND)
+    assert {row["state"]: row["count"] for row in states} == {"done": len(refs)}

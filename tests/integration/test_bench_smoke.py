@@ -77,3 +77,15 @@ def test_a_skipped_scenario_says_why_in_the_table() -> None:
         targets=[],
     )
     assert "not available: x" in table(report)
+
+
+async def test_many_connections_benchmark_serves_every_connection_and_reports_load(
+    db_url: str,
+) -> None:
+    from bench.connections import measure
+
+    figures = await measure(db_url, connections=12, workers=3, products=3, every="1s", seconds=4.0)
+    assert figures.claims > 0 and figures.starved == 0
+    assert figures.runs_per_connection_min >= 1
+    assert len(figures.claims_per_worker) >= 2  # the work was shared
+    assert figures.transactions_per_claim > 0 and figures.rows_written_per_claim > 0

@@ -14,6 +14,7 @@ Settings (the ``[connections.<name>.erp]`` table)::
     timeout = 30
     max_attempts = 5              # tries of a request that failed transiently (5xx, 429, timeout)
     warehouse_location = "WH/Stock"   # stock location id or name; default: first internal one
+                                      # (its child locations count too)
 
 Records Odoo holds but Concord cannot use (an article without internal reference, a partner
 with a malformed e-mail...) are left out of snapshots and listed in :attr:`OdooAdapter.rejected`
@@ -42,11 +43,18 @@ from adapters.odoo.writing import (
     apply_stock,
 )
 from engine.errors import ConfigError
+from engine.models import Product
 from engine.order_models import ErpOrder, ErpPricing, OrderProgress, SaleOrder
 from engine.secrets import read_secret
 from rules.accounting.entries import Entry
 
 KINDS = ("product", "stock", "price", "customer", "order", "invoice")
+CARRIED = {"product": frozenset(Product.__struct_fields__) - {"attributes", "short_description"}}
+"""Odoo keeps a product's options in the attributes of its variants, never on the product, and
+has one sales description (``description_sale``, the canonical ``description``): neither
+``attributes`` nor ``short_description`` is read or written, so they could never read back as
+written. (Sale prices are read as none, which Odoo keeps in pricelists: an ERP-owned rule clears
+them in the shop, a write of one to Odoo is refused.)"""
 
 
 class OdooAdapter:
@@ -82,6 +90,7 @@ class OdooAdapter:
             incremental=True,
             kinds=KINDS,
             sold_stock_leaves="on-delivery",
+            fields=CARRIED,
         )
 
     @property

@@ -8,9 +8,10 @@ too when the store says so (the default), as many databases enforce with a SQL c
 from __future__ import annotations
 
 import re
+from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any
 
-from adapters.odoo import sale_amounts
+from adapters.odoo import hierarchy, sale_amounts
 from adapters.odoo.errors import OdooError
 from adapters.odoo.schema import FIELDS, FieldSpec
 
@@ -26,6 +27,8 @@ def compute(store: OdooStore, model: str, row: Row, field: str) -> Any:
     rid = row["id"]
     if field == "display_name":
         return _display_name(store, model, row)
+    if field == "parent_path":
+        return hierarchy.parent_path(store, model, row)
     if field == "complete_name":
         parent_field = "parent_id" if model == "product.category" else "location_id"
         parent = row.get(parent_field)
@@ -97,7 +100,7 @@ def _convert(
             raise wrong() from None
         if kind == "integer":
             return int(number)
-        return sale_amounts.rounded_on_write(store, model, field, number)
+        return _rounded(store, spec, sale_amounts.rounded_on_write(store, model, field, number))
     if kind == "boolean":
         return bool(value)
     if kind == "many2one":
@@ -116,6 +119,15 @@ def _convert(
             store.row(spec.relation, rid)
         return ids
     raise wrong()
+
+
+def _rounded(store: OdooStore, spec: FieldSpec, number: float) -> float:
+    # A float field with digits is rounded half-up to its precision when written, so a price
+    # sent as 9.999 is stored (and read back) as 10.0.
+    if not spec.digits:
+        return number
+    step = Decimal(1).scaleb(-sale_amounts.digits(store, spec.digits))
+    return float(Decimal(repr(number)).quantize(step, rounding=ROUND_HALF_UP))
 
 
 def _x2many_commands(model: str, field: str, value: Any, ids: list[int]) -> list[int]:
@@ -176,6 +188,8 @@ def _assign(store: OdooStore, model: str, rid: int, vals: Row, stamp: str) -> No
         store.set(model, rid, field, converted)
         if spec.kind == "many2one" and old != converted:
             _relink(store, model, field, spec, rid, old, converted)
+        if field == hierarchy.PARENT_FIELD.get(model):
+            hierarchy.check_no_cycle(store, model, rid)
     store.set(model, rid, "write_date", stamp)
 
 

@@ -15,7 +15,15 @@ import msgspec
 
 from adapters.base import PermanentError
 from adapters.odoo.transport import Transport
-from adapters.odoo.wire import CountryRow, TaxRow, fields_of, text
+from adapters.odoo.wire import (
+    CategoryRow,
+    CountryRow,
+    PrecisionRow,
+    TaxRow,
+    fields_of,
+    ref_id,
+    text,
+)
 
 R = TypeVar("R", bound=msgspec.Struct)
 ALL = {"active_test": False}
@@ -40,6 +48,8 @@ class OdooClient:
         self.page_size = page_size
         self._taxes: dict[int, str] | None = None
         self._countries: dict[int, str] | None = None
+        self._categories: dict[int, CategoryRow] | None = None
+        self._precisions: dict[str, int] | None = None
 
     async def call(
         self,
@@ -129,21 +139,61 @@ class OdooClient:
             self._countries = {row.id: text(row.code) for row in rows}
         return self._countries
 
+    async def categories(self, *, refresh: bool = False) -> dict[int, tuple[str, ...]]:
+        """Every category's path of names from the top, by id, built from the parent chain:
+        a name may itself contain " / ", so Odoo's ``complete_name`` cannot be split."""
+        rows = await self._category_rows(refresh=refresh)
+        paths: dict[int, tuple[str, ...]] = {}
+
+        def path(rid: int, seen: tuple[int, ...] = ()) -> tuple[str, ...]:
+            if rid not in paths:
+                row = rows[rid]
+                parent = ref_id(row.parent_id)
+                above = path(parent, (*seen, rid)) if parent in rows and parent not in seen else ()
+                paths[rid] = (*above, text(row.name).strip())
+            return paths[rid]
+
+        for rid in rows:
+            path(rid)
+        return paths
+
+    async def _category_rows(self, *, refresh: bool) -> dict[int, CategoryRow]:
+        if self._categories is None or refresh:
+            rows = await self.search_read("product.category", [], CategoryRow)
+            self._categories = {row.id: row for row in rows}
+        return self._categories
+
     async def category_id(self, path: Sequence[str]) -> int | None:
-        """The category at ``path`` ("All", "Shoes"), created (with its parents) if missing."""
+        """The category at ``path`` ("All", "Shoes"), created (with its parents) if missing;
+        each level is matched by name under its parent, never through ``complete_name``."""
+        rows = await self._category_rows(refresh=False)
         parent: int | None = None
-        for depth in range(1, len(path) + 1):
-            name = " / ".join(path[:depth])
-            found = await self.search("product.category", [["complete_name", "=", name]])
+        for name in path:
+            found = [
+                row.id
+                for row in rows.values()
+                if text(row.name).strip() == name.strip() and ref_id(row.parent_id) == parent
+            ]
             if found:
-                parent = found[0]
+                parent = min(found)
                 continue
-            vals: dict[str, Any] = {"name": path[depth - 1], "parent_id": parent or False}
-            created = await self.call(
+            vals: dict[str, Any] = {"name": name, "parent_id": parent or False}
+            [created] = await self.call(
                 "product.category", "create", {"vals_list": [vals]}, result=list[int]
             )
-            parent = created[0]
+            rows[created] = CategoryRow(
+                id=created, name=name, parent_id=(parent, "") if parent else False
+            )
+            parent = created
         return parent
+
+    async def precision(self, usage: str) -> int:
+        """Decimals Odoo keeps for a ``decimal.precision`` usage ("Product Price"): a float
+        with digits is rounded to them when written. Odoo's own default is 2."""
+        if self._precisions is None:
+            rows = await self.search_read("decimal.precision", [], PrecisionRow)
+            self._precisions = {text(row.name): row.digits for row in rows}
+        return self._precisions.get(usage, 2)
 
     async def location_id(self, setting: int | str | None) -> int:
         """The stock location to read and count: by id, by (complete) name, or the first

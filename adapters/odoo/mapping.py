@@ -85,13 +85,22 @@ def _weight(value: Decimal) -> Decimal | None:
     return value if value else None
 
 
+def _latest(stamps: list[str]) -> datetime | None:
+    return stamp(max(stamps, default=""))
+
+
 def products(
     rows: list[ProductRow],
     taxes: dict[int, str],
     values: dict[int, Attribute],
+    categories: dict[int, tuple[str, ...]],
+    template_stamps: dict[int, str],
     rejected: Rejected,
 ) -> list[Seen]:
-    """Canonical products from ``product.product`` rows (all variants of each template)."""
+    """Canonical products from ``product.product`` rows (all variants of each template).
+
+    A product's modification time is the latest ``write_date`` of its template and variants:
+    a name or price edited on the template in Odoo bumps only the template's."""
     by_template: dict[int, list[ProductRow]] = defaultdict(list)
     for row in rows:
         by_template[ref_id(row.product_tmpl_id) or -row.id].append(row)
@@ -104,11 +113,11 @@ def products(
             rejected.append((f"product.template/{template}", "product has no name"))
             continue
         tax_code = taxes.get(first.taxes_id[0]) if first.taxes_id else None
-        category = tuple(p.strip() for p in ref_name(first.categ_id).split("/") if p.strip())
-        modified = max(
-            (stamp(r.write_date) for r in variants),
-            key=lambda d: d or datetime.min.replace(tzinfo=UTC),
+        category = categories.get(ref_id(first.categ_id) or 0, ())
+        modified = _latest(
+            [template_stamps.get(template, ""), *(text(r.write_date) for r in variants)]
         )
+        service = text(first.type) == "service"
         if len(variants) == 1:
             sku = text(first.default_code)
             if not sku:
@@ -127,6 +136,7 @@ def products(
                 weight=_weight(first.weight),
                 barcode=text(first.barcode) or None,
                 active=first.active,
+                service=service,
             )
             out.append(Seen(record=product, ref=str(first.id), modified_at=modified))
             continue
@@ -151,6 +161,7 @@ def products(
             tax_code=tax_code,
             category=category,
             active=any(r.active for r in variants),
+            service=service,
             variants=tuple(
                 Variant(
                     sku=text(r.default_code),
@@ -193,8 +204,11 @@ def stocks(products: list[SkuRow], quants: list[QuantRow], rejected: Rejected) -
     return _unique(out, rejected)
 
 
-def prices(rows: list[PriceRow], currency: str, rejected: Rejected) -> list[Seen]:
-    """The sales price (``list_price``) of every article."""
+def prices(
+    rows: list[PriceRow], currency: str, template_stamps: dict[int, str], rejected: Rejected
+) -> list[Seen]:
+    """The sales price (``list_price``, kept on the template) of every article; modified when
+    the article or its template was."""
     out = []
     for row in rows:
         sku = text(row.default_code)
@@ -202,7 +216,9 @@ def prices(rows: list[PriceRow], currency: str, rejected: Rejected) -> list[Seen
             rejected.append((f"product.product/{row.id}", "no internal reference (default_code)"))
             continue
         record = Price(sku=sku, amount=row.list_price, currency=currency)
-        out.append(Seen(record=record, ref=str(row.id), modified_at=stamp(row.write_date)))
+        template = template_stamps.get(ref_id(row.product_tmpl_id) or 0, "")
+        modified = _latest([template, text(row.write_date)])
+        out.append(Seen(record=record, ref=str(row.id), modified_at=modified))
     return _unique(out, rejected)
 
 

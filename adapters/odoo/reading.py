@@ -42,6 +42,8 @@ R = TypeVar("R", bound=msgspec.Struct)
 _FORMAT = "%Y-%m-%d %H:%M:%S"
 _TEMPLATE_PAGES = 4
 """Pages of templates in one part of a product read in parts."""
+GOODS: tuple[list[Any], ...] = (["type", "!=", "service"],)
+"""The articles that keep stock: a service has none in Odoo."""
 _INVOICES: list[Any] = [["move_type", "=", "out_invoice"], ["state", "!=", "draft"]]
 
 
@@ -67,6 +69,11 @@ class Reader:
             self._location = await self.client.location_id(self.location_setting)
         return self._location
 
+    async def _fresh_lookups(self, kind: str) -> None:
+        """Categories read again once per read of products: one renamed in Odoo is seen."""
+        if kind == "product":
+            await self.client.categories(refresh=True)
+
     def _after(self, since: str) -> str:
         try:
             moment = datetime.strptime(since, _FORMAT)
@@ -82,6 +89,7 @@ class Reader:
         if kind not in ("product", "price") or since is not None:
             return await in_one_part(await self.snapshot(kind, since), take)
         row_type: type[Any] = ProductRow if kind == "product" else PriceRow
+        await self._fresh_lookups(kind)
         templates = await self.client.search("product.template", [])
         windows = chunks(templates, self.client.page_size * _TEMPLATE_PAGES)
         newest = ""
@@ -95,10 +103,9 @@ class Reader:
                 assert pending is not None
                 rows = await pending
                 pending = read(windows[index + 1]) if index + 1 < len(windows) else None
-                newest = max([newest, *(text(getattr(r, "write_date", False)) for r in rows)])
-                await take(
-                    await (self._products(rows) if kind == "product" else self._prices(rows))
-                )
+                stamps = await self._template_stamps(rows)
+                newest = max([newest, *stamps.values(), *(text(r.write_date) for r in rows)])
+                await take(await self._articles(kind, rows, stamps))
         finally:
             if pending is not None and not pending.done():
                 pending.cancel()
@@ -114,8 +121,9 @@ class Reader:
         if kind in ("product", "price"):
             assert after is not None  # a full read went through snapshot_parts above
             row_type: type[Any] = ProductRow if kind == "product" else PriceRow
+            await self._fresh_lookups(kind)
             rows, stamps = await self._variants(row_type, after)
-            seen = await (self._products(rows) if kind == "product" else self._prices(rows))
+            seen = await self._articles(kind, rows)
         elif kind == "stock":
             seen, stamps = await self._stock(after)
         else:
@@ -155,11 +163,12 @@ class Reader:
             found = await self.client.search_read("product.product", domain, VariantStampRow)
             templates = sorted({ref_id(r.product_tmpl_id) or 0 for r in found} - {0})
             row_type: type[Any] = ProductRow if kind == "product" else PriceRow
+            await self._fresh_lookups(kind)
             rows = await self._variants_of(row_type, templates)
-            return await (self._products(rows) if kind == "product" else self._prices(rows))
+            return await self._articles(kind, rows)
         if kind == "stock":
             products = await self.client.search_read(
-                "product.product", [["default_code", "in", keys]], SkuRow
+                "product.product", [["default_code", "in", keys], *GOODS], SkuRow
             )
             return await self._stock_of(products)
         if kind == "customer":
@@ -226,7 +235,26 @@ class Reader:
         )
         return [row for rows in parts for row in rows]
 
-    async def _products(self, rows: list[ProductRow]) -> list[Seen]:
+    async def _template_stamps(self, rows: Sequence[ProductRow | PriceRow]) -> dict[int, str]:
+        """The ``write_date`` of the templates of ``rows``: a template edited in Odoo (its name,
+        price, taxes) is newer than its variants."""
+        ids = sorted({ref_id(row.product_tmpl_id) or 0 for row in rows} - {0})
+        return {
+            t.id: text(t.write_date)
+            for t in await self.client.read("product.template", ids, StampRow)
+        }
+
+    async def _articles(
+        self, kind: str, rows: list[Any], templates: dict[int, str] | None = None
+    ) -> list[Seen]:
+        """Products or prices of ``rows`` (every variant of their templates)."""
+        if templates is None:
+            templates = await self._template_stamps(rows)
+        if kind == "product":
+            return await self._products(rows, templates)
+        return mapping.prices(rows, "EUR", templates, self.rejected)
+
+    async def _products(self, rows: list[ProductRow], templates: dict[int, str]) -> list[Seen]:
         counts: dict[int, int] = {}
         for row in rows:
             template = ref_id(row.product_tmpl_id) or 0
@@ -239,39 +267,47 @@ class Reader:
                 for v in row.product_template_attribute_value_ids
             }
         )
-        taxes, values = await asyncio.gather(
+        taxes, values, categories = await asyncio.gather(
             self.client.taxes(),
             self.client.read("product.template.attribute.value", value_ids, ValueRow),
+            self.client.categories(),
         )
         if any(row.taxes_id and row.taxes_id[0] not in taxes for row in rows):
             # A tax created since this adapter first read them: without it the article would
             # read as having no tax at all.
             taxes = await self.client.taxes(refresh=True)
+        if any((ref_id(row.categ_id) or 0) not in categories for row in rows if row.categ_id):
+            categories = await self.client.categories(refresh=True)
         attributes = {
             v.id: Attribute(name=ref_name(v.attribute_id), value=text(v.name)) for v in values
         }
-        return mapping.products(rows, taxes, attributes, self.rejected)
-
-    async def _prices(self, rows: list[PriceRow]) -> list[Seen]:
-        return mapping.prices(rows, "EUR", self.rejected)
+        return mapping.products(rows, taxes, attributes, categories, templates, self.rejected)
 
     async def _stock(self, after: str | None) -> tuple[list[Seen], list[str]]:
+        """Stock of the warehouse location and every location below it (its shelves and bins),
+        as Odoo counts a product's quantity there; services keep no stock and are left out."""
         location = await self.location()
         if after is None:
             products, quants = await asyncio.gather(
-                self.client.search_read("product.product", [], SkuRow),
-                self.client.search_read("stock.quant", [["location_id", "=", location]], QuantRow),
+                self.client.search_read("product.product", list(GOODS), SkuRow),
+                self.client.search_read(
+                    "stock.quant", [["location_id", "child_of", location]], QuantRow
+                ),
             )
             seen = mapping.stocks(products, quants, self.rejected)
             return seen, [text(q.write_date) for q in quants]
         changed = await self.client.search_read(
             "stock.quant",
-            [["location_id", "=", location], ["write_date", ">", after]],
+            [["location_id", "child_of", location], ["write_date", ">", after]],
             QuantRow,
         )
         ids = sorted({ref_id(q.product_id) or 0 for q in changed} - {0})
-        products = await self.client.read("product.product", ids, SkuRow)
-        return await self._stock_of(products), [text(q.write_date) for q in changed]
+        touched: list[SkuRow] = []
+        for part in chunks(ids, self.client.page_size):
+            touched += await self.client.search_read(
+                "product.product", [["id", "in", part], *GOODS], SkuRow
+            )
+        return await self._stock_of(touched), [text(q.write_date) for q in changed]
 
     async def _stock_of(self, products: list[SkuRow]) -> list[Seen]:
         location = await self.location()
@@ -279,7 +315,7 @@ class Reader:
         for part in chunks([p.id for p in products], self.client.page_size):
             quants += await self.client.search_read(
                 "stock.quant",
-                [["location_id", "=", location], ["product_id", "in", part]],
+                [["location_id", "child_of", location], ["product_id", "in", part]],
                 QuantRow,
             )
         return mapping.stocks(products, quants, self.rejected)

@@ -37,14 +37,16 @@ class FieldSpec(NamedTuple):
     from_variant: bool = False
     selection: tuple[str, ...] = ()
     default: object = False
+    digits: str = ""
+    """For a float: the ``decimal.precision`` usage it is rounded to on write (2 if unset)."""
 
 
 def _char(required: bool = False) -> FieldSpec:
     return FieldSpec("char", required=required)
 
 
-def _float() -> FieldSpec:
-    return FieldSpec("float", default=0.0)
+def _float(digits: str = "") -> FieldSpec:
+    return FieldSpec("float", default=0.0, digits=digits)
 
 
 def _m2o(relation: str, required: bool = False) -> FieldSpec:
@@ -60,11 +62,15 @@ def _computed(kind: FieldKind, relation: str = "") -> FieldSpec:
 
 
 _ACTIVE = FieldSpec("boolean", default=True)
+_PRICE = "Product Price"
+_TYPES = ("consu", "service", "combo")
+"""``product.template.type`` from Odoo 18 on (17 has ``product`` for storable goods)."""
 
 _PRODUCT_TEMPLATE: dict[str, FieldSpec] = {
     "name": _char(required=True),
     "description_sale": FieldSpec("text"),
-    "list_price": FieldSpec("float", default=1.0),
+    "list_price": FieldSpec("float", default=1.0, digits=_PRICE),
+    "type": FieldSpec("selection", selection=_TYPES, default="consu"),
     "categ_id": _m2o("product.category"),
     "taxes_id": _m2m("account.tax"),
     "active": _ACTIVE,
@@ -79,8 +85,8 @@ _PRODUCT_TEMPLATE: dict[str, FieldSpec] = {
 _PRODUCT_PRODUCT: dict[str, FieldSpec] = {
     "default_code": _char(),
     "barcode": _char(),
-    "standard_price": _float(),
-    "weight": _float(),
+    "standard_price": _float(_PRICE),
+    "weight": _float("Stock Weight"),
     "active": _ACTIVE,
     "product_tmpl_id": _m2o("product.template", required=True),
     "product_template_attribute_value_ids": _m2m("product.template.attribute.value"),
@@ -88,6 +94,7 @@ _PRODUCT_PRODUCT: dict[str, FieldSpec] = {
     "name": FieldSpec("char", delegated=True),
     "description_sale": FieldSpec("text", delegated=True),
     "list_price": FieldSpec("float", delegated=True, default=1.0),
+    "type": FieldSpec("selection", selection=_TYPES, delegated=True, default="consu"),
     "categ_id": FieldSpec("many2one", "product.category", delegated=True),
     "taxes_id": FieldSpec("many2many", "account.tax", delegated=True, default=[]),
 }
@@ -99,6 +106,7 @@ MODELS: dict[str, dict[str, FieldSpec]] = {
         "name": _char(required=True),
         "parent_id": _m2o("product.category"),
         "complete_name": _computed("char"),
+        "parent_path": _computed("char"),
     },
     "product.attribute": {"name": _char(required=True)},
     "product.template.attribute.value": {
@@ -122,6 +130,7 @@ MODELS: dict[str, dict[str, FieldSpec]] = {
             "selection", selection=("view", "internal", "customer", "supplier"), default="internal"
         ),
         "complete_name": _computed("char"),
+        "parent_path": _computed("char"),
         "active": _ACTIVE,
     },
     "stock.quant": {

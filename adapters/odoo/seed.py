@@ -2,8 +2,9 @@
 
 ``products`` counts sellable articles (``product.product``): most templates have one variant,
 about one in six has two to four (colour x size). Every article gets a quant in the warehouse
-stock location except about one in ten. Write dates step one minute per record from 2024-01-01
-so a full read's newest write_date lies well in the past.
+stock location except about one in ten; one in twenty keeps a third of it on a shelf below that
+location (``WH/Stock/Shelf 1``), as a warehouse with bins does. Write dates step one minute per
+record from 2024-01-01 so a full read's newest write_date lies well in the past.
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ class _Seeder:
             "res.company",
             {"name": "My Company", "tax_calculation_rounding_method": "round_per_line"},
         )
-        for precision in ("Product Price", "Discount", "Product Unit of Measure"):
+        for precision in ("Product Price", "Discount", "Product Unit of Measure", "Stock Weight"):
             self.put("decimal.precision", {"name": precision, "digits": 2})
         self.countries = [self.put("res.country", {"name": n, "code": c}) for n, c in _COUNTRIES]
         self.taxes = [
@@ -74,6 +75,13 @@ class _Seeder:
             "stock.location",
             {"name": "Stock", "location_id": warehouse, "usage": "internal", "active": True},
         )
+        self.shelves = [
+            self.put(
+                "stock.location",
+                {"name": name, "location_id": self.location, "usage": "internal", "active": True},
+            )
+            for name in ("Shelf 1", "Shelf 2")
+        ]
         self.put("stock.location", {"name": "Customers", "usage": "customer", "active": True})
         self.colour = self.put("product.attribute", {"name": "Color"})
         self.size = self.put("product.attribute", {"name": "Size"})
@@ -135,17 +143,22 @@ class _Seeder:
         if self.rng.random() < 0.1:
             return
         quantity = float(self.rng.randrange(0, 200))
-        self.put(
-            "stock.quant",
-            {
-                "product_id": product,
-                "location_id": self.location,
-                "quantity": quantity,
-                "reserved_quantity": float(self.rng.randrange(0, int(quantity) + 1) // 4),
-                "inventory_quantity": 0.0,
-                "inventory_quantity_set": False,
-            },
-        )
+        reserved = float(self.rng.randrange(0, int(quantity) + 1) // 4)
+        shelved = quantity // 3 if product % 20 == 0 else 0.0
+        for location, amount in ((self.location, quantity - shelved), (self.shelves[0], shelved)):
+            if location == self.location or amount:
+                self.put(
+                    "stock.quant",
+                    {
+                        "product_id": product,
+                        "location_id": location,
+                        "quantity": amount,
+                        "reserved_quantity": min(reserved, amount),
+                        "inventory_quantity": 0.0,
+                        "inventory_quantity_set": False,
+                    },
+                )
+                reserved -= min(reserved, amount)
 
     def sales(self, products: list[int], count: int) -> None:
         partners = []

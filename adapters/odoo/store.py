@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from adapters.odoo import behaviour
+from adapters.odoo import behaviour, hierarchy
 from adapters.odoo.domain import compile_domain, mentions, parse_order
 from adapters.odoo.errors import OdooError
 from adapters.odoo.schema import FIELDS, TAX_FIELD_RENAMED, FieldSpec
@@ -243,6 +243,8 @@ class OdooStore:
         active_test = (context or {}).get("active_test", True) is not False
         if active_test and "active" in FIELDS[model] and not mentions(domain, "active"):
             domain = [["active", "=", True], *domain]
+        if hierarchy.mentioned(domain):
+            domain = hierarchy.expand_domain(self, model, domain)
         key = (model, repr(domain), order)
         cached = self._cache.get(key)
         if cached is not None and cached[0] == self.version:

@@ -13,7 +13,11 @@ from typing import Any
 from adapters.base import Fields
 from adapters.odoo.client import OdooClient
 
-_TEMPLATE_FIELDS = frozenset({"name", "description", "price", "tax_code", "category", "active"})
+_TEMPLATE_FIELDS = frozenset(
+    {"name", "description", "price", "tax_code", "category", "active", "service"}
+)
+_PRECISION = {"price": "Product Price", "cost": "Product Price", "weight": "Stock Weight"}
+"""The ``decimal.precision`` usage Odoo rounds each number field to."""
 _UNSUPPORTED = ("sale_price", "sale_from", "sale_to", "attributes")
 
 
@@ -29,10 +33,24 @@ def _empty(value: Any) -> bool:
     return value in (None, "", [], (), {})
 
 
+async def exact(client: OdooClient, field: str, value: Any) -> float:
+    """``value`` as Odoo will keep it, refused when Odoo would round it: a price of 9.999
+    stored as 10.0 would read back as another price than the one agreed."""
+    amount = Decimal(str(value)) if value not in (None, "") else Decimal(0)
+    digits = await client.precision(_PRECISION[field])
+    if amount != amount.quantize(Decimal(1).scaleb(-digits)):
+        raise Refused(
+            f"{field}: {value} has more decimals than Odoo keeps for "
+            f"{_PRECISION[field]!r} ({digits})"
+        )
+    return float(amount)
+
+
 async def product_vals(
-    client: OdooClient, fields: Fields, *, template: bool = False
+    client: OdooClient, fields: Fields, *, template: bool = False, create: bool = False
 ) -> dict[str, Any]:
-    """Values for ``product.product`` (or, with ``template``, a multi-variant template)."""
+    """Values for ``product.product`` (or, with ``template``, a multi-variant template);
+    ``create`` for a new article."""
     for name in _UNSUPPORTED:
         if name in fields and not _empty(fields[name]):
             raise Refused(
@@ -62,7 +80,11 @@ async def product_vals(
         ("weight", "weight"),
     ):
         if canonical in fields:
-            vals[odoo] = number(fields[canonical])
+            vals[odoo] = await exact(client, canonical, fields[canonical])
+    if fields.get("service") and create:
+        vals["type"] = "service"
+    elif "service" in fields and not create:
+        raise Refused("service: a product's type (goods or service) is changed in Odoo")
     if "tax_code" in fields:
         vals["taxes_id"] = [[6, 0, await _tax_ids(client, fields["tax_code"])]]
     if "category" in fields:

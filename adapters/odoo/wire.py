@@ -57,6 +57,7 @@ class ProductRow(msgspec.Struct):
     weight: Decimal = Decimal(0)
     taxes_id: list[int] = msgspec.field(default_factory=list)
     categ_id: Many2one = False
+    type: Text = False
     active: bool = True
     product_tmpl_id: Many2one = False
     product_template_attribute_value_ids: list[int] = msgspec.field(default_factory=list)
@@ -101,6 +102,20 @@ class TaxRow(msgspec.Struct):
     name: Text = False
 
 
+class CategoryRow(msgspec.Struct):
+    id: int
+    name: Text = False
+    parent_id: Many2one = False
+
+
+class PrecisionRow(msgspec.Struct):
+    """A ``decimal.precision``: how many decimals a usage ("Product Price") keeps."""
+
+    id: int
+    name: Text = False
+    digits: int = 2
+
+
 class CountryRow(msgspec.Struct):
     id: int
     code: Text = False
@@ -117,6 +132,7 @@ class ValueRow(msgspec.Struct):
 class QuantRow(msgspec.Struct):
     id: int
     product_id: Many2one = False
+    location_id: Many2one = False
     quantity: Decimal = Decimal(0)
     write_date: Text = False
 

@@ -10,16 +10,18 @@ that record (the engine may retry a batch whose first attempt was applied).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any
 
 import msgspec
 
 from adapters.base import Archive, Create, Done, Failed, ItemResult, Operation, Update
-from adapters.odoo.client import OdooClient
+from adapters.odoo.client import OdooClient, chunks
 from adapters.odoo.reading import Reader
 from adapters.odoo.transport import OdooFault
-from adapters.odoo.values import Refused, number, partner_vals, product_vals
+from adapters.odoo.values import Refused, exact, partner_vals, product_vals
 from adapters.odoo.wire import PartnerRow, QuantRow, SkuRow, ref_id, text
+from adapters.stock_split import recount
 
 Results = list[ItemResult | None]
 NewItem = tuple[int, str, dict[str, Any]]
@@ -108,10 +110,14 @@ def _record_id(ref: str) -> tuple[str, int]:
     return "product.product", int(ref)
 
 
-async def existing_skus(client: OdooClient, skus: Sequence[str]) -> dict[str, int]:
+async def existing_skus(
+    client: OdooClient, skus: Sequence[str], extra: Sequence[Any] = ()
+) -> dict[str, int]:
+    """Variant ids by internal reference, of those of ``skus`` Odoo has (and match ``extra``)."""
     if not skus:
         return {}
-    rows = await client.search_read("product.product", [["default_code", "in", list(skus)]], SkuRow)
+    domain = [["default_code", "in", list(skus)], *extra]
+    rows = await client.search_read("product.product", domain, SkuRow)
     return {text(row.default_code): row.id for row in rows}
 
 
@@ -130,10 +136,15 @@ async def apply_products(
                 continue
             ref = op.ref if isinstance(op, Update) else str(known.get(op.key, ""))
             if not ref:
-                new.append((position, op.key, await product_vals(client, op.fields)))
+                new.append((position, op.key, await product_vals(client, op.fields, create=True)))
                 continue
             model, rid = _record_id(ref)
-            vals = await product_vals(client, op.fields, template=model == "product.template")
+            vals = await product_vals(
+                client,
+                op.fields,
+                template=model == "product.template",
+                create=isinstance(op, Create),
+            )
             writes[model].append((position, op.key, rid, vals))
         except Refused as refused:
             batch.fail(position, op.key, str(refused))
@@ -172,7 +183,11 @@ async def apply_prices(
         elif "amount" not in fields:
             batch.done([position], [op.key], [str(known[skus[op.key]])])
         else:
-            vals = {"list_price": number(fields["amount"])}
+            try:
+                vals = {"list_price": await exact(client, "price", fields["amount"])}
+            except Refused as refused:
+                batch.fail(position, op.key, str(refused))
+                continue
             items.append((position, op.key, known[skus[op.key]], vals))
     written = set(await batch.write("product.product", items))
     for position, key, rid, _ in items:
@@ -180,42 +195,81 @@ async def apply_prices(
             batch.done([position], [key], [str(rid)])
 
 
+def _counts(
+    wanted: Decimal, main: int, quants: list[QuantRow]
+) -> tuple[list[tuple[int, Decimal]], Decimal | None]:
+    """The quants to count, as ``(quant id, quantity)``, to bring a product's stock at the
+    warehouse location and below to ``wanted`` (:func:`adapters.stock_split.recount`), and the
+    quantity to create on the location itself when it has no quant there yet (or ``None``)."""
+    own = next((q for q in quants if ref_id(q.location_id) == main), None)
+    others = [(q.id, q.quantity) for q in quants if q is not own]
+    base = own.quantity if own is not None else Decimal(0)
+    at_main, below = recount(wanted, base, others)
+    if at_main is None:
+        return below, None
+    if own is None:
+        return below, at_main
+    return [(own.id, at_main), *below], None
+
+
 async def apply_stock(
     client: OdooClient, reader: Reader, operations: Sequence[Operation], results: Results
 ) -> None:
-    """Set quantities the Odoo way: ``inventory_quantity`` on the quant, then apply it."""
+    """Set quantities the Odoo way: ``inventory_quantity`` on quants, then apply them.
+
+    Stock is counted over the warehouse location and the locations below it (see
+    :func:`_counts` for which quants change); a service has no stock and is refused."""
     batch = Batch(client, results)
     location = await reader.location()
-    known = await existing_skus(client, [op.key for op in operations])
-    quants: dict[int, int] = {}
-    if known:
+    keys = [op.key for op in operations]
+    known = await existing_skus(client, keys)
+    services = await existing_skus(client, keys, [["type", "=", "service"]])
+    quants: dict[int, list[QuantRow]] = {}
+    goods = sorted(rid for sku, rid in known.items() if sku not in services)
+    for part in chunks(goods, client.page_size):
         rows = await client.search_read(
             "stock.quant",
-            [["location_id", "=", location], ["product_id", "in", sorted(known.values())]],
+            [["location_id", "child_of", location], ["product_id", "in", part]],
             QuantRow,
         )
         for row in rows:
-            quants.setdefault(ref_id(row.product_id) or 0, row.id)
+            quants.setdefault(ref_id(row.product_id) or 0, []).append(row)
     new: list[NewItem] = []
     writes: list[WriteItem] = []
+    unchanged: list[int] = []
     for position, op in enumerate(operations):
         if isinstance(op, Archive):
             batch.fail(position, op.key, "stock cannot be archived; set the quantity to 0")
         elif op.key not in known:
             batch.fail(position, op.key, f"no Odoo product with internal reference {op.key!r}")
+        elif op.key in services:
+            batch.fail(position, op.key, "quantity: a service keeps no stock in Odoo")
         elif op.fields.get("quantity") is None:
             batch.fail(position, op.key, "no quantity given")
         else:
-            vals = {"inventory_quantity": number(op.fields["quantity"])}
-            quant = quants.get(known[op.key])
-            if quant is None:
-                vals = {**vals, "product_id": known[op.key], "location_id": location}
+            product = known[op.key]
+            wanted = Decimal(str(op.fields["quantity"]))
+            counts, create = _counts(wanted, location, quants.get(product, []))
+            for quant, quantity in counts:
+                writes.append((position, op.key, quant, {"inventory_quantity": float(quantity)}))
+            if create is not None:
+                vals = {
+                    "product_id": product,
+                    "location_id": location,
+                    "inventory_quantity": float(create),
+                }
                 new.append((position, op.key, vals))
-            else:
-                writes.append((position, op.key, quant, vals))
+            if not counts and create is None:
+                unchanged.append(position)
     created = await batch.create("stock.quant", new)
     written = set(await batch.write("stock.quant", writes))
-    counted = dict(created) | {p: rid for p, _, rid, _ in writes if p in written}
+    counted: dict[int, list[int]] = {}
+    for position, rid in created.items():
+        counted.setdefault(position, []).append(rid)
+    for position, _, rid, _ in writes:
+        if position in written:
+            counted.setdefault(position, []).append(rid)
+    counted = {p: ids for p, ids in counted.items() if results[p] is None}
     if counted:
         try:
             await client.call(
@@ -223,7 +277,7 @@ async def apply_stock(
                 "action_apply_inventory",
                 {},
                 result=Any,
-                ids=sorted(set(counted.values())),
+                ids=sorted({rid for ids in counted.values() for rid in ids}),
             )
         except OdooFault as fault:
             if not fault.about_data:
@@ -231,7 +285,7 @@ async def apply_stock(
             for position in counted:
                 batch.fail(position, operations[position].key, str(fault))
             return
-    for position in counted:
+    for position in [*counted, *unchanged]:
         key = operations[position].key
         batch.done([position], [key], [str(known[key])])
 

@@ -30,10 +30,17 @@ from adapters.tryton.product_writes import apply_products
 from adapters.tryton.products import ProductReader, stamp
 from adapters.tryton.settings import TrytonSettings, parse_settings
 from adapters.tryton.stock import StockReader, apply_stock
-from engine.models import Invoice, OrderStatus
+from engine.models import Invoice, OrderStatus, Product
 from engine.order_models import ErpOrder, OrderProgress, SaleOrder
 
 KINDS = ("product", "stock", "price", "customer", "order_status", "invoice")
+CARRIED = {
+    "product": frozenset(Product.__struct_fields__)
+    - {"weight", "barcode", "attributes", "short_description"}
+}
+"""What this adapter reads and writes of an article: Tryton's weights, identifiers and
+attributes are not mapped, and its one description is the canonical ``description``, so the
+others could never read back as written."""
 WRITABLE = ("product", "stock", "price", "customer")
 
 
@@ -80,6 +87,7 @@ class TrytonAdapter:
             incremental=True,
             kinds=KINDS,
             sold_stock_leaves="on-delivery",
+            fields=CARRIED,
         )
 
     def __repr__(self) -> str:

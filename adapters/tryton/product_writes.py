@@ -7,7 +7,8 @@ article instead (the engine may retry a batch whose first attempt was applied).
 
 Canonical fields land on: ``name``, ``price`` (``list_price``), ``tax_code`` (the account
 category charging that tax) and ``category`` on the template; ``cost`` (``cost_price``) and
-``description`` on the product; ``active`` on both.
+``description`` on the product; ``active`` on both. ``service`` chooses the type of a new
+template (``service`` or ``goods``).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-from adapters.base import Archive, Create, Operation
+from adapters.base import Archive, Create, Operation, Update
 from adapters.tryton.batch import Batch, NewItem, Results, WriteItem
 from adapters.tryton.client import TrytonClient
 from adapters.tryton.lookups import Lookups
@@ -84,7 +85,7 @@ async def _new_template(lookups: Lookups, sku: str, fields: dict[str, Any]) -> d
         vals["categories"] = [["add", vals["categories"]]]
     vals |= {
         "code": sku,
-        "type": "goods",
+        "type": "service" if fields.get("service") else "goods",
         "default_uom": unit,
         "salable": True,
         "sale_uom": unit,
@@ -129,6 +130,8 @@ async def apply_products(
                 continue
             template, products, variants = shapes[ref]
             fields: dict[str, Any] = {"active": False} if isinstance(op, Archive) else op.fields
+            if isinstance(op, Update) and "service" in fields:
+                raise Refused("service: an article's type (goods or service) is changed in Tryton")
             template_writes.append(
                 (position, op.key, [template], await _template_vals(lookups, fields))
             )

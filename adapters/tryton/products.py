@@ -41,7 +41,15 @@ PRODUCT_FIELDS = (
     "cost_price",
     "last_modified_at",
 )
-TEMPLATE_FIELDS = ("name", "code", "active", "account_category", "categories", "last_modified_at")
+TEMPLATE_FIELDS = (
+    "name",
+    "code",
+    "type",
+    "active",
+    "account_category",
+    "categories",
+    "last_modified_at",
+)
 
 
 def stamp(value: Any) -> datetime | None:
@@ -165,6 +173,7 @@ def to_products(
                 tax_code=tax_code,
                 category=category,
                 active=bool(row["active"]) and bool(template["active"]),
+                service=template["type"] == "service",
             )
             out.append(Seen(record=record, ref=str(row["id"]), modified_at=modified))
             continue
@@ -190,6 +199,7 @@ def to_products(
             tax_code=tax_code,
             category=category,
             active=bool(template["active"]) and any(v.active for v in variants),
+            service=template["type"] == "service",
             variants=variants,
         )
         out.append(Seen(record=record, ref=f"tmpl-{tid}", modified_at=modified))

@@ -6,19 +6,22 @@ so one call per page reads every article's on-hand quantity in the warehouse (ab
 follow ``stock.move`` and re-read the quantities of the products those moves carry.
 
 Writing a quantity is what a person counting the shelves does: a ``stock.inventory`` of the
-storage zone, confirmed, which moves the difference in from lost-and-found (or back out). A plain
+storage zone, confirmed, which moves the difference in from lost-and-found (or back out); only
+when the zone itself holds too little for a decrease are the locations below it counted too. A
+plain
 ``stock.move`` cannot take stock out: a move leaving storage must be assigned first, and Tryton
 does not offer assignment over RPC.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from adapters.base import Archive, Operation, Seen
+from adapters.stock_split import recount
 from adapters.tryton.batch import Batch, NewItem, Results
 from adapters.tryton.client import TrytonClient, TrytonFault
 from adapters.tryton.lookups import Lookups
@@ -26,6 +29,8 @@ from adapters.tryton.products import stamp
 from engine.models import Stock
 
 Rejected = list[tuple[str, str]]
+GOODS: tuple[list[Any], ...] = (["template.type", "!=", "service"],)
+"""The products that keep stock: a service has none."""
 
 
 def quantity(value: Any) -> Decimal:
@@ -68,7 +73,7 @@ class StockReader:
         """Stock of these products (every active product when None) in the warehouse."""
         warehouse = await self.lookups.warehouse()
         if product_ids is None:
-            product_ids = await self.client.search("product.product", [])
+            product_ids = await self.client.search("product.product", list(GOODS))
         rows = await self.client.read(
             "product.product",
             product_ids,
@@ -86,8 +91,43 @@ class StockReader:
         return out
 
     async def by_sku(self, skus: Sequence[str]) -> list[Seen]:
-        ids = await self.client.search("product.product", [["code", "in", list(skus)]])
+        ids = await self.client.search("product.product", [["code", "in", list(skus)], *GOODS])
         return await self.seen(ids)
+
+    async def services(self, skus: Sequence[str]) -> list[str]:
+        """Those of ``skus`` that are services."""
+        rows = await self.client.search_read(
+            "product.product",
+            [["code", "in", list(skus)], ["template.type", "=", "service"]],
+            ["code"],
+        )
+        return [str(row["code"]) for row in rows]
+
+
+async def _storage_places(client: TrytonClient, storage: int) -> list[int]:
+    """The storage zone and the storage locations below it (shelves, bins), zone first."""
+    below = await client.search(
+        "stock.location", [["parent", "child_of", [storage]], ["type", "=", "storage"]]
+    )
+    return [storage, *sorted(set(below) - {storage})]
+
+
+async def _quantities_at(
+    client: TrytonClient, products: list[int], places: list[int]
+) -> dict[int, dict[int, Decimal]]:
+    """Per product, its quantity at each place itself (its children not included)."""
+    out: dict[int, dict[int, Decimal]] = {p: {} for p in products}
+    for place in places:
+        rows = await client.read(
+            "product.product",
+            products,
+            ["quantity"],
+            context={"locations": [place], "with_childs": False},
+        )
+        for row in rows:
+            if row["quantity"]:
+                out[row["id"]][place] = quantity(row["quantity"])
+    return out
 
 
 async def apply_stock(
@@ -97,25 +137,27 @@ async def apply_stock(
     operations: Sequence[Operation],
     results: Results,
 ) -> None:
-    """Bring each article's warehouse quantity to the one given, by a stock-taking."""
+    """Bring each article's warehouse quantity to the one given, by stock-takings: the
+    difference is counted in the storage zone, and only what the zone cannot give up is taken
+    from the locations below it (:func:`adapters.stock_split.recount`), so the split over
+    shelves is kept and the warehouse's total reads back as written. A service keeps no
+    stock and is refused."""
     batch = Batch(client, results)
     warehouse = await lookups.warehouse()
     company, _ = await lookups.company()
-    current = {s.record.natural_key(): s for s in await reader.by_sku([o.key for o in operations])}
-    stored: dict[int, Decimal] = {}
-    if current:
-        rows = await client.read(
-            "product.product",
-            [int(s.ref) for s in current.values()],
-            ["quantity"],
-            context={"locations": [warehouse.storage], "with_childs": True},
-        )
-        stored = {row["id"]: quantity(row["quantity"]) for row in rows}
-    counts: list[NewItem] = []
+    keys = [o.key for o in operations]
+    current = {s.record.natural_key(): s for s in await reader.by_sku(keys)}
+    services = set(await reader.services(keys))
+    places = await _storage_places(client, warehouse.storage) if current else []
+    stored = await _quantities_at(client, [int(s.ref) for s in current.values()], places)
+    counts: dict[int, list[NewItem]] = {place: [] for place in places}
+    planned: dict[int, int] = {}
     for position, op in enumerate(operations):
         seen = current.get(op.key)
         if isinstance(op, Archive):
             batch.fail(position, op.key, "stock cannot be archived; set the quantity to 0")
+        elif op.key in services:
+            batch.fail(position, op.key, "quantity: a service keeps no stock in Tryton")
         elif seen is None:
             batch.fail(position, op.key, f"no active Tryton product with code {op.key!r}")
         elif op.fields.get("quantity") is None:
@@ -126,20 +168,27 @@ async def apply_stock(
             except ArithmeticError:
                 batch.fail(position, op.key, f"quantity: not a number: {op.fields['quantity']!r}")
                 continue
-            have = getattr(seen.record, "quantity", Decimal(0))
+            product = int(seen.ref)
+            here = stored[product]
+            counted = sum(here.values(), Decimal(0))
             # Stock in the input or output zone counts in the warehouse but is not counted here.
-            counted = stored.get(int(seen.ref), Decimal(0)) + wanted - have
-            if counted < 0:
+            transit = getattr(seen.record, "quantity", Decimal(0)) - counted
+            if wanted - transit < 0:
                 batch.fail(
                     position, op.key, f"quantity: {wanted} is less than the stock in transit zones"
                 )
                 continue
-            line = {"product": int(seen.ref), "quantity": float(counted)}
-            counts.append((position, op.key, line))
+            below = [(place, here.get(place, Decimal(0))) for place in places[1:]]
+            main, changed = recount(wanted - transit, here.get(places[0], Decimal(0)), below)
+            lines = ([(places[0], main)] if main is not None else []) + changed
+            for place, amount in lines:
+                line = {"product": product, "quantity": float(amount)}
+                counts[place].append((position, op.key, line))
+            planned[position] = len(lines)
 
-    async def take(part: Sequence[NewItem]) -> None:
+    async def take(location: int, part: Sequence[NewItem]) -> None:
         vals = {
-            "location": warehouse.storage,
+            "location": location,
             "company": company,
             "lines": [["create", [line for _, _, line in part]]],
         }
@@ -150,6 +199,15 @@ async def apply_stock(
             await client.execute("stock.inventory", "delete", [inventory])
             raise
 
-    for part, _ in await batch.each(counts, take):
-        for position, key, _ in part:
+    def at(location: int) -> Callable[[Sequence[NewItem]], Awaitable[None]]:
+        return lambda part: take(location, part)
+
+    counted_at: dict[int, int] = {}
+    for place, items in counts.items():
+        for part, _ in await batch.each(items, at(place)):
+            for position, _, _ in part:
+                counted_at[position] = counted_at.get(position, 0) + 1
+    for position, expected in planned.items():
+        key = operations[position].key
+        if results[position] is None and counted_at.get(position, 0) == expected:
             batch.done(position, key, current[key].ref)

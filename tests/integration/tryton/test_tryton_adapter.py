@@ -332,3 +332,73 @@ async def test_small_pages_read_the_same_records_and_an_article_without_code_is_
     assert {f"PG-{n}" for n in range(8)} <= set(by_key(small.records))
     [product] = await rpc.search("product.product", [["template", "=", template]])
     assert "no code" in reasons[f"product.product/{product}"]
+
+
+async def test_stock_on_shelves_below_storage_is_read_and_written_keeping_the_split(
+    adapter: TrytonAdapter, rpc: TrytonClient, tryton: TrytonService
+) -> None:
+    await adapter.apply(
+        "product",
+        [article("SHELF-1"), article("SHELF-2"), article("WRAP-1", service=True)],
+    )
+    [warehouse] = await rpc.read("stock.location", [tryton.ids["warehouse"]], ["storage_location"])
+    storage = warehouse["storage_location"]
+    [shelf] = await rpc.execute(
+        "stock.location", "create", [{"name": "Shelf 1", "type": "storage", "parent": storage}]
+    )
+    ids = {
+        row["code"]: row["id"]
+        for row in await rpc.search_read(
+            "product.product", [["code", "in", ["SHELF-1", "SHELF-2"]]], ["code"]
+        )
+    }
+
+    async def count(location: int, product: int, quantity: int) -> None:
+        vals = {
+            "location": location,
+            "company": tryton.ids["company"],
+            "lines": [["create", [{"product": product, "quantity": quantity}]]],
+        }
+        [inventory] = await rpc.execute("stock.inventory", "create", [vals])
+        await rpc.execute("stock.inventory", "confirm", [inventory])
+
+    for product in ids.values():
+        await count(storage, product, 10)
+        await count(shelf, product, 5)
+
+    async def at(location: int) -> dict[str, Decimal]:
+        rows = await rpc.read(
+            "product.product",
+            list(ids.values()),
+            ["code", "quantity"],
+            context={"locations": [location], "with_childs": False},
+        )
+        return {row["code"]: Decimal(str(row["quantity"])) for row in rows}
+
+    read = await adapter.snapshot("stock", None)
+    quantities = {k: s.record.quantity for k, s in by_key(read.records).items()}
+    # Shelves below the storage zone count; a service has no stock record.
+    assert quantities["SHELF-1"] == Decimal(15) and "WRAP-1" not in quantities
+    products = {
+        k: s.record for k, s in by_key((await adapter.snapshot("product", None)).records).items()
+    }
+    assert products["WRAP-1"].service is True and products["SHELF-1"].service is False
+
+    results = await adapter.apply(
+        "stock",
+        [
+            Update(key="SHELF-1", ref="x", fields={"quantity": "18"}),
+            Update(key="SHELF-2", ref="x", fields={"quantity": "3"}),
+            Update(key="WRAP-1", ref="x", fields={"quantity": "4"}),
+        ],
+    )
+
+    assert [type(r) for r in results] == [Done, Done, Failed]
+    assert "service" in results[2].reason  # type: ignore[union-attr]
+    again = {
+        k: s.record.quantity
+        for k, s in by_key((await adapter.snapshot("stock", None)).records).items()
+    }
+    assert again["SHELF-1"] == Decimal(18) and again["SHELF-2"] == Decimal(3)
+    assert await at(storage) == {"SHELF-1": Decimal(13), "SHELF-2": Decimal(0)}
+    assert await at(shelf) == {"SHELF-1": Decimal(5), "SHELF-2": Decimal(3)}

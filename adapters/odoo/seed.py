@@ -229,8 +229,35 @@ class _Seeder:
                 )
 
 
-def seed_catalogue(store: OdooStore, *, products: int, seed: int) -> None:
-    """Fill an empty store with reference data and ``products`` articles."""
+def _vary(seeder: _Seeder) -> None:
+    """Give the catalogue what a real one holds besides plain goods: one template in 25 a
+    service (no stock), one in 30 archived, one in 15 named with padding and non-ASCII letters,
+    one in 10 in a category whose own name contains " / "."""
+    store = seeder.store
+    [top] = [rid for rid, row in store.tables["product.category"].items() if not row["parent_id"]]
+    bags = seeder.put("product.category", {"name": "Sacs / Bagages", "parent_id": top})
+    quants: dict[int, list[int]] = {}
+    for row in store.tables["stock.quant"].values():
+        quants.setdefault(row["product_id"], []).append(row["id"])
+    for number, (tid, template) in enumerate(sorted(store.tables["product.template"].items()), 1):
+        variants = template["product_variant_ids"]
+        if number % 25 == 0:
+            template["type"] = "service"
+            for qid in [q for variant in variants for q in quants.get(variant, [])]:
+                store.delete("stock.quant", qid)
+        if number % 30 == 0:
+            template["active"] = False
+            for variant in variants:
+                store.tables["product.product"][variant]["active"] = False
+        if number % 15 == 0:
+            template["name"] = f"  Thé « {template['name']} » n°{tid}  "
+        if number % 10 == 0:
+            template["categ_id"] = bags
+
+
+def seed_catalogue(store: OdooStore, *, products: int, seed: int, varied: bool = False) -> None:
+    """Fill an empty store with reference data and ``products`` articles; ``varied`` adds
+    services, archived articles, padded unicode names and a category named with " / "."""
     seeder = _Seeder(store, seed)
     seeder.reference_data()
     made: list[int] = []
@@ -242,6 +269,8 @@ def seed_catalogue(store: OdooStore, *, products: int, seed: int) -> None:
         for product in ids:
             seeder.quant(product)
         made.extend(ids)
+    if varied:
+        _vary(seeder)
     if made:
         seeder.sales(made, min(20, max(4, products // 50)))
 

@@ -201,6 +201,7 @@ def create_app(
     *,
     products: int = 0,
     seed: int = 0,
+    varied: bool = False,
     api_key: str = "odoo-test-key",
     database: str = "odoo",
     login: str = "admin",
@@ -208,11 +209,12 @@ def create_app(
     faults: Faults | None = None,
     version: tuple[int, int] = (19, 0),
 ) -> web.Application:
-    """An Odoo simulator holding a seeded catalogue of ``products`` articles, serving the field
-    names and APIs of Odoo ``version`` (17.0, 18.0, 18.1, 19.0...)."""
+    """An Odoo simulator holding a seeded catalogue of ``products`` articles (``varied``: with
+    services, archived articles, padded unicode names, a category named with " / "), serving the
+    field names and APIs of Odoo ``version`` (17.0, 18.0, 18.1, 19.0...)."""
     app = web.Application(client_max_size=64 * 1024 * 1024)
     store = OdooStore(server_version=version)
-    seed_catalogue(store, products=products, seed=seed)
+    seed_catalogue(store, products=products, seed=seed, varied=varied)
     app[STORE_KEY] = store
     app[_CONFIG_KEY] = _Config(api_key=api_key, database=database, login=login, password=password)
     simkit.install_faults(app, faults)

@@ -62,9 +62,12 @@ def shop_adapter(url: str) -> WooCommerceAdapter:
     )
 
 
-async def open_pair(tmp_path: Path, config: str, *, products: int = 0) -> AsyncIterator[Pair]:
-    """The two simulators (the Odoo one seeded with ``products`` articles) and their adapters."""
-    odoo_app = create_odoo_app(products=products)
+async def open_pair(
+    tmp_path: Path, config: str, *, products: int = 0, varied: bool = False
+) -> AsyncIterator[Pair]:
+    """The two simulators (the Odoo one seeded with ``products`` articles, ``varied`` as
+    :func:`adapters.odoo.seed.seed_catalogue` says) and their adapters."""
+    odoo_app = create_odoo_app(products=products, varied=varied)
     shop_app = create_shop_app(products=0)
     (tmp_path / "odoo_key").write_text("odoo-test-key")
     async with serve(odoo_app) as odoo_url, serve(shop_app) as shop_url:

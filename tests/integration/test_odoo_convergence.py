@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from odoo_woo_pair import Pair, open_pair
+from test_convergence import README_RULES
 
 from adapters.odoo.dispatch import call
 from adapters.odoo.seed import warehouse_location
@@ -180,3 +181,36 @@ async def test_a_category_named_with_a_slash_is_one_shop_category(pair: Pair, st
     assert "Sacs" not in {c.name for c in pair.sim.categories.values()}
     clock(pair).later(60)
     assert idle(await pair.cycle(store, "product"))
+
+
+async def test_a_varied_odoo_catalogue_settles_in_one_resync(tmp_path: Path, store: Store) -> None:
+    # Services, archived articles, padded unicode names, a category named with " / ": the
+    # second full and incremental product cycles write nothing, archived articles are never
+    # created in the shop.
+    async for pair in open_pair(tmp_path, README_RULES, products=240, varied=True):
+        odoo = pair.odoo
+        services = [
+            t for t in odoo.tables["product.template"].values() if t.get("type") == "service"
+        ]
+        assert services and any(
+            t["active"] is False for t in odoo.tables["product.template"].values()
+        )
+        first = await pair.cycle(store, "product")
+        assert first.failures == [] and first.rejected == [], (first.failures, first.rejected)
+        archived = [
+            row["default_code"]
+            for row in odoo.tables["product.product"].values()
+            if row["active"] is False
+        ]
+        assert archived and all(pair.sim.product_by_sku(sku) is None for sku in archived)
+        service_skus = [
+            odoo.tables["product.product"][v]["default_code"]
+            for t in services
+            if t["active"] is not False
+            for v in t["product_variant_ids"]
+        ]
+        in_shop = [pair.sim.product_by_sku(sku) for sku in service_skus]
+        assert in_shop and all(i is not None and not i.manage_stock for i in in_shop)
+        for full in (True, False):
+            again = await pair.cycle(store, "product", full=full)
+            assert idle(again), (full, again.operations, again.failures)

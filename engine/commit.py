@@ -39,7 +39,13 @@ def commit_batch(
     reads: Mapping[Side, SideRead],
     stored: Mapping[str, StoredRecord],
     counts: dict[str, int],
+    *,
+    parked: Sequence[tuple[str, str]] = (),
 ) -> CommitBatch:
+    """``parked`` are the (key, side) of the kind's open dead letters: one whose record the
+    cycle saw on both sides and found nothing left to write for is cleared too (it agrees
+    now, so no write will ever clear it)."""
+
     def done(side: Side, key: str) -> Done | None:
         result = results[side].get(key)
         return result if isinstance(result, Done) else None
@@ -110,6 +116,15 @@ def commit_batch(
         dead_letters.append(
             NewDeadLetter(key=bad.key, side=bad.side, reason=bad.reason, operation={})
         )
+    still_wrong = {d.key for d in dead_letters} | {c.key for c in found}
+    written = {op.key for side in SIDES for op in operations[side]}
+    cleared.extend(
+        (key, side)
+        for key, side in parked
+        if key not in still_wrong
+        and key not in written
+        and all(key in reads[s].observed for s in SIDES)
+    )
     cursors: dict[str, str] = {
         side: read.cursor for side, read in reads.items() if read.cursor is not None
     }

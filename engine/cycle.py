@@ -258,6 +258,7 @@ async def run_cycle(
             reads,
             stored,
             result.counts,
+            parked=[(d.key, d.side) for d in dead if d.kind == kind],
         )
         result.run_id = await store.commit(batch)
         _log_outcome(connection, job_name, actions, result)

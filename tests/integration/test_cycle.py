@@ -132,6 +132,27 @@ async def test_refused_item_becomes_a_dead_letter_and_base_waits_for_it(
     assert await store.list_dead_letters("c") == []
 
 
+async def test_a_dead_letter_whose_record_agrees_now_is_cleared_without_a_write(
+    pair: Pair, store: Store
+) -> None:
+    pair.erp.platform.put(product("A"))
+    pair.shop.platform.put(product("A"))
+    await pair.cycle(store)
+    pair.erp.platform.edit("product", "A", price="11")
+    pair.shop.refuse["A"] = "product_invalid_price: price is locked"
+    await pair.cycle(store)
+    assert [d.key for d in await store.list_dead_letters("c")] == ["A"]
+    # The merchant fixed it by hand in the shop: nothing is left to write.
+    del pair.shop.refuse["A"]
+    pair.shop.platform.edit("product", "A", price="11")
+
+    result = await pair.cycle(store, full=False)
+
+    assert result.operations == {"erp": [], "shop": []}
+    assert await store.list_dead_letters("c") == []
+    assert [d.key for d in await store.list_dead_letters("c", status="cleared")] == ["A"]
+
+
 async def test_transient_failures_are_retried_within_the_cycle(pair: Pair, store: Store) -> None:
     pair.erp.platform.put(product("A"))
     pair.shop.transient_failures = 2

@@ -52,8 +52,7 @@ overlap_seconds = 5
 [connections.main.jobs.products]
 kind = "product"
 every = "{every}"
-fields = {fields}
-
+{fields}{stock}
 [connections.main.rules.product]
 default = {{ owner = "erp" }}
 fields.description = {{ owner = "both", policy = "manual" }}
@@ -111,11 +110,33 @@ async def _start_platforms(
     )
 
 
-def write_config(directory: Path, platforms: Platforms, *, every: str = "1s") -> Path:
+STOCK_JOB = """
+[connections.main.jobs.stock]
+kind = "stock"
+every = "{every}"
+"""
+
+
+def write_config(
+    directory: Path,
+    platforms: Platforms,
+    *,
+    every: str = "1s",
+    fields: list[str] | None = PRODUCT_FIELDS,
+    stock: bool = False,
+) -> Path:
+    """The worker's configuration; ``fields=None``: every field both platforms carry, with
+    ``stock`` a stock job too."""
     path = directory / "concord.toml"
-    fields = "[" + ", ".join(f'"{f}"' for f in PRODUCT_FIELDS) + "]"
+    listed = "" if fields is None else "fields = [" + ", ".join(f'"{f}"' for f in fields) + "]\n"
     path.write_text(
-        CONFIG.format(erp=platforms.erp, shop=platforms.shop, every=every, fields=fields)
+        CONFIG.format(
+            erp=platforms.erp,
+            shop=platforms.shop,
+            every=every,
+            fields=listed,
+            stock=STOCK_JOB.format(every=every) if stock else "",
+        )
     )
     return path
 

@@ -1,5 +1,8 @@
 """Product export survives SIGKILL anywhere: 20 kills at seeded random points, then quiet.
 
+The catalogue has products with variants, and the job synchronises every field both platforms
+carry (no field list), with a stock job beside it.
+
 The Odoo and WooCommerce simulators run in a process of their own (``platforms.py``), so what
 they hold survives every kill. Each round makes seeded edits on both sides (new ERP articles,
 ERP price changes, shop description changes), starts a ``concord run`` worker against the test's
@@ -28,7 +31,6 @@ import msgspec
 import pytest
 from platforms import NEW_PER_ROUND
 from reliability_support import (
-    PRODUCT_FIELDS,
     SECRETS,
     control,
     fetch,
@@ -40,7 +42,9 @@ from reliability_support import (
     write_config,
 )
 
+from engine.carried import uncarried
 from engine.config import load_config
+from engine.models import Product
 from engine.runtime import open_adapters
 
 KILLS = 20
@@ -62,7 +66,7 @@ async def test_product_export_survives_twenty_kills_at_random_points(
         ) as platforms,
         aiohttp.ClientSession() as session,
     ):
-        config = write_config(tmp_path, platforms)
+        config = write_config(tmp_path, platforms, fields=None, stock=True)
         log = tmp_path / "workers.log"
         for round_ in range(KILLS):
             based = await fetch(db_url, "select key from concord_base where kind = 'product'")
@@ -112,7 +116,17 @@ async def test_product_export_survives_twenty_kills_at_random_points(
                 counts = [msgspec.json.decode(row["counts"]) for row in rows]
                 return any(not c.get("writes_erp") and not c.get("writes_shop") for c in counts)
 
+            async def stock_settled() -> bool:
+                rows = await fetch(
+                    db_url,
+                    "select counts from concord_run where id > $1 and job = 'stock'"
+                    " and status = 'ok' order by id desc limit 1",
+                    mark["id"],
+                )
+                return bool(rows)
+
             await wait_for(quiet, within=90)
+            await wait_for(stock_settled, within=60)
             worker.send_signal(signal.SIGTERM)
             assert await asyncio.wait_for(worker.wait(), timeout=30) == 0
         finally:
@@ -124,6 +138,14 @@ async def test_product_export_survives_twenty_kills_at_random_points(
         async with open_adapters(load_config(config), "main") as adapters:
             erp = await read_side(adapters["erp"], "product")
             shop = await read_side(adapters["shop"], "product")
+            carried = [
+                f for f in Product.__struct_fields__ if f not in uncarried("product", adapters)
+            ]
+        stock_runs = await fetch(
+            db_url,
+            "select counts from concord_run where id > $1 and job = 'stock' and status = 'ok'",
+            mark["id"],
+        )
 
     record_property("kills", fired)
     worker_lines = log.read_text()
@@ -133,12 +155,28 @@ async def test_product_export_survives_twenty_kills_at_random_points(
     # Nothing lost: every ERP article (the new ones too) is in the shop, agreeing on every field.
     assert sum(key.startswith("NEW-") for key in erp) == KILLS * NEW_PER_ROUND
     assert len(erp) > PRODUCTS // 2 + KILLS * NEW_PER_ROUND
-    assert field_differences(erp, shop, PRODUCT_FIELDS) == {}
+    assert field_differences(erp, shop, carried) == {}
+    # Every variation is there: a product interrupted between its creation and its
+    # variations' is completed, never taken as done.
+    variable = {k: r for k, r in erp.items() if isinstance(r, Product) and r.variants}
+    assert len(variable) >= 5
+    for key, product in variable.items():
+        held = shop[key]
+        assert isinstance(held, Product)
+        assert sorted(v.sku for v in held.variants) == sorted(v.sku for v in product.variants)
+    # The stock job finds every article in the shop: nothing failed once the export settled.
+    last_stock = msgspec.json.decode(stock_runs[-1]["counts"])
+    assert not last_stock.get("failed_shop") and not last_stock.get("failed_erp"), last_stock
     # Nothing twice: no SKU held by two shop products or variations.
     assert {sku: n for sku, n in skus.items() if n > 1} == {}
     # No conflict invented, nothing parked.
     assert await fetch(db_url, "select key, field, reason from concord_conflict") == []
-    assert await fetch(db_url, "select key, side, reason from concord_dead_letter") == []
+    assert (
+        await fetch(
+            db_url, "select key, side, reason from concord_dead_letter where status = 'open'"
+        )
+        == []
+    )
     claims = await fetch(
         db_url,
         "select id, outcome, claimed_at, finished_at, renewed_until from concord_claim"

@@ -39,6 +39,9 @@ from engine.models import Product
 SOURCE = "(sandbox)"
 _CENT = Decimal("0.01")
 
+WEB_DESCRIPTION = "description_ecommerce"
+"""The Odoo field holding the shop's long description in the sandbox (Odoo 17+ eCommerce)."""
+
 
 class Sandbox:
     """An Odoo simulator (``erp``) and a WooCommerce simulator (``shop``) serving on loopback."""
@@ -136,7 +139,7 @@ class Sandbox:
         self._erp_write(sku, list_price=float(price))
 
     def set_erp_description(self, sku: str, text: str) -> None:
-        self._erp_write(sku, description_sale=text)
+        self._erp_write(sku, **{WEB_DESCRIPTION: text})
 
     def receive_in_erp(self, sku: str, quantity: int) -> None:
         """Goods received: the warehouse quantity grows by ``quantity`` (an inventory count
@@ -254,7 +257,12 @@ async def sandbox(
                 "requests_per_second": requests_per_second,
                 "max_concurrency": max_concurrency,
             }
-            erp: dict[str, Any] = {"type": "odoo", "url": erp_url, "database": "odoo"}
+            erp: dict[str, Any] = {
+                "type": "odoo",
+                "url": erp_url,
+                "database": "odoo",
+                "description_field": WEB_DESCRIPTION,
+            }
             if protocol == "jsonrpc":
                 erp |= {"protocol": "jsonrpc", "login": "admin"}
                 erp["password_file"] = str(folder / "odoo_password")

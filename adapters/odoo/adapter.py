@@ -15,6 +15,13 @@ Settings (the ``[connections.<name>.erp]`` table)::
     max_attempts = 5              # tries of a request that failed transiently (5xx, 429, timeout)
     warehouse_location = "WH/Stock"   # stock location id or name; default: first internal one
                                       # (its child locations count too)
+    description_field = "description_ecommerce"   # the template field with the shop's long
+                                  # (HTML) description; unset: the shop's own is left alone
+
+A product's ``short_description`` is the template's ``description_sale``. Its long
+``description`` comes from ``description_field`` only: the template's ``description`` is
+Odoo's internal notes, which must not be published; ``description_ecommerce`` (Odoo 17+
+eCommerce) or ``website_description`` (earlier) hold the web description when installed.
 
 Records Odoo holds but Concord cannot use (an article without internal reference, a partner
 with a malformed e-mail...) are left out of snapshots and listed in :attr:`OdooAdapter.rejected`
@@ -35,6 +42,7 @@ from adapters.odoo.client import OdooClient
 from adapters.odoo.orders import apply_orders
 from adapters.odoo.reading import Reader
 from adapters.odoo.transport import Json2Transport, JsonRpcTransport, Transport
+from adapters.odoo.wire import product_row
 from adapters.odoo.writing import (
     Results,
     apply_customers,
@@ -49,12 +57,13 @@ from engine.secrets import read_secret
 from rules.accounting.entries import Entry
 
 KINDS = ("product", "stock", "price", "customer", "order", "invoice")
-CARRIED = {"product": frozenset(Product.__struct_fields__) - {"attributes", "short_description"}}
-"""Odoo keeps a product's options in the attributes of its variants, never on the product, and
-has one sales description (``description_sale``, the canonical ``description``): neither
-``attributes`` nor ``short_description`` is read or written, so they could never read back as
-written. (Sale prices are read as none, which Odoo keeps in pricelists: an ERP-owned rule clears
-them in the shop, a write of one to Odoo is refused.)"""
+CARRIED = {"product": frozenset(Product.__struct_fields__) - {"attributes"}}
+"""Odoo keeps a product's options in the attributes of its variants, never on the product:
+``attributes`` is neither read nor written, so it could never read back as written. (Sale
+prices are read as none, which Odoo keeps in pricelists: an ERP-owned rule clears them in the
+shop, a write of one to Odoo is refused.) The short description is ``description_sale``."""
+NO_WEB_DESCRIPTION = {"product": CARRIED["product"] - {"description"}}
+"""Without ``description_field``, the long description is not Odoo's to carry."""
 
 
 class OdooAdapter:
@@ -70,6 +79,7 @@ class OdooAdapter:
         overlap_seconds: float = 120.0,
         warehouse_location: int | str | None = None,
         base_url: str = "",
+        description_field: str | None = None,
     ) -> None:
         self.rejected: list[tuple[str, str]] = []
         """Records left out of snapshots and fetches, as ``(ref, reason)``."""
@@ -82,7 +92,9 @@ class OdooAdapter:
             overlap_seconds=overlap_seconds,
             location=warehouse_location,
             rejected=self.rejected,
+            product_row=product_row(description_field),
         )
+        self._description_field = description_field
         self._capabilities = Capabilities(
             batch_size=100,
             requests_per_second=requests_per_second,
@@ -90,7 +102,8 @@ class OdooAdapter:
             incremental=True,
             kinds=KINDS,
             sold_stock_leaves="on-delivery",
-            fields=CARRIED,
+            # Without a web description field, the shop's long description is its own.
+            fields=CARRIED if description_field else NO_WEB_DESCRIPTION,
         )
 
     @property
@@ -131,7 +144,9 @@ class OdooAdapter:
             )
         results: Results = [None] * len(operations)
         if kind == "product":
-            await apply_products(self._client, operations, results)
+            await apply_products(
+                self._client, operations, results, description_field=self._description_field
+            )
         elif kind == "price":
             await apply_prices(self._client, operations, results)
         elif kind == "stock":
@@ -228,6 +243,11 @@ def create(settings: Mapping[str, Any], *, source: str) -> OdooAdapter:
         raise ConfigError(source, f"{prefix}.overlap_seconds", "must be a number of seconds >= 0")
     timeout = _number(settings, "timeout", 30, source, prefix)
     attempts = int(_number(settings, "max_attempts", 5, source, prefix))
+    description = settings.get("description_field")
+    if description is not None and (not isinstance(description, str) or not description):
+        raise ConfigError(
+            source, f"{prefix}.description_field", "must name a product.template field"
+        )
     location = settings.get("warehouse_location")
     if location is not None and (isinstance(location, bool) or not isinstance(location, int | str)):
         raise ConfigError(source, f"{prefix}.warehouse_location", "must be a location id or name")
@@ -268,4 +288,5 @@ def create(settings: Mapping[str, Any], *, source: str) -> OdooAdapter:
         overlap_seconds=float(overlap),
         warehouse_location=location,
         base_url=url,
+        description_field=description,
     )

@@ -128,7 +128,8 @@ def products(
             product = Product(
                 sku=sku,
                 name=name,
-                description=text(first.description_sale),
+                description=text(getattr(first, "web_description", False)),
+                short_description=text(first.description_sale),
                 price=first.list_price,
                 cost=first.standard_price,
                 tax_code=tax_code,
@@ -156,7 +157,8 @@ def products(
         product = Product(
             sku=parent,
             name=name,
-            description=text(first.description_sale),
+            description=text(getattr(first, "web_description", False)),
+            short_description=text(first.description_sale),
             price=first.list_price,
             tax_code=tax_code,
             category=category,

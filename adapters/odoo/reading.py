@@ -57,8 +57,10 @@ class Reader:
         overlap_seconds: float,
         location: int | str | None,
         rejected: mapping.Rejected,
+        product_row: type[ProductRow] = ProductRow,
     ) -> None:
         self.client = client
+        self.product_row = product_row
         self.overlap = timedelta(seconds=overlap_seconds)
         self.location_setting = location
         self.rejected = rejected
@@ -88,7 +90,7 @@ class Reader:
         (each with all its variants), the next ones read meanwhile; other reads in one part."""
         if kind not in ("product", "price") or since is not None:
             return await in_one_part(await self.snapshot(kind, since), take)
-        row_type: type[Any] = ProductRow if kind == "product" else PriceRow
+        row_type: type[Any] = self.product_row if kind == "product" else PriceRow
         await self._fresh_lookups(kind)
         templates = await self.client.search("product.template", [])
         windows = chunks(templates, self.client.page_size * _TEMPLATE_PAGES)
@@ -120,7 +122,7 @@ class Reader:
         stamps: list[str]
         if kind in ("product", "price"):
             assert after is not None  # a full read went through snapshot_parts above
-            row_type: type[Any] = ProductRow if kind == "product" else PriceRow
+            row_type: type[Any] = self.product_row if kind == "product" else PriceRow
             await self._fresh_lookups(kind)
             rows, stamps = await self._variants(row_type, after)
             seen = await self._articles(kind, rows)
@@ -162,7 +164,7 @@ class Reader:
                 )
             found = await self.client.search_read("product.product", domain, VariantStampRow)
             templates = sorted({ref_id(r.product_tmpl_id) or 0 for r in found} - {0})
-            row_type: type[Any] = ProductRow if kind == "product" else PriceRow
+            row_type: type[Any] = self.product_row if kind == "product" else PriceRow
             await self._fresh_lookups(kind)
             rows = await self._variants_of(row_type, templates)
             return await self._articles(kind, rows)

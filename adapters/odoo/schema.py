@@ -69,6 +69,8 @@ _TYPES = ("consu", "service", "combo")
 _PRODUCT_TEMPLATE: dict[str, FieldSpec] = {
     "name": _char(required=True),
     "description_sale": FieldSpec("text"),
+    "description": FieldSpec("text"),
+    "description_ecommerce": FieldSpec("text"),
     "list_price": FieldSpec("float", default=1.0, digits=_PRICE),
     "type": FieldSpec("selection", selection=_TYPES, default="consu"),
     "categ_id": _m2o("product.category"),
@@ -93,6 +95,8 @@ _PRODUCT_PRODUCT: dict[str, FieldSpec] = {
     "lst_price": _computed("float"),
     "name": FieldSpec("char", delegated=True),
     "description_sale": FieldSpec("text", delegated=True),
+    "description": FieldSpec("text", delegated=True),
+    "description_ecommerce": FieldSpec("text", delegated=True),
     "list_price": FieldSpec("float", delegated=True, default=1.0),
     "type": FieldSpec("selection", selection=_TYPES, delegated=True, default="consu"),
     "categ_id": FieldSpec("many2one", "product.category", delegated=True),

@@ -14,7 +14,16 @@ from adapters.base import Fields
 from adapters.odoo.client import OdooClient
 
 _TEMPLATE_FIELDS = frozenset(
-    {"name", "description", "price", "tax_code", "category", "active", "service"}
+    {
+        "name",
+        "description",
+        "short_description",
+        "price",
+        "tax_code",
+        "category",
+        "active",
+        "service",
+    }
 )
 _PRECISION = {"price": "Product Price", "cost": "Product Price", "weight": "Stock Weight"}
 """The ``decimal.precision`` usage Odoo rounds each number field to."""
@@ -47,10 +56,16 @@ async def exact(client: OdooClient, field: str, value: Any) -> float:
 
 
 async def product_vals(
-    client: OdooClient, fields: Fields, *, template: bool = False, create: bool = False
+    client: OdooClient,
+    fields: Fields,
+    *,
+    template: bool = False,
+    create: bool = False,
+    description_field: str | None = None,
 ) -> dict[str, Any]:
     """Values for ``product.product`` (or, with ``template``, a multi-variant template);
-    ``create`` for a new article."""
+    ``create`` for a new article. The short description is ``description_sale``; the long one
+    goes to ``description_field``, and is not written without one."""
     for name in _UNSUPPORTED:
         if name in fields and not _empty(fields[name]):
             raise Refused(
@@ -66,10 +81,12 @@ async def product_vals(
     simple = {
         "sku": "default_code",
         "name": "name",
-        "description": "description_sale",
+        "short_description": "description_sale",
         "barcode": "barcode",
         "active": "active",
     }
+    if description_field is not None:
+        simple["description"] = description_field
     for canonical, odoo in simple.items():
         if canonical in fields:
             value = fields[canonical]

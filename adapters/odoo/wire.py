@@ -8,6 +8,7 @@ text, so ``19.99`` stays exactly ``19.99``.
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import cast
 
 import msgspec
 
@@ -190,5 +191,19 @@ class InvoiceRow(msgspec.Struct):
 
 
 def fields_of(row_type: type[msgspec.Struct]) -> list[str]:
-    """The Odoo field names a row struct reads (its attributes)."""
-    return list(row_type.__struct_fields__)
+    """The Odoo field names a row struct reads (its attributes, as renamed)."""
+    return list(row_type.__struct_encode_fields__)
+
+
+def product_row(description_field: str | None) -> type[ProductRow]:
+    """:class:`ProductRow`, reading the web description from ``description_field`` into
+    ``web_description`` when one is configured (the field depends on the installed modules)."""
+    if description_field is None:
+        return ProductRow
+    row = msgspec.defstruct(
+        "ProductRowWithDescription",
+        [("web_description", Text, False)],
+        bases=(ProductRow,),
+        rename={"web_description": description_field},
+    )
+    return cast(type[ProductRow], row)

@@ -122,7 +122,11 @@ async def existing_skus(
 
 
 async def apply_products(
-    client: OdooClient, operations: Sequence[Operation], results: Results
+    client: OdooClient,
+    operations: Sequence[Operation],
+    results: Results,
+    *,
+    description_field: str | None = None,
 ) -> None:
     batch = Batch(client, results)
     known = await existing_skus(client, [op.key for op in operations if isinstance(op, Create)])
@@ -136,7 +140,10 @@ async def apply_products(
                 continue
             ref = op.ref if isinstance(op, Update) else str(known.get(op.key, ""))
             if not ref:
-                new.append((position, op.key, await product_vals(client, op.fields, create=True)))
+                vals = await product_vals(
+                    client, op.fields, create=True, description_field=description_field
+                )
+                new.append((position, op.key, vals))
                 continue
             model, rid = _record_id(ref)
             vals = await product_vals(
@@ -144,6 +151,7 @@ async def apply_products(
                 op.fields,
                 template=model == "product.template",
                 create=isinstance(op, Create),
+                description_field=description_field,
             )
             writes[model].append((position, op.key, rid, vals))
         except Refused as refused:

@@ -98,11 +98,9 @@ def product_body(fields: Fields, *, creating: bool) -> dict[str, Any]:
     variable = bool(fields.get("variants"))
     if creating:
         body["type"] = "variable" if variable else "simple"
-    simple = {"sku": "sku", "name": "name"}
-    for key, target in simple.items():
-        if key in fields:
-            body[target] = fields[key] or ""
-    for key in ("description", "short_description"):
+    if "sku" in fields:
+        body["sku"] = fields["sku"] or ""
+    for key in ("name", "description", "short_description"):
         if key in fields:
             body[key] = html_text(key, fields[key])
     if not variable:

@@ -154,7 +154,7 @@ async def test_product_mapping(tmp_path: Path) -> None:
     assert seen.record == Product(
         sku="TB-1",
         name="Trail Boot",
-        description="Waterproof",
+        short_description="Waterproof",
         price=Decimal("129.9"),
         cost=Decimal("60.0"),
         tax_code="VAT 20%",

@@ -23,7 +23,7 @@ from click.testing import CliRunner
 from reliability_support import field_differences, read_side
 
 from adapters.odoo.dispatch import call
-from adapters.sandbox import Sandbox, sandbox
+from adapters.sandbox import WEB_DESCRIPTION, Sandbox, sandbox
 from engine.cli import main
 from engine.config import JobConfig
 from engine.cycle import CycleResult, run_cycle
@@ -164,7 +164,7 @@ def side_value(box: Sandbox, side: str, sku: str, field: str) -> Any:
             field, getattr(item, field, None)
         )
     template = box._template(box.erp_store.product_id(sku))
-    return template["description_sale" if field == "description" else field]
+    return template[WEB_DESCRIPTION if field == "description" else field]
 
 
 @pytest.mark.parametrize("path", cases("sync", "*.json"))

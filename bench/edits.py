@@ -21,6 +21,7 @@ from adapters.odoo.store import OdooStore
 from adapters.woocommerce.simulator.catalogue import description
 from adapters.woocommerce.simulator.store import Sellable
 from adapters.woocommerce.simulator.store import Store as ShopStore
+from bench.setup import WEB_DESCRIPTION
 
 
 class Pick(msgspec.Struct, frozen=True):
@@ -63,7 +64,7 @@ def enrich_erp(store: OdooStore, seed: int) -> None:
     """Give the seeded Odoo articles descriptions and weights of realistic size."""
     rng = random.Random(seed * 7919 + 1)
     for row in store.tables["product.template"].values():
-        row["description_sale"] = text(rng, 60, 220)
+        row[WEB_DESCRIPTION] = text(rng, 60, 220)
     for row in store.tables["product.product"].values():
         row["weight"] = round(rng.uniform(0.05, 25.0), 2)
 
@@ -92,7 +93,7 @@ def edit_erp_resync(store: OdooStore, *, seed: int, share: float, conflict: floa
         price = (Decimal(str(row["list_price"])) * Decimal("1.05")).quantize(Decimal("0.01"))
         vals: dict[str, Any] = {"list_price": float(price)}
         if key in chosen.both:
-            vals["description_sale"] = f"<p>Updated by the purchasing team ({seed}).</p>"
+            vals[WEB_DESCRIPTION] = f"<p>Updated by the purchasing team ({seed}).</p>"
         store.write("product.template", [tid], vals)
         report.changed += 1
         report.prices.append((key, f"{price:f}"))

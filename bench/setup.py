@@ -42,6 +42,9 @@ CONCURRENCY = 8
 # scenarios are bounded by concurrency and work, like the floor, not by a configured rate.
 UNTHROTTLED_RATE = 100_000.0
 
+WEB_DESCRIPTION = "description_ecommerce"
+"""The Odoo template field holding the shop's long description (Odoo 17+ eCommerce)."""
+
 
 def _export_credentials() -> None:
     os.environ.setdefault(SHOP_KEY_ENV, SHOP_CREDENTIALS[0])
@@ -55,6 +58,7 @@ def erp_settings(url: str, rate: float = UNTHROTTLED_RATE) -> dict[str, Any]:
         "url": url,
         "database": "odoo",
         "api_key_env": ERP_KEY_ENV,
+        "description_field": WEB_DESCRIPTION,
         "requests_per_second": rate,
         "max_concurrency": CONCURRENCY,
         # Cycles here follow each other within seconds, where a merchant's are minutes apart:

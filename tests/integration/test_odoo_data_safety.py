@@ -246,7 +246,7 @@ async def test_what_is_written_reads_back_exactly(tmp_path: Path) -> None:
     written = Product(
         sku="UNI-1",
         name="  Thé vert « Sencha » 緑茶  ",
-        description="Feuilles entières\n\tÉté 2026 ",
+        short_description="Feuilles entières\n\tÉté 2026 ",
         price=Decimal("12.30"),
         cost=Decimal("4.1"),
         weight=Decimal("0.25"),

@@ -247,8 +247,9 @@ def _decide_field(
             pass
         case unreachable:
             assert_never(unreachable)
-    if rule.policy == "merge-delta" and not first and _below_zero(ev if erp_changed else sv):
-        # A count below zero (a shop selling on backorder) is never copied: merging floors it.
+    if rule.policy == "merge-delta" and not first and not erp_changed and _below_zero(sv):
+        # A shop count below zero (selling on backorder) is never copied into the ERP: merging
+        # floors it. The ERP's own count below zero (sold before received) is its to keep.
         return _apply_policy(key, name, b, e, s, rule)
     if not first and not shop_changed:
         return [SetField(key=key, field=name, value=ev, side="shop", why="changed")]

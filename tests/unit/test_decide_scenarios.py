@@ -454,6 +454,14 @@ SCENARIOS: list[Scenario] = [
         ],
     ),
     Scenario(
+        "stock below zero in the ERP only (sold before received) -> copied as it is",
+        base={K: {"stock": 5}},
+        erp=one({"stock": -5}),
+        shop=one({"stock": 5}),
+        rules=per_field(stock=both("merge-delta")),
+        expected=[SetField(key=K, field="stock", value=-5, side="shop", why="changed")],
+    ),
+    Scenario(
         "merge-delta on text values -> conflict",
         base={K: {"stock": "many"}},
         erp=one({"stock": "few"}),

@@ -135,6 +135,10 @@ def _table(value: Any, *, source: str, key: str) -> dict[str, Any]:
 
 def _rules(value: Any, *, source: str, prefix: str) -> KindRules:
     table = dict(_table(value, source=source, key=prefix))
+    if prefix.endswith(".rules.stock"):
+        # A count gone from the ERP (its article archived) cannot be archived in a shop, whose
+        # product the product job takes care of: the record is let go, the shop's count kept.
+        table.setdefault("when_erp_lost", "forget")
     fields = {
         field: _convert(rule, FieldRule, source=source, prefix=f"{prefix}.fields.{field}")
         for field, rule in _table(

@@ -42,8 +42,10 @@ R = TypeVar("R", bound=msgspec.Struct)
 _FORMAT = "%Y-%m-%d %H:%M:%S"
 _TEMPLATE_PAGES = 4
 """Pages of templates in one part of a product read in parts."""
-GOODS: tuple[list[Any], ...] = (["type", "!=", "service"],)
-"""The articles that keep stock: a service has none in Odoo."""
+GOODS: tuple[list[Any], ...] = (["type", "!=", "service"], ["active", "=", True])
+"""The articles whose stock the shop sells: a service has none in Odoo, and an archived
+article is no longer sold (its shop product is hidden by the product job; its count there is
+left as it was)."""
 _INVOICES: list[Any] = [["move_type", "=", "out_invoice"], ["state", "!=", "draft"]]
 
 

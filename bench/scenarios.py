@@ -258,6 +258,8 @@ class Runner:
             f"{served} requests, reading {read} shop records (no shop cursor yet)"
         )
         await self._floor(row, logs, rows)
+        wrote = any(row.counts.get(name, 0) for name in ("writes_erp", "writes_shop"))
+        row.converged = not wrote and await self._converged()
         return row
 
     async def resync(self) -> Row:
@@ -294,6 +296,7 @@ class Runner:
         await asyncio.gather(*(sim.checkpoint() for sim in self.sims.both()))
         await self._floor(row, logs, rows)
         await asyncio.gather(*(sim.restore() for sim in self.sims.both()))
+        row.converged = await self._converged()
         return row
 
     async def orders(self, count: int = 1000) -> Row:

@@ -1,11 +1,10 @@
 """The benchmarked connection: an Odoo ERP and a WooCommerce shop, their jobs and rules.
 
-The product job lists the fields both platforms carry. Odoo's cost price has no WooCommerce
-field, and Odoo tax names ("VAT 20%") do not map onto WooCommerce tax classes without the tax
-transform, so both are left out, as a merchant's configuration would. ``variants`` is left out
-too: the WooCommerce adapter reads each variation's own stock into it (the Odoo adapter does
-not) and the two order variants differently, so that field never settles between these two
-adapters; variation stock goes through the stock job instead.
+It is the README's default configuration: the product and stock jobs with no field list, so
+every field both adapters carry takes part (the cost price, which WooCommerce has no place for,
+and the tax code, which needs a taxes transform, stay the ERP's alone), and the README's rules:
+the ERP owns the catalogue, descriptions are edited on both sides (an edit on both is a conflict
+for a person), stock is merged.
 """
 
 from __future__ import annotations
@@ -18,7 +17,6 @@ from typing import Any
 from adapters.base import Adapter, Side
 from adapters.registry import build_adapter
 from engine.config import JobConfig
-from engine.demo import PRODUCT_FIELDS
 from rules.policy import FieldRule, KindRules
 
 SHOP_KEY_ENV = "CONCORD_BENCH_WC_KEY"
@@ -29,12 +27,17 @@ SHOP_CREDENTIALS = ("ck_test", "cs_test")
 ERP_API_KEY = "odoo-test-key"
 
 JOBS = {
-    "products": JobConfig(kind="product", fields=PRODUCT_FIELDS, every="1d"),
+    "products": JobConfig(kind="product", every="1d"),
     "stock": JobConfig(kind="stock", every="10m"),
 }
 RULES = {
-    # Two-way: either side may edit; an edit on both sides is a conflict for a person.
-    "product": KindRules(default=FieldRule(owner="both", policy="manual")),
+    "product": KindRules(
+        default=FieldRule(owner="erp"),
+        fields={"description": FieldRule(owner="both", policy="manual")},
+        create_in_shop=True,
+        when_erp_lost="archive",
+        when_shop_lost="report",
+    ),
     "stock": KindRules(default=FieldRule(owner="both", policy="merge-delta")),
 }
 CONCURRENCY = 8

@@ -34,6 +34,7 @@ async def test_scenarios_1_to_3_converge_and_report(store: Store, tmp_path: Path
     assert export.counts["failed_shop"] == 0
     # Nothing changed: the incremental cycle writes nothing.
     assert quiet.counts.get("writes_shop", 0) == 0 and quiet.counts.get("writes_erp", 0) == 0
+    assert quiet.converged is True
     # Edits on both sides flowed both ways; the products edited on both sides are held.
     assert resync.counts["writes_shop"] > 0 and resync.counts["writes_erp"] > 0
     assert resync.conflicts >= 1 and resync.converged is True

@@ -43,3 +43,12 @@ def without(observed: Observed, left_out: frozenset[str]) -> Observed:
         fields={name: value for name, value in fields.items() if name not in left_out},
         modified_at=observed.modified_at,
     )
+
+
+def compared_fields(
+    kind: str, adapters: Mapping[Side, Adapter], translated: Collection[str] = ()
+) -> list[str]:
+    """The fields of ``kind`` a connection synchronises (the complement of :func:`uncarried`),
+    in the record's order: what two converged sides must agree on."""
+    left_out = uncarried(kind, adapters, translated)
+    return [name for name in RECORD_TYPES[kind].__struct_fields__ if name not in left_out]

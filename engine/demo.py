@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import importlib
 import random
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection
 from contextlib import asynccontextmanager
 from decimal import Decimal
 from typing import Any, Protocol, cast
@@ -27,6 +27,7 @@ import msgspec
 from adapters.base import Adapter, Side
 from adapters.memory.adapter import MemoryAdapter, MemoryPlatform, load
 from adapters.memory.catalogue import generate_products, generate_stock
+from engine.carried import compared_fields
 from engine.config import JobConfig
 from engine.cycle import CycleResult, Progress, run_cycle
 from engine.errors import ConcordError
@@ -41,26 +42,17 @@ DEMO_RULES = {
         default=FieldRule(owner="erp"),
         fields={"description": FieldRule(owner="both", policy="manual")},
     ),
-    "stock": KindRules(default=FieldRule(owner="both", policy="merge-delta")),
+    "stock": KindRules(
+        default=FieldRule(owner="both", policy="merge-delta"), when_erp_lost="forget"
+    ),
 }
-PRODUCT_FIELDS = [
-    "name",
-    "description",
-    "price",
-    "sale_price",
-    "category",
-    "weight",
-    "barcode",
-    "active",
-    "attributes",
-]
-"""What the shop shows of an article. Left out: the cost price (a shop has none), the tax code
-(ERP tax codes and shop tax classes need a mapping of their own) and the variants (their stock
-belongs to the stock job)."""
+"""The README's rules: the ERP owns the catalogue, descriptions are edited on both sides and
+settled by a person, stock is merged from both sides' movements."""
 DEMO_JOBS = {
-    "products": JobConfig(kind="product", fields=PRODUCT_FIELDS, every="1d"),
-    "stock": JobConfig(kind="stock", fields=["quantity"], every="10m"),
+    "products": JobConfig(kind="product", every="1d"),
+    "stock": JobConfig(kind="stock", every="10m"),
 }
+"""The README's jobs: no field list, so every field both platforms carry is synchronised."""
 _CENT = Decimal("0.01")
 
 
@@ -238,7 +230,7 @@ async def run_demo(
     return rounds
 
 
-async def _read_all(adapter: Adapter, kind: str, fields: list[str]) -> dict[str, Fields]:
+async def _read_all(adapter: Adapter, kind: str, fields: Collection[str]) -> dict[str, Fields]:
     snapshot = await adapter.snapshot(kind, None)
     adapter.rejected.clear()
     return {
@@ -255,7 +247,7 @@ async def check_converged(adapters: dict[Side, Adapter], rounds: list[DemoRound]
     held = {(c.key, c.field) for r in rounds[-1].results.values() for c in r.conflicts}
     problems: list[str] = []
     for job in DEMO_JOBS.values():
-        fields = job.fields or []
+        fields = job.fields or compared_fields(job.kind, adapters)
         erp = await _read_all(adapters["erp"], job.kind, fields)
         shop = await _read_all(adapters["shop"], job.kind, fields)
         if erp.keys() != shop.keys():

@@ -18,7 +18,6 @@ import asyncpg
 import msgspec
 
 from adapters.base import Adapter
-from engine.demo import PRODUCT_FIELDS
 from engine.fields import to_fields
 from engine.models import Record
 
@@ -122,7 +121,7 @@ def write_config(
     platforms: Platforms,
     *,
     every: str = "1s",
-    fields: list[str] | None = PRODUCT_FIELDS,
+    fields: list[str] | None = None,
     stock: bool = False,
 ) -> Path:
     """The worker's configuration; ``fields=None``: every field both platforms carry, with

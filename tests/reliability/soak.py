@@ -35,9 +35,10 @@ import psutil
 
 from adapters.base import Adapter, Side
 from adapters.sandbox import Sandbox, sandbox
+from engine.carried import compared_fields
 from engine.cycle import run_cycle
 from engine.database import create_pool, database_url
-from engine.demo import DEMO_JOBS, DEMO_RULES, PRODUCT_FIELDS
+from engine.demo import DEMO_JOBS, DEMO_RULES
 from engine.fields import to_fields
 from engine.migrate import migrate
 from engine.order_config import OrdersConfig
@@ -260,7 +261,9 @@ async def run_soak(
             edits=day.edits,
             orders_placed=len(day.placed),
             rss_mb=samples,
-            product_differences=_differences(products_erp, products_shop, PRODUCT_FIELDS),
+            product_differences=_differences(
+                products_erp, products_shop, compared_fields("product", day.adapters)
+            ),
             stock_differences=_differences(
                 {k: v for k, v in stock_erp.items() if k in shared},
                 {k: v for k, v in stock_shop.items() if k in shared},

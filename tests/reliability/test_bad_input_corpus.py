@@ -24,10 +24,10 @@ from reliability_support import field_differences, read_side
 
 from adapters.odoo.dispatch import call
 from adapters.sandbox import WEB_DESCRIPTION, Sandbox, sandbox
+from engine.carried import compared_fields
 from engine.cli import main
-from engine.config import JobConfig
 from engine.cycle import CycleResult, run_cycle
-from engine.demo import DEMO_JOBS, DEMO_RULES, PRODUCT_FIELDS
+from engine.demo import DEMO_JOBS, DEMO_RULES
 from engine.order_config import OrdersConfig
 from engine.orders import run_orders
 from engine.store import Store
@@ -97,8 +97,6 @@ async def resync(store: Store, box: Sandbox, case: dict[str, Any]) -> list[Cycle
     taxes = case.get("transforms") == "taxes"
     results = []
     for name, job in DEMO_JOBS.items():
-        if taxes and job.kind == "product":
-            job = JobConfig(kind="product", fields=[*PRODUCT_FIELDS, "tax_code"], every="1d")
         results.append(
             await run_cycle(
                 store,
@@ -220,7 +218,7 @@ async def test_a_bad_record_is_reported_and_the_rest_syncs(
     shop = await read_side(adapters["shop"], "product", twice=True)
     for adapter in adapters.values():
         adapter.rejected.clear()
-    differ = field_differences(erp, shop, PRODUCT_FIELDS)
+    differ = field_differences(erp, shop, compared_fields("product", adapters))
     assert {k for k in differ if k not in touched} == set(), differ
     assert len(erp) > 35
     # And the next run copes just as well.

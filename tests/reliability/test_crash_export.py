@@ -42,7 +42,7 @@ from reliability_support import (
     write_config,
 )
 
-from engine.carried import uncarried
+from engine.carried import compared_fields
 from engine.config import load_config
 from engine.models import Product
 from engine.runtime import open_adapters
@@ -138,9 +138,7 @@ async def test_product_export_survives_twenty_kills_at_random_points(
         async with open_adapters(load_config(config), "main") as adapters:
             erp = await read_side(adapters["erp"], "product")
             shop = await read_side(adapters["shop"], "product")
-            carried = [
-                f for f in Product.__struct_fields__ if f not in uncarried("product", adapters)
-            ]
+            carried = compared_fields("product", adapters)
         stock_runs = await fetch(
             db_url,
             "select counts from concord_run where id > $1 and job = 'stock' and status = 'ok'",

@@ -33,8 +33,9 @@ from adapters.base import (
 from adapters.odoo.dispatch import call
 from adapters.registry import build_adapter
 from adapters.sandbox import Sandbox, sandbox
+from engine.carried import compared_fields
 from engine.cycle import CycleResult, run_cycle
-from engine.demo import DEMO_JOBS, DEMO_RULES, PRODUCT_FIELDS
+from engine.demo import DEMO_JOBS, DEMO_RULES
 from engine.fields import to_fields
 from engine.store import Store
 
@@ -107,7 +108,8 @@ async def check_synced_or_parked(store: Store, adapters: Mapping[Side, Adapter])
     }
     assert all(reason.strip() for reason in letters.values()), letters
     parked = {key for key, _ in letters}
-    differ = field_differences(erp, shop, PRODUCT_FIELDS)
+    compared = compared_fields("product", adapters)
+    differ = field_differences(erp, shop, compared)
     assert differ.keys() <= parked, {k: v for k, v in differ.items() if k not in parked}
     stored = await store.load_records(CONNECTION, "product")
     for key, record in stored.items():
@@ -117,8 +119,8 @@ async def check_synced_or_parked(store: Store, adapters: Mapping[Side, Adapter])
             held = erp if side == "erp" else shop
             if key not in held:
                 continue
-            values = {f: v for f, v in to_fields(held[key]).items() if f in PRODUCT_FIELDS}
-            base = {f: v for f, v in record.fields.items() if f in PRODUCT_FIELDS}
+            values = {f: v for f, v in to_fields(held[key]).items() if f in compared}
+            base = {f: v for f, v in record.fields.items() if f in compared}
             if (key, side) in letters or key not in parked:
                 # A write that failed left base at what that side still holds; a record with
                 # nothing parked has base, ERP and shop equal.

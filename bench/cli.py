@@ -46,6 +46,8 @@ def run_command(
     throttled_max: str,
     floor: bool,
     peer: bool,
+    latency: bool = True,
+    latency_max: str = "30k",
 ) -> None:
     """Run the benchmark, print the table and write the JSON report and the chart."""
     if rate <= 0:
@@ -59,10 +61,12 @@ def run_command(
         throttled_max=_sizes(throttled_max, "--throttled-max")[0],
         floor=floor,
         peer=peer,
+        latency=latency,
+        latency_max=_sizes(latency_max, "--latency-max")[0],
     )
     # Per-record failures are counted in the report; one log line each would bury the bar.
     logging.getLogger("concord").setLevel(logging.ERROR)
-    bar = StepBar(plan_steps(options.sizes, options.scenarios))
+    bar = StepBar(plan_steps(options.sizes, options.scenarios, options.latency_sizes()))
     try:
         report = asyncio.run(run_bench(options, bar))
     finally:

@@ -13,6 +13,9 @@ class Row(msgspec.Struct, kw_only=True):
     size: int
     scenario: int
     name: str
+    latency: str = "none"
+    """``none``: the simulators answer at once (Concord's CPU); ``real``: with each platform's
+    latency profile (what a merchant waits for, :mod:`bench.latency`)."""
     status: str = "ok"
     """``ok``, or ``skipped`` with the reason in ``note``."""
     note: str = ""
@@ -37,6 +40,9 @@ class Row(msgspec.Struct, kw_only=True):
     concord_over_floor: float | None = None
     peer_wall: float | None = None
     peer_requests: int | None = None
+    peer_updates: int | None = None
+    """PUTs the peer sent (products whose price or stock differed)."""
+    peer_failed: int | None = None
     peer_over_concord: float | None = None
     allowed_rate: float | None = None
     rate_share: float | None = None

@@ -24,6 +24,9 @@ from bench.scenarios import Runner, platforms
 from engine.runtime import open_store
 
 ALL_SCENARIOS = (1, 2, 3, 4, 5, 6)
+UNDER_LATENCY = (1, 2, 3, 4)
+"""The scenarios run again under the latency profiles: the orders (5) and the throttled shop (6)
+are bound by a request rate already."""
 
 
 class Options(msgspec.Struct, kw_only=True):
@@ -37,8 +40,18 @@ class Options(msgspec.Struct, kw_only=True):
     """Largest catalogue scenario 6 runs at (a throttled full read is slow by design)."""
     floor: bool = True
     peer: bool = True
+    latency: bool = True
+    """Run scenarios 1 to 4 again with the platforms' latency profiles (bench.latency)."""
+    latency_max: int = 30_000
+    """Largest catalogue run under the latency profiles (an export takes minutes there)."""
     decide: bool = True
     data_dir: str | None = None
+
+    def latency_sizes(self) -> list[int]:
+        """The sizes whose scenarios also run under the latency profiles."""
+        if not self.latency or not set(self.scenarios) & set(UNDER_LATENCY):
+            return []
+        return [size for size in self.sizes if size <= self.latency_max]
 
 
 def parse_size(text: str) -> int:
@@ -86,21 +99,25 @@ async def run_bench(options: Options, step: Callable[[str], None]) -> Report:
         url = os.environ.get("CONCORD_DATABASE_URL") or None
         async with open_store(url, data_dir, auto_migrate=True) as store:
             for size in options.sizes:
-                step(f"{size}: starting the simulators ({size:,} articles)")
-                async with platforms(size, options.seed) as sims:
-                    runner = Runner(
-                        store,
-                        sims,
-                        size=size,
-                        seed=options.seed,
-                        step=step,
-                        rate=options.rate,
-                        with_floor=options.floor,
-                        with_peer=options.peer,
-                    )
-                    rows += await runner.run(
-                        options.scenarios, throttled=size <= options.throttled_max
-                    )
+                runs = [(False, options.scenarios)]
+                if size in options.latency_sizes():
+                    runs.append((True, [s for s in options.scenarios if s in UNDER_LATENCY]))
+                for latency, scenarios in runs:
+                    kind = "latency profiles" if latency else "no latency"
+                    step(f"{size}: starting the simulators ({size:,} articles, {kind})")
+                    async with platforms(size, options.seed, latency=latency) as sims:
+                        runner = Runner(
+                            store,
+                            sims,
+                            size=size,
+                            seed=options.seed,
+                            step=step,
+                            rate=options.rate,
+                            with_floor=options.floor,
+                            with_peer=options.peer,
+                            latency=latency,
+                        )
+                        rows += await runner.run(scenarios, throttled=size <= options.throttled_max)
     decide: DecideSpeed | None = None
     if options.decide:
         step("decide() alone: 30,000 products x 20 fields")

@@ -18,9 +18,10 @@ import aiohttp
 from adapters.base import Adapter, Side
 from adapters.simkit import Faults
 from bench import floor, peer
+from bench.latency import NONE, PROFILES
 from bench.measure import Usage, measured
 from bench.results import Row
-from bench.setup import JOBS, RULES, SHOP_CREDENTIALS, open_adapters
+from bench.setup import ERP_API_KEY, JOBS, RULES, SHOP_CREDENTIALS, open_adapters
 from bench.simproc import EditRequest, Recorded, SimHandle, simulator_process
 from engine.cycle import CycleResult, run_cycle
 from engine.store import Store, StoredRecord
@@ -51,17 +52,27 @@ class Platforms:
     def both(self) -> tuple[SimHandle, SimHandle]:
         return self.erp, self.shop
 
+    async def real_latency(self, on: bool) -> None:
+        """Answer with each platform's latency profile (``on``), or at once."""
+        await asyncio.gather(
+            self.erp.set_latency(PROFILES["odoo"] if on else NONE),
+            self.shop.set_latency(PROFILES["woocommerce"] if on else NONE),
+        )
+
 
 @asynccontextmanager
-async def platforms(size: int, seed: int) -> AsyncIterator[Platforms]:
-    """The ERP seeded with ``size`` articles and an empty shop, each in its own process."""
+async def platforms(size: int, seed: int, *, latency: bool = False) -> AsyncIterator[Platforms]:
+    """The ERP seeded with ``size`` articles and an empty shop, each in its own process,
+    answering with their latency profiles when ``latency`` is set."""
     async with AsyncExitStack() as stack:
         erp_url, shop_url = await asyncio.gather(
             stack.enter_async_context(simulator_process("odoo", products=size, seed=seed)),
             stack.enter_async_context(simulator_process("woocommerce", products=0, seed=seed)),
         )
         session = await stack.enter_async_context(aiohttp.ClientSession())
-        yield Platforms(SimHandle(erp_url, session), SimHandle(shop_url, session))
+        sims = Platforms(SimHandle(erp_url, session), SimHandle(shop_url, session))
+        await sims.real_latency(latency)
+        yield sims
 
 
 class Runner:
@@ -78,6 +89,7 @@ class Runner:
         rate: float,
         with_floor: bool = True,
         with_peer: bool = True,
+        latency: bool = False,
     ) -> None:
         self.store = store
         self.sims = sims
@@ -87,8 +99,9 @@ class Runner:
         self.rate = rate
         self.with_floor = with_floor
         self.with_peer = with_peer
-        self.connection = f"bench-{size}"
-        self._erp_prices: list[tuple[str, str]] = []
+        self.latency = latency
+        """The simulators answer with their latency profiles (``real`` rows)."""
+        self.connection = f"bench-{size}" + ("-real" if latency else "")
 
     # -- the pieces each scenario uses ------------------------------------------------------
 
@@ -119,13 +132,18 @@ class Runner:
         )
 
     async def _converged(self) -> bool:
-        """A dry run of every job plans no write: both sides agree, held conflicts aside."""
-        async with open_adapters(self.sims.erp.url, self.sims.shop.url) as adapters:
-            for job in JOBS:
-                result = await self._cycle(adapters, job, full=True, dry_run=True)
-                if any(result.operations.values()):
-                    return False
-        return True
+        """A dry run of every job plans no write: both sides agree, held conflicts aside.
+        It is a check, not a measure: the platforms answer at once meanwhile."""
+        await self.sims.real_latency(False)
+        try:
+            async with open_adapters(self.sims.erp.url, self.sims.shop.url) as adapters:
+                for job in JOBS:
+                    result = await self._cycle(adapters, job, full=True, dry_run=True)
+                    if any(result.operations.values()):
+                        return False
+            return True
+        finally:
+            await self.sims.real_latency(self.latency)
 
     async def _load(self) -> dict[str, dict[str, StoredRecord]]:
         return {
@@ -180,6 +198,7 @@ class Runner:
             size=self.size,
             scenario=scenario,
             name=NAMES[scenario],
+            latency=self.latency_name,
             wall=usage.wall,
             records=records,
             records_per_second=records / usage.wall if usage.wall else 0.0,
@@ -228,8 +247,17 @@ class Runner:
             count=count,
         )
         erp, shop = await asyncio.gather(self.sims.erp.edit(request), self.sims.shop.edit(request))
-        self._erp_prices = erp.prices
         return erp.changed + shop.changed
+
+    async def _checkpoint(self, name: str) -> None:
+        await asyncio.gather(*(sim.checkpoint(name) for sim in self.sims.both()))
+
+    async def _restore(self, name: str) -> None:
+        await asyncio.gather(*(sim.restore(name) for sim in self.sims.both()))
+
+    @property
+    def latency_name(self) -> str:
+        return "real" if self.latency else "none"
 
     # -- the scenarios ----------------------------------------------------------------------
 
@@ -238,7 +266,7 @@ class Runner:
         if self.with_floor:
             # The floor needs the platforms as Concord found them: fresh ones, same seed.
             self.step(f"{self.size}: 1. starting fresh platforms for the floor")
-            async with platforms(self.size, self.seed) as fresh:
+            async with platforms(self.size, self.seed, latency=self.latency) as fresh:
                 await self._floor(row, logs, rows, fresh)
         row.converged = await self._converged()
         return row
@@ -264,28 +292,32 @@ class Runner:
 
     async def resync(self) -> Row:
         changed = await self._edit("resync", self.seed + 3, 0.05, 0.01)
+        if self.with_peer:
+            await self._checkpoint("seen")
         row, logs, rows = await self._measure(3, list(JOBS), full=True, records=self.size)
         row.note = f"{changed} products edited"
-        await asyncio.gather(*(sim.checkpoint() for sim in self.sims.both()))
+        await self._checkpoint("done")
         await self._floor(row, logs, rows)
         if self.with_peer:
+            # The peer works on the data Concord found, then Concord's result comes back.
+            await self._restore("seen")
             await self._peer(row)
-        await asyncio.gather(*(sim.restore() for sim in self.sims.both()))
+        await self._restore("done")
         row.converged = await self._converged()
         return row
 
     async def _peer(self, row: Row) -> None:
-        links = await self.store.load_records(self.connection, "product")
-        prices = [
-            (ref, price)
-            for sku, price in self._erp_prices
-            if (ref := links[sku].shop_ref if sku in links else None) is not None
-        ]
-        self.step(f"{self.size}: 3. peer script ({len(prices)} PUTs)")
+        self.step(f"{self.size}: 3. peer script ({self.latency_name} latency)")
         result = await asyncio.to_thread(
-            peer.update_prices, self.sims.shop.url, *SHOP_CREDENTIALS, prices
+            peer.sync_prices_and_stock,
+            self.sims.erp.url,
+            "odoo",
+            ERP_API_KEY,
+            self.sims.shop.url,
+            *SHOP_CREDENTIALS,
         )
         row.peer_wall, row.peer_requests = result.seconds, result.requests
+        row.peer_updates, row.peer_failed = result.updates, result.failed
         row.peer_over_concord = result.seconds / row.wall if row.wall else None
 
     async def stock(self) -> Row:
@@ -293,9 +325,9 @@ class Runner:
         links = await self.store.load_records(self.connection, "stock")
         row, logs, rows = await self._measure(4, ["stock"], full=False, records=len(links))
         row.note = f"{changed} stock levels changed"
-        await asyncio.gather(*(sim.checkpoint() for sim in self.sims.both()))
+        await self._checkpoint("done")
         await self._floor(row, logs, rows)
-        await asyncio.gather(*(sim.restore() for sim in self.sims.both()))
+        await self._restore("done")
         row.converged = await self._converged()
         return row
 
@@ -307,6 +339,7 @@ class Runner:
                 size=self.size,
                 scenario=5,
                 name=NAMES[5],
+                latency=self.latency_name,
                 status="skipped",
                 note="not available: the orders pipeline (engine/orders.py) is not built yet",
             )
@@ -341,14 +374,14 @@ class Runner:
             f"({erp_requests / max(placed, 1):.1f} an order), the rate alone takes {bound:.1f} s, "
             f"wall / that = {usage.wall / bound if bound else 0:.2f}"
         )
-        await asyncio.gather(*(sim.checkpoint() for sim in self.sims.both()))
+        await self._checkpoint("done")
         # The order intents and links are the orders store's own rows: the floor sends the
         # same requests and writes one base row per order instead.
         keys = [f"order-{n}" for n in range(placed)]
         await self._floor(
             row, logs, [floor.StateRows(kind="order", base=[(k, {}) for k in keys], links=[])]
         )
-        await asyncio.gather(*(sim.restore() for sim in self.sims.both()))
+        await self._restore("done")
         return row
 
     async def throttled(self) -> Row:
@@ -400,6 +433,7 @@ class Runner:
                         size=self.size,
                         scenario=6,
                         name=NAMES[6],
+                        latency=self.latency_name,
                         status="skipped",
                         note="larger than --throttled-max (a throttled full read takes "
                         "catalogue pages / rate seconds)",
@@ -408,8 +442,11 @@ class Runner:
         return [r for r in rows if r.scenario in wanted]
 
 
-def plan_steps(sizes: Sequence[int], scenarios: Sequence[int]) -> int:
+def plan_steps(
+    sizes: Sequence[int], scenarios: Sequence[int], latency_sizes: Sequence[int] = ()
+) -> int:
     """How many progress steps a run has (for the bar's total)."""
     steps = {1: 3, 2: 2, 3: 3, 4: 2, 5: 2, 6: 1}
     per_size = 1 + steps[1] + sum(steps[s] for s in set(scenarios) if s != 1)
-    return per_size * len(sizes) + 1
+    under_latency = 1 + steps[1] + sum(steps[s] for s in set(scenarios) if s in (2, 3, 4))
+    return per_size * len(sizes) + under_latency * len(latency_sizes) + 1

@@ -9,9 +9,12 @@ the child serves:
   simulator handles (after fault injection: a throttled request is not recorded);
 - ``GET  /__sim__/bench/log`` — the recorded requests (msgpack), for the I/O floor to replay;
 - ``POST /__sim__/bench/edit`` — a seeded edit (:mod:`bench.edits`);
-- ``POST /__sim__/bench/checkpoint`` and ``/restore`` — keep and bring back the data, so the
-  floor and the peer run against what Concord saw and leave no trace for the next scenario;
-- ``GET  /__sim__/bench/usage`` — the child's CPU seconds and peak RSS.
+- ``POST /__sim__/bench/checkpoint`` and ``/restore`` — keep and bring back the data under a
+  name (``{"name": "seen"}``), so the floor and the peer run against what Concord saw and leave
+  no trace for the next scenario;
+- ``GET  /__sim__/bench/usage`` — the child's CPU seconds and peak RSS;
+- ``POST /__sim__/bench/latency`` — the latency profile to answer with (:mod:`bench.latency`;
+  none at start).
 
 Paths under ``/__sim__/`` bypass the fault switches and the platform's authentication.
 """
@@ -31,6 +34,7 @@ import msgspec
 from aiohttp import web
 
 from bench import edits
+from bench.latency import NONE, Latency, odoo_items, woocommerce_items
 
 Platform = Literal["odoo", "woocommerce"]
 _RECORDED = {"Authorization", "X-Odoo-Database", "Content-Type"}
@@ -63,16 +67,17 @@ class _Bench:
         self.store = store
         self.recording = False
         self.log: list[Recorded] = []
-        self.checkpoint: bytes | None = None
+        self.checkpoints: dict[str, bytes] = {}
+        self.latency = NONE
 
-    def save(self) -> None:
+    def save(self, name: str) -> None:
         data = {k: v for k, v in vars(self.store).items() if k not in _VOLATILE}
-        self.checkpoint = pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL)
+        self.checkpoints[name] = pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL)
 
-    def restore(self) -> None:
-        if self.checkpoint is None:
-            raise web.HTTPConflict(text="no checkpoint")
-        vars(self.store).update(pickle.loads(self.checkpoint))
+    def restore(self, name: str) -> None:
+        if name not in self.checkpoints:
+            raise web.HTTPConflict(text=f"no checkpoint {name!r}")
+        vars(self.store).update(pickle.loads(self.checkpoints[name]))
         # Caches keyed on the store's version must not survive a rollback of that version.
         for name in ("sort_cache", "_cache", "_indexes"):
             cache = getattr(self.store, name, None)
@@ -113,6 +118,27 @@ async def _recorder(
     return response
 
 
+@web.middleware
+async def _latency(
+    request: web.Request, handler: Callable[[web.Request], Any]
+) -> web.StreamResponse:
+    bench = request.app[_BENCH_KEY]
+    latency = bench.latency
+    if latency.zero or request.path.startswith("/__sim__/"):
+        response: web.StreamResponse = await handler(request)
+        return response
+    body = await request.read()
+    response = await handler(request)
+    answer = response.body if isinstance(response, web.Response) else None
+    answer = answer if isinstance(answer, bytes) else b""
+    if bench.platform == "odoo":
+        read, written = odoo_items(request.path, body, answer)
+    else:
+        read, written = woocommerce_items(request.method, body, answer)
+    await asyncio.sleep(latency.cost(read, written))
+    return response
+
+
 def _json(value: Any) -> web.Response:
     return web.Response(body=msgspec.json.encode(value), content_type="application/json")
 
@@ -137,14 +163,26 @@ async def _edit(request: web.Request) -> web.Response:
     return _json(request.app[_BENCH_KEY].edit(edit))
 
 
+class _Named(msgspec.Struct, frozen=True):
+    name: str = "last"
+
+
 async def _checkpoint(request: web.Request) -> web.Response:
-    request.app[_BENCH_KEY].save()
+    named = msgspec.json.decode(await request.read(), type=_Named)
+    request.app[_BENCH_KEY].save(named.name)
     return _json({"ok": True})
 
 
 async def _restore(request: web.Request) -> web.Response:
-    request.app[_BENCH_KEY].restore()
+    named = msgspec.json.decode(await request.read(), type=_Named)
+    request.app[_BENCH_KEY].restore(named.name)
     return _json({"ok": True})
+
+
+async def _set_latency(request: web.Request) -> web.Response:
+    latency = msgspec.json.decode(await request.read(), type=Latency)
+    request.app[_BENCH_KEY].latency = latency
+    return _json(latency)
 
 
 async def _usage(request: web.Request) -> web.Response:
@@ -174,12 +212,14 @@ def build_app(platform: Platform, products: int, seed: int) -> web.Application:
         store.clock = _now
     app[_BENCH_KEY] = _Bench(platform, store)
     app.middlewares.append(_recorder)
+    app.middlewares.append(_latency)
     app.router.add_post("/__sim__/bench/record", _record)
     app.router.add_get("/__sim__/bench/log", _log)
     app.router.add_post("/__sim__/bench/edit", _edit)
     app.router.add_post("/__sim__/bench/checkpoint", _checkpoint)
     app.router.add_post("/__sim__/bench/restore", _restore)
     app.router.add_get("/__sim__/bench/usage", _usage)
+    app.router.add_post("/__sim__/bench/latency", _set_latency)
     return app
 
 
@@ -276,11 +316,15 @@ class SimHandle:
         )
         return report
 
-    async def checkpoint(self) -> None:
-        await self._post("/__sim__/bench/checkpoint", {})
+    async def set_latency(self, latency: Latency) -> Latency:
+        """Answer with ``latency`` from now on; returns the profile the simulator took."""
+        return msgspec.convert(await self._post("/__sim__/bench/latency", latency), Latency)
 
-    async def restore(self) -> None:
-        await self._post("/__sim__/bench/restore", {})
+    async def checkpoint(self, name: str = "last") -> None:
+        await self._post("/__sim__/bench/checkpoint", {"name": name})
+
+    async def restore(self, name: str = "last") -> None:
+        await self._post("/__sim__/bench/restore", {"name": name})
 
 
 if __name__ == "__main__":

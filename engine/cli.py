@@ -400,6 +400,8 @@ def simulate(platform: str, host: str, port: int, products: int, seed: int) -> N
 @click.option("--throttled-max", default="3k", show_default=True, help="Largest size for 6.")
 @click.option("--no-floor", is_flag=True, help="Skip the raw I/O floor.")
 @click.option("--no-peer", is_flag=True, help="Skip the peer script.")
+@click.option("--no-latency", is_flag=True, help="Skip the runs under the latency profiles.")
+@click.option("--latency-max", default="30k", show_default=True, help="Largest size for them.")
 def bench(
     sizes: str,
     one_size: str | None,
@@ -410,6 +412,8 @@ def bench(
     throttled_max: str,
     no_floor: bool,
     no_peer: bool,
+    no_latency: bool,
+    latency_max: str,
 ) -> None:
     """The benchmark suite: scenarios on generated catalogues, beside the I/O floor and a peer."""
     from bench.cli import run_command
@@ -423,6 +427,8 @@ def bench(
         throttled_max=throttled_max,
         floor=not no_floor,
         peer=not no_peer,
+        latency=not no_latency,
+        latency_max=latency_max,
     )
 
 

@@ -10,10 +10,13 @@ from pathlib import Path
 
 import msgspec
 
+from bench import peer
+from bench.latency import PROFILES, Latency, odoo_items, woocommerce_items
 from bench.report import table, targets
 from bench.results import Machine, Report, Row
 from bench.run import Options, parse_size, write_outputs
 from bench.scenarios import Runner, platforms
+from bench.setup import ERP_API_KEY, SHOP_CREDENTIALS
 from engine.store import Store
 
 SIZE = 200
@@ -25,6 +28,11 @@ async def test_scenarios_1_to_3_converge_and_report(store: Store, tmp_path: Path
     async with platforms(SIZE, seed=5) as sims:
         runner = Runner(store, sims, size=SIZE, seed=5, step=steps.append, rate=50.0)
         rows = await runner.run([1, 2, 3], throttled=False)
+        # Once Concord has converged, the peer script finds every price and count agreeing.
+        after = peer.sync_prices_and_stock(
+            sims.erp.url, "odoo", ERP_API_KEY, sims.shop.url, *SHOP_CREDENTIALS
+        )
+    assert after.updates == 0 and after.failed == 0 and after.requests > 0
 
     assert [r.scenario for r in rows] == [1, 2, 3]
     export, quiet, resync = rows
@@ -42,7 +50,10 @@ async def test_scenarios_1_to_3_converge_and_report(store: Store, tmp_path: Path
     for row in rows:
         assert row.requests > 0 and row.floor_requests is not None and row.floor_requests > 0
         assert row.concord_over_floor is not None and row.concord_over_floor > 0
+    # The peer read both catalogues and repriced what the ERP changed, on the data Concord saw.
     assert resync.peer_requests is not None and resync.peer_requests > 0
+    assert resync.peer_updates and resync.peer_failed == 0
+    assert all(r.latency == "none" for r in rows)
     assert any("floor" in s for s in steps)
 
     report = Report(
@@ -60,6 +71,36 @@ async def test_scenarios_1_to_3_converge_and_report(store: Store, tmp_path: Path
     assert {t.name for t in decoded.targets} >= {"peak RSS at 30k", "resync 300k vs 30k"}
     assert tmp_path / "bench.json" in written
     assert "two-way resync" in table(report)
+
+
+async def test_a_latency_profile_is_set_on_a_simulator_and_taken_off() -> None:
+    async with platforms(20, seed=2) as sims:
+        assert await sims.shop.set_latency(PROFILES["woocommerce"]) == PROFILES["woocommerce"]
+        assert (await sims.erp.set_latency(Latency())).zero
+
+
+def test_latency_counts_the_items_each_request_reads_and_writes() -> None:
+    page = b'[{"id": 1}, {"id": 2}, {"id": 3}]'
+    assert woocommerce_items("GET", b"", page) == (3, 0)
+    batch = b'{"create": [{}, {}], "update": [{"id": 4}], "delete": [5]}'
+    assert woocommerce_items("POST", batch, b"{}") == (0, 4)
+    assert woocommerce_items("PUT", b'{"regular_price": "2"}', b"{}") == (0, 1)
+    assert odoo_items("/json/2/product.product/search_read", b"{}", page) == (3, 0)
+    assert odoo_items("/json/2/stock.quant/write", b'{"ids": [1, 2], "vals": {}}', b"true") == (
+        0,
+        2,
+    )
+    assert odoo_items("/json/2/product.template/create", b'{"vals_list": [{}]}', b"[7]") == (0, 1)
+    shop = PROFILES["woocommerce"]
+    # The documented orders of magnitude: a page of 100 in 0.1-0.5 s, 100 writes in seconds.
+    assert 0.1 <= shop.cost(100, 0) <= 0.5 and 1.0 <= shop.cost(0, 100) <= 5.0
+
+
+def test_latency_runs_stop_at_their_largest_size() -> None:
+    options = Options(sizes=[3000, 30_000, 300_000], scenarios=[1, 3, 5], out="x")
+    assert options.latency_sizes() == [3000, 30_000]
+    assert Options(sizes=[3000], scenarios=[5, 6], out="x").latency_sizes() == []
+    assert Options(sizes=[3000], scenarios=[1], out="x", latency=False).latency_sizes() == []
 
 
 def test_sizes_are_read_as_a_merchant_writes_them() -> None:

@@ -242,12 +242,29 @@ def _defaults(store: OdooStore, model: str, vals: Row) -> Row:
         currencies = store.tables["res.currency"]
         if currencies:
             vals.setdefault("currency_id", next(iter(currencies)))
+    if model == "sale.order.line" and vals.get("display_type"):
+        vals.setdefault("product_uom_qty", 0.0)  # computed to zero for sections and notes
     if model == "sale.order.line" and vals.get("product_id"):
         product = store.row("product.product", vals["product_id"])
         vals.setdefault("name", store.display_name("product.product", vals["product_id"]))
         vals.setdefault("price_unit", store.raw("product.product", product, "list_price"))
         vals.setdefault(store.tax_field, store.raw("product.product", product, "taxes_id"))
     return vals
+
+
+def _accountable_line_refused(model: str, row: Row) -> str | None:
+    """Odoo's two SQL constraints on ``sale.order.line``: an ordinary (accountable) line needs a
+    product; a section or note line (``display_type`` set) must carry none and no amount."""
+    if model != "sale.order.line":
+        return None
+    prefix = "The operation cannot be completed: "
+    if not row.get("display_type"):
+        if not row.get("product_id"):
+            return prefix + "Missing required fields on accountable sale order line."
+        return None
+    if row.get("product_id") or row.get("price_unit") or row.get("product_uom_qty"):
+        return prefix + "Forbidden values on non-accountable sale order line"
+    return None
 
 
 def create_one(store: OdooStore, model: str, vals: Row, context: dict[str, Any]) -> int:
@@ -277,6 +294,9 @@ def create_one(store: OdooStore, model: str, vals: Row, context: dict[str, Any])
     for field, spec in FIELDS[model].items():
         if spec.required and not store.tables[model][rid].get(field):
             raise _required(model, field)
+    refused_line = _accountable_line_refused(model, store.tables[model][rid])
+    if refused_line:
+        raise OdooError.validation(refused_line)
     for check in store.constraints:
         refused = check(model, store.tables[model][rid])
         if refused:

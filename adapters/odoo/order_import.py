@@ -129,6 +129,20 @@ async def _sale_rows(client: OdooClient, references: Sequence[str]) -> list[Sale
     return rows
 
 
+def _refuse_lines_without_article(order: SaleOrder) -> None:
+    """Odoo refuses a sale order line without a product (its ``accountable_required_fields``
+    constraint): say which line and which setting names its article, before creating anything."""
+    for position, line in enumerate(order.lines, start=1):
+        if line.sku:
+            continue
+        setting = "shipping_sku" if line.is_shipping else "fee_sku or rounding_sku"
+        raise PermanentError(
+            f"order {order.reference}: line {position} ({line.name!r}) has no ERP article, and "
+            f"Odoo refuses a sale order line without a product: set [orders] {setting} to "
+            "the internal reference of a service article"
+        )
+
+
 async def find_orders_by_reference(
     client: OdooClient, references: Sequence[str]
 ) -> dict[str, ErpOrder]:
@@ -216,6 +230,7 @@ class OrderWriter:
 
     async def create(self, order: SaleOrder) -> ErpOrder:
         client = self.client
+        _refuse_lines_without_article(order)
         skus = sorted({line.sku for line in order.lines if line.sku})
         products, taxes, tax_field = await asyncio.gather(
             self._products(skus), self._taxes(order), self.tax_field()

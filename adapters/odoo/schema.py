@@ -193,6 +193,7 @@ MODELS: dict[str, dict[str, FieldSpec]] = {
     "sale.order.line": {
         "order_id": _m2o("sale.order", required=True),
         "product_id": _m2o("product.product"),
+        "display_type": FieldSpec("selection", selection=("line_section", "line_note")),
         "name": FieldSpec("text"),
         "product_uom_qty": FieldSpec("float", default=1.0),
         "price_unit": _float(),

@@ -198,6 +198,7 @@ overlap_seconds = 5
 [connections.main.orders]
 reference_prefix = "WC-"
 taxes = {{ FR = "VAT 20%" }}
+shipping_sku = "SHIP"
 """
     )
 
@@ -212,6 +213,13 @@ async def platforms(workdir: Path) -> AsyncIterator[tuple[str, aiohttp.ClientSes
         aiohttp.ClientSession() as session,
     ):
         shop = Shop(session, f"{web}/wp-json/wc/v3")
+        # Odoo books shipping on an article of its own: the service the config names.
+        async with session.post(
+            f"{erp}/json/2/product.product/create",
+            json={"vals_list": [{"default_code": "SHIP", "name": "Shipping", "type": "service"}]},
+            headers={"Authorization": "bearer odoo-test-key"},
+        ) as reply:
+            assert reply.status == 200, await reply.text()
         for sku in SKUS:
             await shop.post("/products", {"sku": sku, "name": sku, "regular_price": "10.00"})
         write_config(workdir, erp, web)

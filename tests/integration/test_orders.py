@@ -51,7 +51,7 @@ async def test_a_paid_order_becomes_one_confirmed_sale_order(store: Store, sides
     assert first["discount"] == 10.0
     assert any(line["product_id"] and boot in line["product_id"][1] for line in lines)
     shipping = by_name["Shipping: Colissimo"]
-    assert shipping["product_id"] is False and shipping["price_unit"] == 5.0
+    assert "[SHIP]" in shipping["product_id"][1] and shipping["price_unit"] == 5.0
     vat20 = sides.erp.find("account.tax", [["name", "=", "VAT 20%"]])
     assert all(line[sides.erp.tax_field] == vat20 for line in lines)
     assert (
@@ -68,6 +68,30 @@ async def test_a_paid_order_becomes_one_confirmed_sale_order(store: Store, sides
     intents = await OrderStore(store).of_keys("main", [str(number)])
     assert intents[str(number)].state == "done"
     assert intents[str(number)].erp_ref == str(so["id"])
+
+
+async def test_a_shipping_line_without_an_erp_article_holds_the_order_naming_the_setting(
+    store: Store, sides: Sides
+) -> None:
+    number = place(
+        sides.shop,
+        [("SKU-000002", 1)],
+        shipping_lines=[{"method_title": "Colissimo", "total": "5.00"}],
+    )
+    without = msgspec.structs.replace(CONFIG, shipping_sku=None)
+
+    result = await run(store, sides, config=without)
+
+    assert result.counts.get("imported", 0) == 0 and result.counts["held"] == 1, result.counts
+    assert sale_orders(sides.erp, str(number)) == []
+    [letter] = result.failures
+    reason = letter.reason
+    assert "line 2" in reason and "'Shipping: Colissimo'" in reason
+    assert "[orders] shipping_sku" in reason
+
+    result = await run(store, sides, full=True)
+    assert result.counts["imported"] == 1, result.counts
+    assert len(sale_orders(sides.erp, str(number))) == 1
 
 
 async def test_customers_are_matched_by_email_never_duplicated(store: Store, sides: Sides) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_orders_sides import FRANCE, Sides, open_sides, place, sale_orders
+from test_orders_sides import FRANCE, WITH_LINE_ARTICLES, Sides, open_sides, place, sale_orders
 
 from adapters.base import PermanentError
 from adapters.odoo.store import OdooStore
@@ -23,7 +23,7 @@ from engine.orders import run_orders
 from engine.store import Store
 
 RATES = {"standard": "VAT 20%", "reduced-rate": "VAT 5.5%"}
-CONFIG = OrdersConfig(taxes={"FR": RATES, "BE": RATES})
+CONFIG = OrdersConfig(taxes={"FR": RATES, "BE": RATES}, **WITH_LINE_ARTICLES)
 SETTINGS = [
     pytest.param((17, 0), "jsonrpc", "round_per_line", id="odoo17-jsonrpc-per-line"),
     pytest.param((18, 0), "jsonrpc", "round_globally", id="odoo18-jsonrpc-globally"),

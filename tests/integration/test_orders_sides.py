@@ -22,7 +22,17 @@ from adapters.woocommerce.simulator import create_app as shop_app
 from adapters.woocommerce.simulator import store_of as shop_store
 from engine.order_config import OrdersConfig
 
-CONFIG = OrdersConfig(taxes={"FR": "VAT 20%", "BE": {"standard": "VAT 20%", "shipping": "VAT 10%"}})
+LINE_ARTICLES = {"SHIP": "Shipping", "FEE": "Fees", "ROUND": "Rounding"}
+"""The ERP's service articles for lines that are not goods: Odoo refuses a line without one."""
+WITH_LINE_ARTICLES: dict[str, Any] = {
+    "shipping_sku": "SHIP",
+    "fee_sku": "FEE",
+    "rounding_sku": "ROUND",
+}
+CONFIG = OrdersConfig(
+    taxes={"FR": "VAT 20%", "BE": {"standard": "VAT 20%", "shipping": "VAT 10%"}},
+    **WITH_LINE_ARTICLES,
+)
 RATE = 1000  # requests per second: the simulators, not pacing, are measured
 FRANCE = {"first_name": "Ana", "last_name": "Lima", "country": "FR", "city": "Lyon"}
 
@@ -35,8 +45,15 @@ class Sides(msgspec.Struct, kw_only=True):
     erp_url: str = ""
 
 
+def plant_line_articles(erp: OdooStore) -> None:
+    """The service articles shipping, fee and rounding lines are booked on."""
+    for code, name in LINE_ARTICLES.items():
+        erp.add("product.product", default_code=code, name=name, type="service", list_price=0.0)
+
+
 def plant_catalogue(erp: OdooStore, shop: ShopStore) -> None:
     """The shop sells some of the ERP's articles under the same SKUs, one with variations."""
+    plant_line_articles(erp)
     for sku in ("SKU-000002", "SKU-000003", "SKU-000004"):
         shop.add_product(sku=sku, name=f"Item {sku}", regular_price="10.00")
     parent = shop.add_product(sku="SKU-000001", name="Boot", type="variable")

@@ -19,7 +19,7 @@ from typing import Any
 
 from adapters.base import Archive, Create, Operation, Update
 from adapters.tryton.batch import Batch, NewItem, Results, WriteItem
-from adapters.tryton.client import TrytonClient
+from adapters.tryton.client import TrytonClient, TrytonFault
 from adapters.tryton.lookups import Lookups
 from adapters.tryton.products import ALL
 
@@ -55,7 +55,14 @@ async def _template_vals(lookups: Lookups, fields: dict[str, Any]) -> dict[str, 
         vals["account_category"] = category
     if "category" in fields:
         path = [str(p) for p in fields["category"] or ()]
-        vals["categories"] = [await lookups.category_id(path)] if path else []
+        try:
+            vals["categories"] = [await lookups.category_id(path)] if path else []
+        except TrytonFault as fault:
+            if not fault.about_data:
+                raise
+            # Tryton's category tree forbids its own separator " / " inside a name.
+            shown = " > ".join(path)
+            raise Refused(f"category: Tryton refuses the category {shown!r}: {fault}") from None
     if "active" in fields:
         vals["active"] = bool(fields["active"])
     return vals
@@ -80,7 +87,10 @@ def _suffix(parent: str, sku: str) -> str:
 
 async def _new_template(lookups: Lookups, sku: str, fields: dict[str, Any]) -> dict[str, Any]:
     unit = await lookups.unit()
-    vals = await _template_vals(lookups, {"price": "0", **fields})
+    # Tryton makes an archived article's codes read-only, its products' suffixes included: an
+    # article that arrives archived is created active, then archived (see apply_products).
+    creating = {k: v for k, v in fields.items() if k != "active"}
+    vals = await _template_vals(lookups, {"price": "0", **creating})
     if "categories" in vals:
         vals["categories"] = [["add", vals["categories"]]]
     vals |= {
@@ -92,7 +102,7 @@ async def _new_template(lookups: Lookups, sku: str, fields: dict[str, Any]) -> d
     }
     variants = fields.get("variants") or []
     if not variants:
-        products = [{"suffix_code": "", **_product_vals(fields)}]
+        products = [{"suffix_code": "", **_product_vals(creating)}]
     else:
         products = []
         for variant in variants:
@@ -104,6 +114,10 @@ async def _new_template(lookups: Lookups, sku: str, fields: dict[str, Any]) -> d
             products.append(product)
     vals["products"] = [["create", products]]
     return vals
+
+
+def _arrives_archived(operation: Operation) -> bool:
+    return isinstance(operation, Create) and operation.fields.get("active") is False
 
 
 async def apply_products(
@@ -152,10 +166,17 @@ async def apply_products(
         except Refused as refused:
             batch.fail(position, op.key, str(refused))
     created = await batch.create("product.template", new)
+    archived = [
+        (position, operations[position].key, [tid], {"active": False})
+        for position, tid in created.items()
+        if _arrives_archived(operations[position])
+    ]
+    kept = await batch.write("product.template", archived)
     for position, tid in created.items():
-        [row] = await client.read("product.template", [tid], ["products"])
-        ref = str(row["products"][0]) if len(row["products"]) == 1 else f"tmpl-{tid}"
-        batch.done(position, operations[position].key, ref)
+        if position in kept or not _arrives_archived(operations[position]):
+            [row] = await client.read("product.template", [tid], ["products"])
+            ref = str(row["products"][0]) if len(row["products"]) == 1 else f"tmpl-{tid}"
+            batch.done(position, operations[position].key, ref)
     ok_templates = await batch.write("product.template", template_writes)
     ok_products = await batch.write(
         "product.product",

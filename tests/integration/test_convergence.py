@@ -12,29 +12,12 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from convergence_law import IDLE, README_RULES, writes
 from odoo_woo_pair import Pair, open_pair
 
 from adapters.odoo.dispatch import call
 from adapters.odoo.store import OdooStore
-from engine.cycle import CycleResult
 from engine.store import Store
-
-README_RULES = """
-[connections.main.erp]
-type = "odoo"
-[connections.main.shop]
-type = "woocommerce"
-
-[connections.main.rules.product]
-default = { owner = "erp" }
-fields.description = { owner = "both", policy = "manual" }
-create_in_shop = true
-when_erp_lost = "archive"
-when_shop_lost = "report"
-
-[connections.main.rules.stock]
-default = { owner = "both", policy = "merge-delta" }
-"""
 
 
 @pytest.fixture
@@ -46,18 +29,6 @@ async def pair(tmp_path: Path) -> AsyncIterator[Pair]:
 def _tax(odoo: OdooStore, name: str) -> int:
     [found] = odoo.find("account.tax", [["name", "=", name]])
     return found
-
-
-def writes(result: CycleResult) -> dict[str, int]:
-    """What a cycle wrote or would have, and what it found wrong."""
-    counts = result.counts
-    return {
-        name: counts.get(name, 0)
-        for name in ("writes_erp", "writes_shop", "drift", "failed_erp", "failed_shop")
-    }
-
-
-IDLE = {"writes_erp": 0, "writes_shop": 0, "drift": 0, "failed_erp": 0, "failed_shop": 0}
 
 
 async def test_cost_and_erp_tax_codes_never_read_as_shop_changes(pair: Pair, store: Store) -> None:

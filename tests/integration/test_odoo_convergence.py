@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from convergence_law import README_RULES
 from odoo_woo_pair import Pair, open_pair
-from test_convergence import README_RULES
 
 from adapters.odoo.dispatch import call
 from adapters.odoo.seed import warehouse_location

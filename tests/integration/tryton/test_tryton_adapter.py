@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from integration.tryton.tryton_server import TrytonService
 from integration.tryton.tryton_setup import TAX_NAME
+from integration.tryton.tryton_shop import rpc
 
 from adapters.base import AuthError, Create, Done, Failed, Seen, TransientError, Update
 from adapters.tryton.adapter import TrytonAdapter, create
@@ -18,6 +19,8 @@ from adapters.tryton.client import TrytonClient
 from engine.fields import to_fields
 from engine.models import Address, Customer, Product, Variant
 from engine.order_models import SaleLine, SaleOrder
+
+__all__ = ["rpc"]  # the fixture, shared
 
 
 @pytest.fixture
@@ -27,17 +30,6 @@ async def adapter(tryton: TrytonService) -> AsyncIterator[TrytonAdapter]:
         yield made
     finally:
         await made.aclose()
-
-
-@pytest.fixture
-async def rpc(tryton: TrytonService) -> AsyncIterator[TrytonClient]:
-    """A person working in Tryton, by RPC."""
-    client = tryton.client()
-    await client.sign_in()
-    try:
-        yield client
-    finally:
-        await client.aclose()
 
 
 def article(sku: str, price: str = "10.5", **extra: object) -> Create:
@@ -122,14 +114,19 @@ async def test_tryton_refusing_one_record_fails_that_record_only_with_tryton_s_m
         ),
     )
 
+    # Tryton's category tree keeps " / " as its separator: a name holding it is refused.
+    slashed = article("BAGS-1", category=("Sacs / Bagages",))
+
     results = await adapter.apply(
-        "product", [article("FINE-1"), clash, article("BAD", tax_code="VAT 99%")]
+        "product", [article("FINE-1"), clash, article("BAD", tax_code="VAT 99%"), slashed]
     )
 
     assert isinstance(results[0], Done)
     assert isinstance(results[1], Failed) and "must be unique" in results[1].reason
     assert isinstance(results[2], Failed)
     assert "tax_code" in results[2].reason and "VAT 99%" in results[2].reason
+    assert isinstance(results[3], Failed)
+    assert "category" in results[3].reason and "Sacs / Bagages" in results[3].reason
 
 
 async def test_incremental_reads_see_new_rows_template_edits_and_nothing_else(

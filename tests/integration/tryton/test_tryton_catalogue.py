@@ -4,14 +4,11 @@ assigned to the customer, published in the variation's meta data."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from decimal import Decimal
 
 import msgspec
-import pytest
-from integration.tryton.tryton_server import TrytonService
 from integration.tryton.tryton_setup import TAX_NAME
-from integration.tryton.tryton_shop import Sides, sides
+from integration.tryton.tryton_shop import Sides, rpc, sides
 
 from adapters.base import Create
 from adapters.tryton.adapter import TrytonAdapter
@@ -26,7 +23,7 @@ from engine.store import Store
 from engine.transforms import Transforms
 from rules.policy import FieldRule, KindRules
 
-__all__ = ["sides"]  # the fixture, shared
+__all__ = ["rpc", "sides"]  # the fixtures, shared
 
 ERP_OWNS = KindRules(default=FieldRule(owner="erp"))
 TRANSFORMS = msgspec.convert(
@@ -43,17 +40,6 @@ TRANSFORMS = msgspec.convert(
 SKUS = ("TEE001-RED-S", "TEE001-RED-M", "TEE001-BLUE-M")
 ANN = "Ann@Example.com"
 META = "_concord_price_customer_ann@example.com"
-
-
-@pytest.fixture
-async def rpc(tryton: TrytonService) -> AsyncIterator[TrytonClient]:
-    """A person working in Tryton, by RPC."""
-    client = tryton.client()
-    await client.sign_in()
-    try:
-        yield client
-    finally:
-        await client.aclose()
 
 
 async def cycle(store: Store, sides: Sides, kind: str) -> CycleResult:

@@ -15,6 +15,7 @@ from adapters import simkit
 from adapters.base import Adapter, Side
 from adapters.tryton import adapter as tryton_adapter
 from adapters.tryton.adapter import TrytonAdapter
+from adapters.tryton.client import TrytonClient
 from adapters.woocommerce import adapter as wc_adapter
 from adapters.woocommerce.simulator import Store as ShopStore
 from adapters.woocommerce.simulator import create_app as shop_app
@@ -50,3 +51,14 @@ async def sides(tryton: TrytonService, tmp_path: Path) -> AsyncIterator[Sides]:
         yield Sides(
             tryton=tryton, erp=erp, shop=shop_store(app), adapters={"erp": erp, "shop": shop}
         )
+
+
+@pytest.fixture
+async def rpc(tryton: TrytonService) -> AsyncIterator[TrytonClient]:
+    """A person working in Tryton, by RPC."""
+    client = tryton.client()
+    await client.sign_in()
+    try:
+        yield client
+    finally:
+        await client.aclose()

@@ -1,0 +1,1 @@
+"""Shopify (Admin GraphQL API)."""

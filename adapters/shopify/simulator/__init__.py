@@ -1,0 +1,60 @@
+"""A Shopify Admin GraphQL API simulator (``POST /admin/api/{version}/graphql.json``).
+
+What it reproduces, and where the facts come from (shopify.dev pages by name):
+
+- Authentication by ``X-Shopify-Access-Token`` (401 otherwise), versions in the URL (404 for
+  one not served, ``X-Shopify-API-Deprecated-Reason`` on a deprecated one) — "API versioning".
+- A schema subset with Shopify's own type, field, argument and enum names (``schema.graphql``,
+  after the 2026-01 reference pages of Product, ProductVariant, InventoryItem, InventoryLevel,
+  Location and the mutations served). Relay connections with ``first``/``last`` at most 250 —
+  "Paginating results with GraphQL".
+- Calculated query cost and the leaky bucket per access token: scalars and enums 0, objects 1,
+  connections 2 + ``first`` x one node, mutations 10; the requested cost reserved, the unused
+  part refunded; ``extensions.cost`` on every answer; ``THROTTLED`` (HTTP 200, no data) when
+  the bucket cannot cover a query; ``MAX_COST_EXCEEDED`` above 1000 requested points —
+  "GraphQL Admin API rate limits", "Shopify API rate limits".
+- ``query:`` search syntax (``updated_at:>'…'``, ``sku:…``) over an index that trails writes
+  by ``search_lag`` seconds — "Shopify API search syntax".
+- Business errors as ``userErrors`` in HTTP 200 answers; prices as two-place decimal strings;
+  handles made from titles; SKUs not unique.
+
+Control API (for tests)::
+
+    from adapters.shopify.simulator import ManualClock, Settings, create_app, shop_of
+    from adapters.simkit import serve, set_faults, Faults
+
+    clock = ManualClock()
+    app = create_app(products=20, seed=7, clock=clock, search_lag=2.0,
+                     settings=Settings(bucket_size=2000, restore_rate=100))
+    async with serve(app) as base:
+        url = f"{base}/admin/api/2026-01/graphql.json"   # header X-Shopify-Access-Token: shpat_test
+        shop = shop_of(app)
+        shop.store                  # the records (Store): products, variants, levels, locations
+        shop.buckets["shpat_test"]  # the token's Bucket: .available, .drain(points)
+        shop.counters               # graphql_requests, throttled, max_cost_exceeded, ...
+        clock.advance(1.5)          # moves the bucket refill, timestamps and the search index
+        set_faults(app, Faults(error_rate=1.0))   # 5xx, latency, hangs (adapters.simkit)
+
+Planting records: :func:`~adapters.shopify.simulator.catalogue.new_product` and
+:func:`~adapters.shopify.simulator.catalogue.add_variant` on ``shop.store``, then
+``store.stock(item_id, location_id, quantity)`` and ``store.index_product(product)``.
+``concord simulate shopify --products N --seed S`` serves a seeded shop.
+"""
+
+from adapters.shopify.simulator.app import Settings, Shop, create_app, shop_of
+from adapters.shopify.simulator.clock import Clock, ManualClock
+from adapters.shopify.simulator.runner import run_simulator
+from adapters.shopify.simulator.store import Store, gid, parse_gid
+
+__all__ = [
+    "Clock",
+    "ManualClock",
+    "Settings",
+    "Shop",
+    "Store",
+    "create_app",
+    "gid",
+    "parse_gid",
+    "run_simulator",
+    "shop_of",
+]

@@ -1,0 +1,241 @@
+"""The simulated shop's HTTP face: ``POST /admin/api/{version}/graphql.json``.
+
+Authentication by ``X-Shopify-Access-Token`` (401 otherwise), the version in the path (404 for
+one not served, ``X-Shopify-API-Deprecated-Reason`` on a deprecated one), then per request:
+parse, validate, price the query, reserve the points in the token's bucket (``THROTTLED``
+without data when it cannot), run, refund the unused points, and report ``extensions.cost``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import msgspec
+from aiohttp import web
+from graphql import (
+    DocumentNode,
+    ExecutionResult,
+    FragmentDefinitionNode,
+    GraphQLError,
+    OperationDefinitionNode,
+    execute,
+    parse,
+    validate,
+)
+
+from adapters.shopify.simulator import reads
+from adapters.shopify.simulator.clock import Clock
+from adapters.shopify.simulator.cost import Bucket, CostModel
+from adapters.shopify.simulator.schema import admin_schema
+from adapters.shopify.simulator.store import Store
+from adapters.simkit import Faults, install_faults
+
+SUPPORTED_VERSIONS = ("2025-04", "2025-07", "2025-10", "2026-01", "2026-04")
+DEPRECATED_VERSIONS = ("2025-04",)
+RATE_LIMITS_DOC = "https://shopify.dev/api/usage/rate-limits"
+
+
+@dataclass
+class Settings:
+    """What differs between shops (plans) and between test scenarios."""
+
+    access_token: str = "shpat_test"
+    app_secret: str = "shpss_test"
+    shop_domain: str = "concord-test.myshopify.com"
+    versions: tuple[str, ...] = SUPPORTED_VERSIONS
+    deprecated: tuple[str, ...] = DEPRECATED_VERSIONS
+    bucket_size: float = 2000.0
+    restore_rate: float = 100.0
+    """Points per second: Standard plan 100, Advanced 200, Plus 1000, enterprise 2000."""
+    max_query_cost: int = 1000
+    extra_tokens: tuple[str, ...] = ()
+    """Further accepted access tokens (another app's, with its own bucket)."""
+
+
+@dataclass
+class Shop:
+    """Everything behind one simulated shop; tests reach it through :func:`shop_of`."""
+
+    store: Store
+    settings: Settings
+    buckets: dict[str, Bucket] = field(default_factory=dict)
+    counters: dict[str, int] = field(default_factory=dict)
+    mutation_root: dict[str, Any] = field(default_factory=dict)
+
+    def bucket(self, token: str) -> Bucket:
+        if token not in self.buckets:
+            self.buckets[token] = Bucket(
+                self.settings.bucket_size, self.settings.restore_rate, self.store.clock
+            )
+        return self.buckets[token]
+
+    def count(self, name: str, by: int = 1) -> None:
+        self.counters[name] = self.counters.get(name, 0) + by
+
+
+SHOP_KEY = web.AppKey("shopify_shop", Shop)
+
+
+def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
+    return web.Response(
+        body=msgspec.json.encode(body),
+        status=status,
+        content_type="application/json",
+        headers=headers,
+    )
+
+
+def _errors(errors: list[GraphQLError]) -> list[dict[str, Any]]:
+    return [dict(error.formatted) for error in errors]
+
+
+def _operation(document: DocumentNode, name: str | None) -> OperationDefinitionNode | None:
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    if name is None:
+        return operations[0] if len(operations) == 1 else None
+    return next((op for op in operations if op.name and op.name.value == name), None)
+
+
+async def graphql_endpoint(request: web.Request) -> web.Response:
+    shop = request.app[SHOP_KEY]
+    settings = shop.settings
+    version = request.match_info["version"]
+    if version not in settings.versions:
+        return _json({"errors": "Not Found"}, status=404)
+    token = request.headers.get("X-Shopify-Access-Token", "")
+    if token not in (settings.access_token, *settings.extra_tokens):
+        return _json(
+            {
+                "errors": "[API] Invalid API key or access token "
+                "(unrecognized login or wrong password)"
+            },
+            status=401,
+        )
+    headers = {"X-Shopify-API-Version": version}
+    if version in settings.deprecated:
+        headers["X-Shopify-API-Deprecated-Reason"] = (
+            "https://shopify.dev/api/usage/versioning#deprecation-practices"
+        )
+    shop.count("graphql_requests")
+    try:
+        payload = msgspec.json.decode(await request.read())
+    except msgspec.DecodeError:
+        return _json({"errors": [{"message": "Invalid JSON in request body"}]}, 400, headers)
+    if not isinstance(payload, dict) or not isinstance(payload.get("query"), str):
+        return _json({"errors": [{"message": "No query string was present"}]}, 200, headers)
+    variables = payload.get("variables") or {}
+    try:
+        document = parse(payload["query"])
+    except GraphQLError as error:
+        return _json({"errors": _errors([error])}, 200, headers)
+    schema = admin_schema()
+    problems = validate(schema, document)
+    if problems:
+        return _json({"errors": _errors(problems)}, 200, headers)
+    operation = _operation(document, payload.get("operationName"))
+    if operation is None:
+        return _json({"errors": [{"message": "An operation name is required"}]}, 200, headers)
+    fragments = {
+        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+    }
+    model = CostModel(schema, operation, fragments, variables)
+    requested = model.requested()
+    bucket = shop.bucket(token)
+    if requested > settings.max_query_cost:
+        shop.count("max_cost_exceeded")
+        message = (
+            f"Query cost is {requested}, which exceeds the single query max cost limit "
+            f"({settings.max_query_cost}).\n\nSee {RATE_LIMITS_DOC} for more information on "
+            "how to reduce a query's cost."
+        )
+        body = {
+            "errors": [
+                {
+                    "message": message,
+                    "extensions": {
+                        "code": "MAX_COST_EXCEEDED",
+                        "cost": requested,
+                        "maxCost": settings.max_query_cost,
+                        "documentation": RATE_LIMITS_DOC,
+                    },
+                }
+            ],
+            "extensions": {"cost": _cost(requested, None, bucket)},
+        }
+        return _json(body, 200, headers)
+    if not bucket.take(requested):
+        shop.count("throttled")
+        body = {
+            "errors": [
+                {
+                    "message": "Throttled",
+                    "extensions": {"code": "THROTTLED", "documentation": RATE_LIMITS_DOC},
+                }
+            ],
+            "extensions": {"cost": _cost(requested, None, bucket)},
+        }
+        return _json(body, 200, headers)
+    root = (model.is_mutation and shop.mutation_root) or reads.query_root(
+        shop.store, settings.shop_domain
+    )
+    context = {"shop": shop, "version": version, "token": token, "request_query": payload["query"]}
+    result = execute(
+        schema,
+        document,
+        root_value=root,
+        context_value=context,
+        variable_values=variables,
+        operation_name=payload.get("operationName"),
+    )
+    assert isinstance(result, ExecutionResult)
+    actual = model.actual(result.data)
+    bucket.refund(max(0, requested - actual))
+    answer: dict[str, Any] = {}
+    if result.errors:
+        answer["errors"] = _errors(list(result.errors))
+    answer["data"] = result.data
+    answer["extensions"] = {"cost": _cost(requested, actual, bucket)}
+    return _json(answer, 200, headers)
+
+
+def _cost(requested: int, actual: int | None, bucket: Bucket) -> dict[str, Any]:
+    return {
+        "requestedQueryCost": requested,
+        "actualQueryCost": actual,
+        "throttleStatus": bucket.status(),
+    }
+
+
+def create_app(
+    *,
+    products: int = 0,
+    seed: int = 0,
+    settings: Settings | None = None,
+    clock: Clock | None = None,
+    search_lag: float = 0.0,
+    faults: Faults | None = None,
+) -> web.Application:
+    """A Shopify shop serving the Admin GraphQL API with a seeded catalogue.
+
+    ``settings`` holds tokens, versions and the plan's bucket; ``clock`` drives the bucket,
+    timestamps and the search index (a :class:`~adapters.shopify.simulator.clock.ManualClock`
+    in tests); ``search_lag`` delays writes reaching ``query:`` searches.
+    """
+    from adapters.shopify.simulator import features
+    from adapters.shopify.simulator.seed import seed_catalogue
+
+    app = web.Application(client_max_size=64 * 1024 * 1024)
+    install_faults(app, faults)
+    store = Store(clock=clock, search_lag=search_lag)
+    seed_catalogue(store, products, seed)
+    shop = Shop(store=store, settings=settings or Settings())
+    app[SHOP_KEY] = shop
+    features.install(app, shop)
+    app.router.add_post("/admin/api/{version}/graphql.json", graphql_endpoint)
+    return app
+
+
+def shop_of(app: web.Application) -> Shop:
+    """The shop behind ``app``: its store, settings, buckets and counters."""
+    return app[SHOP_KEY]

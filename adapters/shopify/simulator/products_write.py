@@ -1,0 +1,70 @@
+"""``productCreate`` and ``productUpdate``: product-level fields (variants are written by the
+bulk variant mutations or ``productSet``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from graphql import GraphQLResolveInfo
+
+from adapters.shopify.simulator.catalogue import add_variant, handleize, new_product, unique_handle
+from adapters.shopify.simulator.store import Product, Store, parse_gid
+from adapters.shopify.simulator.views import View, product_view
+
+
+def user_error(field: list[str] | None, message: str, code: str | None = None) -> View:
+    error: View = {"field": field, "message": message}
+    if code is not None:
+        error["code"] = code
+    return error
+
+
+def apply_product_fields(store: Store, product: Product, data: dict[str, Any]) -> None:
+    """Scalar fields present in ``data`` replace the product's; absent ones stay."""
+    if "title" in data and data["title"] is not None:
+        product.title = data["title"].strip()
+    if data.get("handle"):
+        product.handle = unique_handle(store, handleize(data["handle"]), product.id)
+    for key, attribute in (
+        ("status", "status"),
+        ("vendor", "vendor"),
+        ("productType", "product_type"),
+        ("descriptionHtml", "description_html"),
+    ):
+        if data.get(key) is not None:
+            setattr(product, attribute, data[key])
+    if data.get("tags") is not None:
+        tags = [t.strip() for tag in data["tags"] for t in tag.split(",") if t.strip()]
+        product.tags = sorted(set(tags), key=tags.index)
+
+
+def product_create(store: Store) -> Any:
+    def resolve(info: GraphQLResolveInfo, product: dict[str, Any] | None = None, **_: Any) -> View:
+        data = product or {}
+        title = (data.get("title") or "").strip()
+        if not title:
+            return {"product": None, "userErrors": [user_error(["title"], "Title can't be blank")]}
+        created = new_product(store, title)
+        apply_product_fields(store, created, {**data, "title": title})
+        add_variant(store, created)
+        store.touch_product(created)
+        store.extra.setdefault("events", []).append(("products/create", created.id))
+        return {"product": product_view(store, created), "userErrors": []}
+
+    return resolve
+
+
+def product_update(store: Store) -> Any:
+    def resolve(info: GraphQLResolveInfo, product: dict[str, Any] | None = None, **_: Any) -> View:
+        data = product or {}
+        number = parse_gid(data.get("id") or "", "Product")
+        found = None if number is None else store.products.get(number)
+        if found is None:
+            return {"product": None, "userErrors": [user_error(["id"], "Product does not exist")]}
+        if "title" in data and not (data["title"] or "").strip():
+            return {"product": None, "userErrors": [user_error(["title"], "Title can't be blank")]}
+        apply_product_fields(store, found, data)
+        store.touch_product(found)
+        return {"product": product_view(store, found), "userErrors": []}
+
+    return resolve

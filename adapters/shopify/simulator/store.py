@@ -1,0 +1,256 @@
+"""The simulated shop's records, held in memory, and the search index that trails them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from adapters.shopify.simulator.clock import Clock
+
+
+def gid(kind: str, number: int) -> str:
+    return f"gid://shopify/{kind}/{number}"
+
+
+def parse_gid(value: str, kind: str) -> int | None:
+    """The number in ``gid://shopify/<kind>/<n>``, or None for any other id."""
+    prefix = f"gid://shopify/{kind}/"
+    if not value.startswith(prefix) or not value[len(prefix) :].isdigit():
+        return None
+    return int(value[len(prefix) :])
+
+
+@dataclass
+class Metafield:
+    id: int
+    namespace: str
+    key: str
+    value: str
+    type: str
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass
+class Option:
+    id: int
+    name: str
+    values: list[str]
+
+
+@dataclass
+class Level:
+    """An inventory item stocked at a location: its quantities by name."""
+
+    id: int
+    item_id: int
+    location_id: int
+    quantities: dict[str, int]
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass
+class Variant:
+    id: int
+    product_id: int
+    item_id: int
+    sku: str | None
+    price: Decimal
+    compare_at_price: Decimal | None
+    barcode: str | None
+    taxable: bool
+    inventory_policy: str
+    selected: list[tuple[str, str]]
+    tracked: bool
+    requires_shipping: bool
+    position: int
+    created_at: datetime
+    updated_at: datetime
+    tax_code: str | None = None
+    metafields: list[Metafield] = field(default_factory=list)
+
+
+@dataclass
+class Product:
+    id: int
+    title: str
+    handle: str
+    status: str
+    vendor: str
+    product_type: str
+    tags: list[str]
+    description_html: str
+    options: list[Option]
+    variant_ids: list[int]
+    created_at: datetime
+    updated_at: datetime
+    metafields: list[Metafield] = field(default_factory=list)
+
+
+@dataclass
+class Location:
+    id: int
+    name: str
+    active: bool = True
+
+
+QUANTITY_NAMES = (
+    "available",
+    "committed",
+    "damaged",
+    "incoming",
+    "on_hand",
+    "quality_control",
+    "reserved",
+    "safety_stock",
+)
+
+
+class Store:
+    """Products, variants, inventory, locations (and, through other modules, orders,
+    customers, bulk operations and webhooks) of one shop.
+
+    ``search_lag`` is how many seconds a write takes to reach the search index: a ``query:``
+    filter sees a record as it was when last indexed, and a new record not at all until then.
+    """
+
+    def __init__(self, clock: Clock | None = None, search_lag: float = 0.0) -> None:
+        self.clock = clock or Clock()
+        self.search_lag = search_lag
+        self._next_id = 1000
+        self.products: dict[int, Product] = {}
+        self.variants: dict[int, Variant] = {}
+        self.items: dict[int, int] = {}
+        """Inventory item id -> variant id."""
+        self.levels: dict[tuple[int, int], Level] = {}
+        """(inventory item id, location id) -> level."""
+        self.locations: dict[int, Location] = {}
+        self.indexed: dict[str, dict[str, Any]] = {}
+        """What the search index holds per GID (the fields a query can filter on)."""
+        self._pending: dict[str, float] = {}
+        self.extra: dict[str, Any] = {}
+        """Per-feature state owned by other modules (orders, bulk operations, webhooks)."""
+
+    # -- ids and time -------------------------------------------------------------------
+
+    def new_id(self) -> int:
+        """One sequence for every record, as Shopify's ids are unique across resources."""
+        self._next_id += 1
+        return self._next_id
+
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    # -- search index -------------------------------------------------------------------
+
+    def reindex(self, key: str, document: dict[str, Any]) -> None:
+        """Queue ``document`` for the index; it becomes searchable after ``search_lag``."""
+        self.extra.setdefault("documents", {})[key] = document
+        self._pending[key] = self.clock.time() + self.search_lag
+        if self.search_lag <= 0:
+            self._refresh_index()
+
+    def unindex(self, key: str) -> None:
+        self.indexed.pop(key, None)
+        self._pending.pop(key, None)
+
+    def search_view(self) -> dict[str, dict[str, Any]]:
+        """The index as of now (entries whose lag has run out are applied first)."""
+        self._refresh_index()
+        return self.indexed
+
+    def _refresh_index(self) -> None:
+        now = self.clock.time()
+        documents = self.extra.get("documents", {})
+        for key, due in list(self._pending.items()):
+            if due <= now:
+                self.indexed[key] = documents.pop(key)
+                del self._pending[key]
+
+    # -- catalogue ------------------------------------------------------------------------
+
+    def add_location(self, name: str) -> Location:
+        location = Location(id=self.new_id(), name=name)
+        self.locations[location.id] = location
+        return location
+
+    def product_variants(self, product: Product) -> list[Variant]:
+        return [self.variants[v] for v in product.variant_ids]
+
+    def variant_of_item(self, item_id: int) -> Variant | None:
+        variant_id = self.items.get(item_id)
+        return None if variant_id is None else self.variants.get(variant_id)
+
+    def item_levels(self, item_id: int) -> list[Level]:
+        return [level for (item, _), level in sorted(self.levels.items()) if item == item_id]
+
+    def stock(self, item_id: int, location_id: int, quantity: int) -> Level:
+        """Stock an item at a location with ``quantity`` available (and on hand)."""
+        now = self.now()
+        level = self.levels.get((item_id, location_id))
+        if level is None:
+            names = dict.fromkeys(QUANTITY_NAMES, 0)
+            level = Level(self.new_id(), item_id, location_id, names, now, now)
+            self.levels[(item_id, location_id)] = level
+        committed = level.quantities["committed"]
+        level.quantities["available"] = quantity
+        level.quantities["on_hand"] = quantity + committed
+        level.updated_at = now
+        return level
+
+    def inventory_quantity(self, variant: Variant) -> int:
+        return sum(level.quantities["available"] for level in self.item_levels(variant.item_id))
+
+    def touch_product(self, product: Product) -> None:
+        product.updated_at = self.now()
+        self.index_product(product)
+
+    def index_product(self, product: Product) -> None:
+        variants = self.product_variants(product)
+        self.reindex(
+            gid("Product", product.id),
+            {
+                "id": product.id,
+                "title": product.title,
+                "handle": product.handle,
+                "status": product.status,
+                "vendor": product.vendor,
+                "product_type": product.product_type,
+                "tag": list(product.tags),
+                "sku": [v.sku for v in variants if v.sku],
+                "barcode": [v.barcode for v in variants if v.barcode],
+                "updated_at": product.updated_at,
+                "created_at": product.created_at,
+            },
+        )
+        for variant in variants:
+            self.reindex(
+                gid("ProductVariant", variant.id),
+                {
+                    "id": variant.id,
+                    "sku": variant.sku or "",
+                    "barcode": variant.barcode or "",
+                    "title": product.title,
+                    "product_id": product.id,
+                    "updated_at": variant.updated_at,
+                    "created_at": variant.created_at,
+                },
+            )
+
+    def delete_variant(self, variant: Variant) -> None:
+        product = self.products[variant.product_id]
+        product.variant_ids.remove(variant.id)
+        del self.variants[variant.id]
+        self.items.pop(variant.item_id, None)
+        for key in [k for k in self.levels if k[0] == variant.item_id]:
+            del self.levels[key]
+        self.unindex(gid("ProductVariant", variant.id))
+
+    def delete_product(self, product: Product) -> None:
+        for variant in self.product_variants(product):
+            self.delete_variant(variant)
+        del self.products[product.id]
+        self.unindex(gid("Product", product.id))

@@ -27,7 +27,6 @@ from engine.logs import setup_logging
 from engine.order_cli import audit
 from engine.progress import TerminalProgress
 from engine.runtime import database_url_of, open_adapters, open_config_store, open_store
-from rules.policy import KindRules
 
 T = TypeVar("T")
 DEFAULT_CONFIG = "concord.toml"
@@ -160,7 +159,7 @@ def resync(
                                     connection=name,
                                     job_name=job_name,
                                     job=job,
-                                    rules=connection.rules.get(job.kind, KindRules()),
+                                    rules=connection.rules_for(job.kind),
                                     transforms=connection.transforms,
                                     adapters=adapters,
                                     full=True,

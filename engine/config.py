@@ -80,6 +80,20 @@ class ConnectionConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True)
     accounting: AccountingConfig | None = None
     """The books: sales, payments and refunds as journal entries (see :mod:`rules.accounting`)."""
 
+    def rules_for(self, kind: str) -> KindRules:
+        """The rules a job of ``kind`` runs with: those configured (or the defaults), and, for
+        the catalogue's kinds while web orders are imported, the ERP articles their shipping,
+        fee and rounding lines are booked on left alone: a merchant sells none of them."""
+        rules = self.rules.get(kind, KindRules())
+        lines = self.orders.line_skus() if kind in CATALOGUE_KINDS else frozenset()
+        if not lines <= rules.skip_skus:
+            rules = msgspec.structs.replace(rules, skip_skus=rules.skip_skus | lines)
+        return rules
+
+
+CATALOGUE_KINDS = ("product", "stock", "price")
+"""The kinds whose records are articles, keyed by SKU."""
+
 
 class Config(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     database: DatabaseConfig = DatabaseConfig()

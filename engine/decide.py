@@ -94,6 +94,8 @@ def decide(
     keys.extend(key for key in shop_records if key not in erp_records)
     if erp.complete or shop.complete:
         keys.extend(key for key in base if key not in erp_records and key not in shop_records)
+    if rules.skip_skus:
+        keys = [key for key in keys if key.partition("|")[0] not in rules.skip_skus]
     by_key: list[tuple[str, list[Action]]] = []
     for key in keys:
         known = base.get(key)

@@ -63,6 +63,13 @@ class OrdersConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
     webhook_secret_env: str | None = None
     webhook_secret_file: str | None = None
 
+    def line_skus(self) -> frozenset[str]:
+        """The ERP articles shipping, fee and rounding lines are booked on (when importing)."""
+        if not self.enabled:
+            return frozenset()
+        named = (self.shipping_sku, self.fee_sku, self.rounding_sku)
+        return frozenset(sku for sku in named if sku)
+
 
 def webhook_secret(config: OrdersConfig, *, source: str, prefix: str) -> str:
     """The webhook secret from ``webhook_secret_env`` or ``webhook_secret_file``; ``prefix``

@@ -48,7 +48,6 @@ from engine.runners import (
 from engine.runtime import open_adapters
 from engine.schedule import next_due, parse_schedule
 from engine.store import Store
-from rules.policy import KindRules
 
 log = logging.getLogger("concord.worker")
 
@@ -338,7 +337,7 @@ class Worker:
                         job=job,
                         adapters=adapters,
                         full=claim.mode == "full",
-                        rules=connection.rules.get(job.kind, KindRules()),
+                        rules=connection.rules_for(job.kind),
                         transforms=connection.transforms,
                         orders=connection.orders,
                         accounting=connection.accounting,

@@ -43,6 +43,10 @@ class KindRules(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields
     """Records found only in the shop are created in the ERP."""
     when_erp_lost: WhenErpLost = "archive"
     when_shop_lost: WhenShopLost = "report"
+    skip_skus: frozenset[str] = frozenset()
+    """Articles this kind's jobs leave alone on both sides: never created, compared or written
+    (records keyed ``SKU|...`` by their SKU). The ERP articles web orders' shipping, fee and
+    rounding lines are booked on are added from ``[orders]``: they are not for sale."""
 
     def rule(self, field: str) -> FieldRule:
         return self.fields.get(field, self.default)

@@ -42,7 +42,7 @@ class Pair:
             connection="main",
             job_name=kind,
             job=JobConfig(kind=kind),
-            rules=self.connection.rules[kind],
+            rules=self.connection.rules_for(kind),
             adapters=self.adapters(),
             full=full,
             transforms=self.connection.transforms,

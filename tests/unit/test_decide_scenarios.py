@@ -800,3 +800,17 @@ def test_scenario_names_are_unique() -> None:
     names = [s.name for s in SCENARIOS]
     assert len(names) == len(set(names))
     assert len(names) >= 30
+
+
+def test_skipped_skus_are_left_alone_on_both_sides_prices_included() -> None:
+    # The ERP's shipping article and a customer's price for it: neither is created nor
+    # compared; the shop's stale price of the other article still is.
+    erp = side({"SHIP": {"price": "4.90"}, "SHIP|customer:a@b.c|1": {"price": "3"}})
+    shop = side({"MUG-1|customer:a@b.c|1": {"price": "8"}})
+    base = {"MUG-1|customer:a@b.c|1": {"price": "7"}}
+    rules = KindRules(default=ERP_OWNS, skip_skus=frozenset({"SHIP"}))
+
+    actions = decide(base, erp, shop, rules)
+
+    assert {a.key for a in actions} == {"MUG-1|customer:a@b.c|1"}
+    assert not any(isinstance(a, CreateRecord) for a in actions)

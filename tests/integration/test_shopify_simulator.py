@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 
@@ -168,3 +169,299 @@ async def test_product_create_user_errors_and_handle(shop: Client) -> None:
     assert made["variants"]["nodes"] == [{"price": "0.00"}]
     again = (await shop.gql(create, {"p": {"title": "Crème brûlée set"}}))["productCreate"]
     assert again["product"]["handle"] == "creme-brulee-set-1"
+
+
+PRODUCT_SET = """mutation($input: ProductSetInput!, $identifier: ProductSetIdentifiers) {
+  productSet(input: $input, identifier: $identifier) {
+    product { id handle title options { name values }
+      variants(first: 10) { nodes { id price selectedOptions { name value }
+        inventoryItem { sku tracked } } } }
+    userErrors { field message code } } }"""
+
+
+def _variant(colour: str, sku: str, price: str, **more: object) -> dict[str, object]:
+    return {
+        "optionValues": [{"optionName": "Colour", "name": colour}],
+        "price": price,
+        "inventoryItem": {"sku": sku},
+        **more,
+    }
+
+
+async def test_product_set_creates_then_replaces_variants(shop: Client) -> None:
+    options = [{"name": "Colour", "values": [{"name": "Red"}, {"name": "Blue"}]}]
+    first = await shop.gql(
+        PRODUCT_SET,
+        {
+            "input": {
+                "title": "Set mug",
+                "productOptions": options,
+                "variants": [_variant("Red", "MUG-R", "12.5"), _variant("Blue", "MUG-B", "13")],
+            }
+        },
+    )
+    product = first["productSet"]["product"]
+    assert first["productSet"]["userErrors"] == []
+    rows = product["variants"]["nodes"]
+    assert [(r["inventoryItem"]["sku"], r["price"]) for r in rows] == [
+        ("MUG-R", "12.50"),
+        ("MUG-B", "13.00"),
+    ]
+    red = rows[0]["id"]
+    again = await shop.gql(
+        PRODUCT_SET,
+        {
+            "identifier": {"id": product["id"]},
+            "input": {
+                "productOptions": [{"name": "Colour", "values": [{"name": "Red"}]}],
+                "variants": [{**_variant("Red", "MUG-R", "14.00"), "id": red}],
+            },
+        },
+    )
+    kept = again["productSet"]["product"]
+    assert kept["title"] == "Set mug", "an omitted scalar stays"
+    assert [r["id"] for r in kept["variants"]["nodes"]] == [red]
+    assert kept["variants"]["nodes"][0]["price"] == "14.00"
+    assert kept["options"] == [{"name": "Colour", "values": ["Red"]}]
+    blue_number = int(rows[1]["id"].rsplit("/", 1)[1])
+    assert blue_number not in shop.shop.store.variants, "the omitted variant is deleted"
+
+
+async def test_product_set_refuses_bad_input_and_writes_nothing(shop: Client) -> None:
+    before = len(shop.shop.store.products)
+    data = await shop.gql(
+        PRODUCT_SET,
+        {
+            "input": {
+                "title": "Broken",
+                "productOptions": [{"name": "Colour", "values": [{"name": "Red"}]}],
+                "variants": [_variant("Red", "B-1", "-1"), _variant("Red", "B-2", "2")],
+            }
+        },
+    )
+    codes = {e["code"] for e in data["productSet"]["userErrors"]}
+    assert codes == {"INVALID_VARIANT", "DUPLICATED_OPTION_VALUE"}
+    assert data["productSet"]["product"] is None
+    assert len(shop.shop.store.products) == before
+    missing = await shop.gql(
+        PRODUCT_SET, {"identifier": {"id": "gid://shopify/Product/1"}, "input": {"title": "x"}}
+    )
+    assert missing["productSet"]["userErrors"][0]["code"] == "PRODUCT_DOES_NOT_EXIST"
+
+
+def _some_product(shop: Client) -> Any:
+    store = shop.shop.store
+    return next(p for p in store.products.values() if len(p.variant_ids) >= 2)
+
+
+BULK_UPDATE = """mutation($id: ID!, $variants: [ProductVariantsBulkInput!]!, $partial: Boolean) {
+  productVariantsBulkUpdate(productId: $id, variants: $variants, allowPartialUpdates: $partial) {
+    productVariants { id price } userErrors { field message code } } }"""
+
+
+async def test_bulk_update_is_all_or_nothing_unless_partial(shop: Client) -> None:
+    product = _some_product(shop)
+    store = shop.shop.store
+    first, second = (store.variants[v] for v in product.variant_ids[:2])
+    variables = {
+        "id": f"gid://shopify/Product/{product.id}",
+        "variants": [
+            {"id": f"gid://shopify/ProductVariant/{first.id}", "price": "9.99"},
+            {"id": f"gid://shopify/ProductVariant/{second.id}", "price": "-3"},
+        ],
+    }
+    data = (await shop.gql(BULK_UPDATE, variables))["productVariantsBulkUpdate"]
+    assert [e["code"] for e in data["userErrors"]] == ["NEGATIVE_PRICE_VALUE"]
+    assert data["userErrors"][0]["field"] == ["variants", "1", "price"]
+    assert str(first.price) != "9.99"
+    data = (await shop.gql(BULK_UPDATE, {**variables, "partial": True}))[
+        "productVariantsBulkUpdate"
+    ]
+    assert data["productVariants"] == [
+        {"id": f"gid://shopify/ProductVariant/{first.id}", "price": "9.99"}
+    ]
+    assert str(first.price) == "9.99"
+    other = next(p for p in store.products.values() if p.id != product.id)
+    foreign = {"id": f"gid://shopify/ProductVariant/{other.variant_ids[0]}", "price": "1"}
+    data = (await shop.gql(BULK_UPDATE, {**variables, "variants": [foreign]}))[
+        "productVariantsBulkUpdate"
+    ]
+    assert data["userErrors"][0]["code"] == "PRODUCT_VARIANT_DOES_NOT_EXIST"
+    _, body = await shop.post(BULK_UPDATE, {**variables, "variants": [foreign] * 251})
+    assert body["errors"][0]["extensions"]["code"] == "MAX_INPUT_SIZE_EXCEEDED"
+
+
+async def test_bulk_create_and_delete_variants(shop: Client) -> None:
+    store = shop.shop.store
+    made = (
+        await shop.gql('mutation { productCreate(product: {title: "Blank"}) { product { id } } }')
+    )["productCreate"]["product"]["id"]
+    location = f"gid://shopify/Location/{next(iter(store.locations))}"
+    create = """mutation($id: ID!, $variants: [ProductVariantsBulkInput!]!) {
+      productVariantsBulkCreate(productId: $id, variants: $variants) {
+        product { variants(first: 5) { nodes { id inventoryQuantity selectedOptions { value } } } }
+        userErrors { code } } }"""
+    rows = [
+        {
+            "optionValues": [{"optionName": "Size", "name": size}],
+            "price": "5",
+            "inventoryQuantities": [{"locationId": location, "availableQuantity": 4}],
+        }
+        for size in ("S", "M")
+    ]
+    data = (await shop.gql(create, {"id": made, "variants": rows}))["productVariantsBulkCreate"]
+    nodes = data["product"]["variants"]["nodes"]
+    assert [n["selectedOptions"] for n in nodes] == [[{"value": "S"}], [{"value": "M"}]]
+    assert [n["inventoryQuantity"] for n in nodes] == [4, 4]
+    again = (await shop.gql(create, {"id": made, "variants": rows[:1]}))[
+        "productVariantsBulkCreate"
+    ]
+    assert again["userErrors"] == [{"code": "VARIANT_ALREADY_EXISTS"}]
+    delete = """mutation($id: ID!, $ids: [ID!]!) { productVariantsBulkDelete(
+        productId: $id, variantsIds: $ids) { userErrors { code } } }"""
+    everything = [n["id"] for n in nodes]
+    data = await shop.gql(delete, {"id": made, "ids": everything})
+    assert data["productVariantsBulkDelete"]["userErrors"] == [
+        {"code": "CANNOT_DELETE_LAST_VARIANT"}
+    ]
+    data = await shop.gql(delete, {"id": made, "ids": everything[:1]})
+    assert data["productVariantsBulkDelete"]["userErrors"] == []
+    assert len(store.products[int(made.rsplit("/", 1)[1])].variant_ids) == 1
+
+
+SET_QUANTITIES = """mutation($input: InventorySetQuantitiesInput!) {
+  inventorySetQuantities(input: $input) {
+    inventoryAdjustmentGroup { reason changes { name delta quantityAfterChange } }
+    userErrors { field code } } }"""
+
+
+def _stocked(shop: Client) -> Any:
+    store = shop.shop.store
+    return next(lv for lv in store.levels.values() if lv.quantities["available"] > 0)
+
+
+def _quantity_input(level: Any, quantity: int, **check: object) -> dict[str, object]:
+    return {
+        "name": "available",
+        "reason": "correction",
+        "quantities": [
+            {
+                "inventoryItemId": f"gid://shopify/InventoryItem/{level.item_id}",
+                "locationId": f"gid://shopify/Location/{level.location_id}",
+                "quantity": quantity,
+                **check,
+            }
+        ],
+    }
+
+
+async def test_set_quantities_compare_and_swap_by_version(shop: Client) -> None:
+    level = _stocked(shop)
+    held = level.quantities["available"]
+    stale = await shop.gql(
+        SET_QUANTITIES, {"input": _quantity_input(level, 99, changeFromQuantity=held + 1)}
+    )
+    errors = stale["inventorySetQuantities"]["userErrors"]
+    assert [e["code"] for e in errors] == ["CHANGE_FROM_QUANTITY_STALE"]
+    assert level.quantities["available"] == held, "nothing applied"
+    done = await shop.gql(
+        SET_QUANTITIES, {"input": _quantity_input(level, 99, changeFromQuantity=held)}
+    )
+    changes = done["inventorySetQuantities"]["inventoryAdjustmentGroup"]["changes"]
+    assert {"name": "available", "delta": 99 - held, "quantityAfterChange": 99} in changes
+    assert level.quantities["available"] == 99
+    # Before 2026-01: compareQuantity, required unless ignored.
+    legacy = await shop.gql(SET_QUANTITIES, {"input": _quantity_input(level, 5)}, version="2025-10")
+    assert legacy["inventorySetQuantities"]["userErrors"][0]["code"] == "COMPARE_QUANTITY_REQUIRED"
+    legacy = await shop.gql(
+        SET_QUANTITIES, {"input": _quantity_input(level, 5, compareQuantity=1)}, version="2025-10"
+    )
+    assert legacy["inventorySetQuantities"]["userErrors"][0]["code"] == "COMPARE_QUANTITY_STALE"
+    # From 2026-04 the check must be given (null opts out).
+    keyed = SET_QUANTITIES.replace(
+        "inventorySetQuantities(input: $input)",
+        'inventorySetQuantities(input: $input) @idempotent(key: "s-1")',
+    )
+    _, body = await shop.post(keyed, {"input": _quantity_input(level, 5)}, version="2026-04")
+    assert "changeFromQuantity" in body["errors"][0]["message"]
+    assert level.quantities["available"] == 99
+
+
+async def test_idempotency_key_replays_the_first_result(shop: Client) -> None:
+    level = _stocked(shop)
+    held = level.quantities["available"]
+    adjust = """mutation($input: InventoryAdjustQuantitiesInput!) {
+      inventoryAdjustQuantities(input: $input) @idempotent(key: "k-1") {
+        inventoryAdjustmentGroup {
+          changes(quantityNames: ["available"]) { delta quantityAfterChange } }
+        userErrors { code } } }"""
+    change = {
+        "name": "available",
+        "reason": "correction",
+        "changes": [
+            {
+                "delta": -2,
+                "inventoryItemId": f"gid://shopify/InventoryItem/{level.item_id}",
+                "locationId": f"gid://shopify/Location/{level.location_id}",
+                "changeFromQuantity": held,
+            }
+        ],
+    }
+    first = await shop.gql(adjust, {"input": change}, version="2026-04")
+    second = await shop.gql(adjust, {"input": change}, version="2026-04")
+    assert first == second
+    assert first["inventoryAdjustQuantities"]["inventoryAdjustmentGroup"]["changes"] == [
+        {"delta": -2, "quantityAfterChange": held - 2}
+    ]
+    assert level.quantities["available"] == held - 2, "applied once"
+    change["changes"][0]["delta"] = -3  # type: ignore[index]
+    other = await shop.gql(adjust, {"input": change}, version="2026-04")
+    assert other["inventoryAdjustQuantities"]["userErrors"] == [
+        {"code": "IDEMPOTENCY_KEY_PARAMETER_MISMATCH"}
+    ]
+    _, body = await shop.post(
+        adjust.replace('@idempotent(key: "k-1")', ""), {"input": change}, version="2026-04"
+    )
+    assert "@idempotent" in body["errors"][0]["message"]
+
+
+async def test_metafields_set_checks_types_and_writes(shop: Client) -> None:
+    product = _some_product(shop)
+    owner = f"gid://shopify/Product/{product.id}"
+    mutation = """mutation($m: [MetafieldsSetInput!]!) { metafieldsSet(metafields: $m) {
+        metafields { namespace key value } userErrors { code elementIndex } } }"""
+    bad = await shop.gql(
+        mutation,
+        {
+            "m": [
+                {
+                    "ownerId": owner,
+                    "namespace": "erp",
+                    "key": "p",
+                    "value": "x",
+                    "type": "number_decimal",
+                }
+            ]
+        },
+    )
+    assert bad["metafieldsSet"]["userErrors"] == [{"code": "INVALID_VALUE", "elementIndex": 0}]
+    good = await shop.gql(
+        mutation,
+        {
+            "m": [
+                {
+                    "ownerId": owner,
+                    "namespace": "erp",
+                    "key": "p",
+                    "value": "9.5",
+                    "type": "number_decimal",
+                }
+            ]
+        },
+    )
+    assert good["metafieldsSet"]["metafields"] == [{"namespace": "erp", "key": "p", "value": "9.5"}]
+    read = await shop.gql(
+        'query($id: ID!) { product(id: $id) { metafield(namespace: "erp", key: "p") { value } } }',
+        {"id": owner},
+    )
+    assert read["product"]["metafield"] == {"value": "9.5"}

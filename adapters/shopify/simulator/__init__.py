@@ -15,8 +15,16 @@ What it reproduces, and where the facts come from (shopify.dev pages by name):
   "GraphQL Admin API rate limits", "Shopify API rate limits".
 - ``query:`` search syntax (``updated_at:>'…'``, ``sku:…``) over an index that trails writes
   by ``search_lag`` seconds — "Shopify API search syntax".
-- Business errors as ``userErrors`` in HTTP 200 answers; prices as two-place decimal strings;
-  handles made from titles; SKUs not unique.
+- Business errors as ``userErrors`` (typed ``code`` per mutation) in HTTP 200 answers; input
+  arrays at most 250 (``MAX_INPUT_SIZE_EXCEEDED``); prices as two-place decimal strings;
+  handles made from titles (accents folded, ``-1`` suffix when taken); SKUs not unique.
+- Writes: ``productSet`` (list fields replaced, omitted variants deleted), ``productCreate``,
+  ``productUpdate``, ``productDelete``, ``productVariantsBulkCreate/Update/Delete``
+  (``allowPartialUpdates``), ``inventorySetQuantities`` and ``inventoryAdjustQuantities``
+  with compare-and-swap by version (``compareQuantity`` before 2026-01, ``changeFromQuantity``
+  from it, required from 2026-04), ``@idempotent(key:)`` (required for inventory writes from
+  2026-04), ``metafieldsSet`` — the mutations' reference pages and the changelog entries on
+  compare-and-swap and idempotency.
 
 Control API (for tests)::
 

@@ -68,3 +68,19 @@ def product_update(store: Store) -> Any:
         return {"product": product_view(store, found), "userErrors": []}
 
     return resolve
+
+
+def product_delete(store: Store) -> Any:
+    def resolve(info: GraphQLResolveInfo, input: dict[str, Any], **_: Any) -> View:
+        number = parse_gid(input["id"], "Product")
+        found = None if number is None else store.products.get(number)
+        if found is None:
+            return {
+                "deletedProductId": None,
+                "userErrors": [user_error(["id"], "Product does not exist")],
+            }
+        store.delete_product(found)
+        store.extra.setdefault("events", []).append(("products/delete", found.id))
+        return {"deletedProductId": input["id"], "userErrors": []}
+
+    return resolve

@@ -6,10 +6,10 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from shopify_sim_fixtures import Client, running_shop
 
 from adapters.shopify.simulator import ManualClock, Settings
 from adapters.shopify.simulator.catalogue import add_variant, new_product
-from tests.integration.shopify_sim_fixtures import Client, running_shop
 
 
 @pytest.fixture

@@ -57,6 +57,7 @@ async def running_shop(
     settings: Settings | None = None,
     search_lag: float = 0.0,
 ) -> AsyncIterator[Client]:
+    """A seeded shop on a loopback port (``products`` variants) and a client to it."""
     app = create_app(
         products=products,
         seed=seed,

@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
+import base64
+import hashlib
+import hmac
 from collections.abc import AsyncIterator
+from decimal import Decimal
 from typing import Any
 
+import msgspec
 import pytest
+from aiohttp import web
 from shopify_sim_fixtures import Client, running_shop
 
-from adapters.shopify.simulator import ManualClock, Settings
+from adapters.shopify.simulator import ManualClock, Settings, deliveries_of
 from adapters.shopify.simulator.catalogue import add_variant, new_product
+from adapters.shopify.simulator.orders_model import plant_customer, plant_order, refund
+from adapters.simkit import serve
+from adapters.woocommerce.simulator import WebhookInbox
 
 
 @pytest.fixture
@@ -465,3 +475,165 @@ async def test_metafields_set_checks_types_and_writes(shop: Client) -> None:
         {"id": owner},
     )
     assert read["product"]["metafield"] == {"value": "9.5"}
+
+
+ORDERS = """query($q: String) { orders(first: 10, query: $q, sortKey: UPDATED_AT) { nodes {
+  id name email updatedAt displayFinancialStatus displayFulfillmentStatus
+  customer { email }
+  totalPriceSet { shopMoney { amount currencyCode } }
+  lineItems(first: 5) { nodes { sku quantity variant { id }
+    originalUnitPriceSet { shopMoney { amount } }
+    taxLines { rate priceSet { shopMoney { amount } } } } }
+  refunds { totalRefundedSet { shopMoney { amount } } }
+  fulfillmentOrders(first: 1) { nodes { id
+    lineItems(first: 5) { nodes { id remainingQuantity } } } }
+} } }"""
+
+
+def _tracked_variant(shop: Client) -> Any:
+    store = shop.shop.store
+    return next(
+        v
+        for v in store.variants.values()
+        if v.tracked and v.taxable and store.inventory_quantity(v) >= 3
+    )
+
+
+async def test_planted_order_reserves_stock_and_reads_back() -> None:
+    clock = ManualClock()
+    async with running_shop(20, clock=clock) as shop:
+        store = shop.shop.store
+        variant = _tracked_variant(shop)
+        before = store.inventory_quantity(variant)
+        customer = plant_customer(store, "ada@example.com")
+        clock.advance(60)
+        order = plant_order(store, [(variant.id, 2)], customer=customer)
+        assert store.inventory_quantity(variant) == before - 2
+        level = store.levels[(variant.item_id, order.lines[0].location_id or 0)]
+        assert level.quantities["committed"] == 2
+        data = await shop.gql(ORDERS, {"q": "updated_at:>'2026-01-01T00:00:30Z'"})
+        [row] = data["orders"]["nodes"]
+        assert row["name"] == "#1001" and row["customer"] == {"email": "ada@example.com"}
+        assert row["displayFinancialStatus"] == "PAID"
+        assert row["displayFulfillmentStatus"] == "UNFULFILLED"
+        [line] = row["lineItems"]["nodes"]
+        price = variant.price.quantize(Decimal("0.01"))
+        assert line["sku"] == variant.sku and line["quantity"] == 2
+        assert line["originalUnitPriceSet"]["shopMoney"]["amount"] == str(price)
+        tax = (price * 2 * Decimal("0.20")).quantize(Decimal("0.01"))
+        assert line["taxLines"] == [{"rate": 0.2, "priceSet": {"shopMoney": {"amount": str(tax)}}}]
+        total = price * 2 + tax + Decimal("4.90")
+        assert row["totalPriceSet"]["shopMoney"] == {"amount": str(total), "currencyCode": "EUR"}
+        older = await shop.gql(ORDERS, {"q": "updated_at:>'2026-01-01T00:02:00Z'"})
+        assert older["orders"]["nodes"] == []
+        refund(store, order, [(order.lines[0].id, 1)])
+        again = (await shop.gql(ORDERS))["orders"]["nodes"][0]
+        assert again["displayFinancialStatus"] == "PARTIALLY_REFUNDED"
+        assert len(again["refunds"]) == 1
+        assert store.inventory_quantity(variant) == before - 1, "the refund restocked one"
+
+
+async def test_order_update_and_fulfillment_with_tracking(shop: Client) -> None:
+    store = shop.shop.store
+    variant = _tracked_variant(shop)
+    order = plant_order(store, [(variant.id, 3)])
+    order_id = f"gid://shopify/Order/{order.id}"
+    update = """mutation($input: OrderInput!) { orderUpdate(input: $input) {
+        order { note tags } userErrors { field message } } }"""
+    data = await shop.gql(
+        update, {"input": {"id": order_id, "note": "Invoice F-1", "tags": ["erp, invoiced"]}}
+    )
+    assert data["orderUpdate"]["order"] == {"note": "Invoice F-1", "tags": ["erp", "invoiced"]}
+    fo = (await shop.gql(ORDERS))["orders"]["nodes"][0]["fulfillmentOrders"]["nodes"][0]
+    line_id = fo["lineItems"]["nodes"][0]["id"]
+    create = """mutation($f: FulfillmentInput!) { fulfillmentCreate(fulfillment: $f) {
+        fulfillment { status trackingInfo { company number url } }
+        userErrors { field message } } }"""
+
+    def fulfil(quantity: int) -> dict[str, Any]:
+        return {
+            "lineItemsByFulfillmentOrder": [
+                {
+                    "fulfillmentOrderId": fo["id"],
+                    "fulfillmentOrderLineItems": [{"id": line_id, "quantity": quantity}],
+                }
+            ],
+            "trackingInfo": {
+                "company": "DHL",
+                "number": "JJD01",
+                "url": "https://dhl.example/JJD01",
+            },
+        }
+
+    too_many = await shop.gql(create, {"f": fulfil(4)})
+    assert too_many["fulfillmentCreate"]["fulfillment"] is None
+    assert too_many["fulfillmentCreate"]["userErrors"][0]["field"][-1] == "quantity"
+    level = store.levels[(variant.item_id, order.lines[0].location_id or 0)]
+    on_hand = level.quantities["on_hand"]
+    done = await shop.gql(create, {"f": fulfil(3)})
+    assert done["fulfillmentCreate"]["fulfillment"] == {
+        "status": "SUCCESS",
+        "trackingInfo": [{"company": "DHL", "number": "JJD01", "url": "https://dhl.example/JJD01"}],
+    }
+    assert level.quantities["on_hand"] == on_hand - 3 and level.quantities["committed"] == 0
+    status = (await shop.gql(ORDERS))["orders"]["nodes"][0]["displayFulfillmentStatus"]
+    assert status == "FULFILLED"
+
+
+SUBSCRIBE = """mutation($uri: String!) { webhookSubscriptionCreate(topic: ORDERS_CREATE,
+    webhookSubscription: {uri: $uri, format: JSON}) {
+    webhookSubscription { id topic uri } userErrors { field message } } }"""
+
+
+async def test_orders_create_webhook_is_signed() -> None:
+    async with running_shop(10) as shop:
+        inbox = WebhookInbox()
+        async with inbox.serve() as hook_url:
+            data = await shop.gql(SUBSCRIBE, {"uri": hook_url})
+            assert (
+                data["webhookSubscriptionCreate"]["webhookSubscription"]["topic"] == "ORDERS_CREATE"
+            )
+            again = await shop.gql(SUBSCRIBE, {"uri": hook_url})
+            assert again["webhookSubscriptionCreate"]["userErrors"], "the same address twice"
+            refused = await shop.gql(SUBSCRIBE, {"uri": "http://shop.example/hook"})
+            assert refused["webhookSubscriptionCreate"]["userErrors"]
+            order = plant_order(shop.shop.store, [(_tracked_variant(shop).id, 1)])
+            delivery = await inbox.next()
+        headers = delivery.headers
+        expected = base64.b64encode(
+            hmac.new(b"shpss_test", delivery.body, hashlib.sha256).digest()
+        ).decode()
+        assert hmac.compare_digest(headers["X-Shopify-Hmac-Sha256"], expected)
+        assert headers["X-Shopify-Topic"] == "orders/create"
+        assert headers["X-Shopify-Shop-Domain"] == "concord-test.myshopify.com"
+        assert headers["X-Shopify-API-Version"] == "2026-01"
+        assert headers["X-Shopify-Webhook-Id"] and headers["X-Shopify-Event-Id"]
+        assert headers["X-Shopify-Triggered-At"].endswith("Z")
+        body = msgspec.json.decode(delivery.body)
+        assert body["admin_graphql_api_id"] == f"gid://shopify/Order/{order.id}"
+        assert body["name"] == "#1001"
+
+
+async def test_failed_delivery_is_retried_with_the_same_ids() -> None:
+    received: asyncio.Queue[tuple[int, dict[str, str], bytes]] = asyncio.Queue()
+    answers = [500, 200]
+
+    async def receive(request: web.Request) -> web.Response:
+        status = answers.pop(0)
+        await received.put((status, dict(request.headers), await request.read()))
+        return web.Response(status=status)
+
+    receiver = web.Application()
+    receiver.router.add_post("/hook", receive)
+    settings = Settings(webhook_retry_delays=(0.01, 0.01))
+    async with running_shop(10, settings=settings) as shop, serve(receiver) as base:
+        await shop.gql(SUBSCRIBE, {"uri": f"{base}/hook"})
+        plant_order(shop.shop.store, [(_tracked_variant(shop).id, 1)])
+        first = await received.get()
+        second = await received.get()
+    assert [first[0], second[0]] == [500, 200]
+    assert first[2] == second[2]
+    for name in ("X-Shopify-Webhook-Id", "X-Shopify-Event-Id", "X-Shopify-Hmac-Sha256"):
+        assert first[1][name] == second[1][name]
+    attempts = deliveries_of(shop.app).attempts
+    assert [a.status for a in attempts] == [500, 200]

@@ -25,6 +25,11 @@ What it reproduces, and where the facts come from (shopify.dev pages by name):
   from it, required from 2026-04), ``@idempotent(key:)`` (required for inventory writes from
   2026-04), ``metafieldsSet`` — the mutations' reference pages and the changelog entries on
   compare-and-swap and idempotency.
+- Orders and customers reads (money bags, line items with tax lines, refunds, fulfillments,
+  fulfillment orders, derived display statuses), ``orderUpdate``, ``fulfillmentCreate``
+  (committed and on-hand stock leave with the parcel) — Order, FulfillmentOrder references.
+- Webhooks signed with ``X-Shopify-Hmac-Sha256`` and the documented headers, retried with the
+  same ids on failure — "About webhooks", "Verify webhook deliveries", "Ignore duplicates".
 
 Control API (for tests)::
 
@@ -45,11 +50,17 @@ Control API (for tests)::
 
 Planting records: :func:`~adapters.shopify.simulator.catalogue.new_product` and
 :func:`~adapters.shopify.simulator.catalogue.add_variant` on ``shop.store``, then
-``store.stock(item_id, location_id, quantity)`` and ``store.index_product(product)``.
+``store.stock(item_id, location_id, quantity)`` and ``store.touch_product(product)`` (stamps
+and queues it for the search index). Orders: ``plant_customer(store, email)``,
+``plant_order(store, [(variant_id, qty)], customer=...)`` — a checkout: available stock moves
+to committed and ``orders/create`` is delivered to subscribers — and ``refund(store, order,
+[(line_item_id, qty)], restock=True)`` (all in ``orders_model``). Webhooks: subscribe with
+``webhookSubscriptionCreate``; ``deliveries_of(app).attempts`` lists every attempt; shorten
+``Settings.webhook_retry_delays`` in tests.
 ``concord simulate shopify --products N --seed S`` serves a seeded shop.
 """
 
-from adapters.shopify.simulator.app import Settings, Shop, create_app, shop_of
+from adapters.shopify.simulator.app import Settings, Shop, create_app, deliveries_of, shop_of
 from adapters.shopify.simulator.clock import Clock, ManualClock
 from adapters.shopify.simulator.runner import run_simulator
 from adapters.shopify.simulator.store import Store, gid, parse_gid
@@ -61,6 +72,7 @@ __all__ = [
     "Shop",
     "Store",
     "create_app",
+    "deliveries_of",
     "gid",
     "parse_gid",
     "run_simulator",

@@ -24,7 +24,6 @@ from graphql import (
     validate,
 )
 
-from adapters.shopify.simulator import reads
 from adapters.shopify.simulator.clock import Clock
 from adapters.shopify.simulator.cost import Bucket, CostModel
 from adapters.shopify.simulator.schema import admin_schema
@@ -51,6 +50,10 @@ class Settings:
     max_query_cost: int = 1000
     extra_tokens: tuple[str, ...] = ()
     """Further accepted access tokens (another app's, with its own bucket)."""
+    webhook_version: str = "2026-01"
+    """The API version webhook payloads are rendered in (the app's setting)."""
+    webhook_retry_delays: tuple[float, ...] = (60, 120, 240, 480, 960, 1920, 3600, 7200)
+    """Seconds before each retry of a failed delivery (8 retries over about 4 hours)."""
 
 
 @dataclass
@@ -61,6 +64,7 @@ class Shop:
     settings: Settings
     buckets: dict[str, Bucket] = field(default_factory=dict)
     counters: dict[str, int] = field(default_factory=dict)
+    query_root: dict[str, Any] = field(default_factory=dict)
     mutation_root: dict[str, Any] = field(default_factory=dict)
 
     def bucket(self, token: str) -> Bucket:
@@ -176,9 +180,7 @@ async def graphql_endpoint(request: web.Request) -> web.Response:
             "extensions": {"cost": _cost(requested, None, bucket)},
         }
         return _json(body, 200, headers)
-    root = (model.is_mutation and shop.mutation_root) or reads.query_root(
-        shop.store, settings.shop_domain
-    )
+    root = shop.mutation_root if model.is_mutation else shop.query_root
     context = {"shop": shop, "version": version, "token": token, "request_query": payload["query"]}
     result = execute(
         schema,
@@ -239,3 +241,11 @@ def create_app(
 def shop_of(app: web.Application) -> Shop:
     """The shop behind ``app``: its store, settings, buckets and counters."""
     return app[SHOP_KEY]
+
+
+def deliveries_of(app: web.Application) -> Any:
+    """The webhook sender of ``app`` (:class:`~adapters.shopify.simulator.webhooks.Deliveries`:
+    ``subscriptions``, and ``attempts`` listing every delivery attempt)."""
+    from adapters.shopify.simulator.features import DELIVERIES_KEY
+
+    return app[DELIVERIES_KEY]

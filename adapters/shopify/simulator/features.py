@@ -9,9 +9,13 @@ from aiohttp import web
 from adapters.shopify.simulator import (
     inventory_write,
     metafields,
+    orders_views,
+    orders_write,
     product_set,
     products_write,
+    reads,
     variants_write,
+    webhooks,
 )
 from adapters.shopify.simulator.idempotency import idempotent
 
@@ -19,8 +23,26 @@ if TYPE_CHECKING:
     from adapters.shopify.simulator.app import Shop
 
 
+DELIVERIES_KEY = web.AppKey("shopify_deliveries", webhooks.Deliveries)
+
+
 def install(app: web.Application, shop: Shop) -> None:
     store = shop.store
+    deliveries = webhooks.Deliveries(shop)
+    app[DELIVERIES_KEY] = deliveries
+
+    async def close_deliveries(app: web.Application) -> None:
+        await deliveries.close()
+
+    app.on_cleanup.append(close_deliveries)
+    hooks = webhooks.mutations(deliveries)
+    shop.query_root.update(
+        {
+            **reads.query_root(store, shop.settings.shop_domain),
+            **orders_views.query_fields(store),
+            "webhookSubscriptions": hooks.pop("webhookSubscriptions"),
+        }
+    )
     shop.mutation_root.update(
         {
             "productCreate": products_write.product_create(store),
@@ -43,5 +65,8 @@ def install(app: web.Application, shop: Shop) -> None:
                 required=True,
             ),
             "metafieldsSet": metafields.metafields_set(store),
+            "orderUpdate": orders_write.order_update(store),
+            "fulfillmentCreate": orders_write.fulfillment_create(store),
+            **hooks,
         }
     )

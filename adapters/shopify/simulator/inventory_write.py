@@ -293,4 +293,4 @@ def _touched(store: Store, level: Level) -> None:
     variant = store.variant_of_item(level.item_id)
     if variant is not None:
         variant.updated_at = level.updated_at
-    store.extra.setdefault("events", []).append(("inventory_levels/update", level.id))
+    store.emit("inventory_levels/update", level.id)

@@ -161,9 +161,7 @@ def product_set(store: Store) -> Any:
         if input.get("metafields") is not None:
             replace_metafields(store, product.metafields, input["metafields"])
         store.touch_product(product)
-        store.extra.setdefault("events", []).append(
-            ("products/create" if created else "products/update", product.id)
-        )
+        store.emit("products/create" if created else "products/update", product.id)
         if synchronous:
             return {
                 "product": product_view(store, product),

@@ -48,7 +48,7 @@ def product_create(store: Store) -> Any:
         apply_product_fields(store, created, {**data, "title": title})
         add_variant(store, created)
         store.touch_product(created)
-        store.extra.setdefault("events", []).append(("products/create", created.id))
+        store.emit("products/create", created.id)
         return {"product": product_view(store, created), "userErrors": []}
 
     return resolve
@@ -80,7 +80,7 @@ def product_delete(store: Store) -> Any:
                 "userErrors": [user_error(["id"], "Product does not exist")],
             }
         store.delete_product(found)
-        store.extra.setdefault("events", []).append(("products/delete", found.id))
+        store.emit("products/delete", found.id)
         return {"deletedProductId": input["id"], "userErrors": []}
 
     return resolve

@@ -45,7 +45,7 @@ def _product_key(store: Store, sort: str) -> Callable[[Product], SortKey]:
             return lambda p: (p.id,)
 
 
-def _searched(store: Store, kind: str, query: str | None) -> set[int] | None:
+def searched(store: Store, kind: str, query: str | None) -> set[int] | None:
     """Ids of ``kind`` matching ``query`` in the search index (None: no query given)."""
     if not query or not query.strip():
         return None
@@ -60,7 +60,7 @@ def _searched(store: Store, kind: str, query: str | None) -> set[int] | None:
 
 def _products(store: Store) -> Callable[..., View]:
     def resolve(info: GraphQLResolveInfo, **args: Any) -> View:
-        chosen = _searched(store, "Product", args.get("query"))
+        chosen = searched(store, "Product", args.get("query"))
         rows = [p for p in store.products.values() if chosen is None or p.id in chosen]
         key = _product_key(store, args.get("sortKey") or "ID")
         rows.sort(key=key)
@@ -71,7 +71,7 @@ def _products(store: Store) -> Callable[..., View]:
 
 def _variants(store: Store) -> Callable[..., View]:
     def resolve(info: GraphQLResolveInfo, **args: Any) -> View:
-        chosen = _searched(store, "ProductVariant", args.get("query"))
+        chosen = searched(store, "ProductVariant", args.get("query"))
         rows = [v for v in store.variants.values() if chosen is None or v.id in chosen]
         sort = args.get("sortKey") or "ID"
         key: Callable[[Variant], SortKey]
@@ -171,7 +171,7 @@ def query_root(store: Store, shop_domain: str) -> View:
         return _by_gid(store, "Location", id)
 
     def products_count(info: GraphQLResolveInfo, **args: Any) -> View:
-        chosen = _searched(store, "Product", args.get("query"))
+        chosen = searched(store, "Product", args.get("query"))
         total = len(store.products) if chosen is None else len(chosen)
         limit = args.get("limit")
         if limit is not None and total > limit:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -131,6 +132,8 @@ class Store:
         self.indexed: dict[str, dict[str, Any]] = {}
         """What the search index holds per GID (the fields a query can filter on)."""
         self._pending: dict[str, float] = {}
+        self.listeners: list[Callable[[str, int], None]] = []
+        """Called with (webhook topic, record id) after every write (webhooks listen)."""
         self.extra: dict[str, Any] = {}
         """Per-feature state owned by other modules (orders, bulk operations, webhooks)."""
 
@@ -143,6 +146,10 @@ class Store:
 
     def now(self) -> datetime:
         return self.clock.now()
+
+    def emit(self, topic: str, record_id: int) -> None:
+        for listener in self.listeners:
+            listener(topic, record_id)
 
     # -- search index -------------------------------------------------------------------
 

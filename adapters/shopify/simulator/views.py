@@ -42,7 +42,7 @@ def metafield_view(field: Metafield) -> View:
     }
 
 
-def _metafield_fields(fields: list[Metafield]) -> View:
+def metafield_fields(fields: list[Metafield]) -> View:
     def one(info: GraphQLResolveInfo, key: str, namespace: str | None = None) -> View | None:
         for field in fields:
             if field.key == key and (namespace is None or field.namespace == namespace):
@@ -115,7 +115,7 @@ def product_view(store: Store, product: Product) -> View:
         "createdAt": iso(product.created_at),
         "updatedAt": iso(product.updated_at),
         "publishedAt": iso(product.created_at) if product.status == "ACTIVE" else None,
-        **_metafield_fields(product.metafields),
+        **metafield_fields(product.metafields),
     }
 
 
@@ -142,7 +142,7 @@ def variant_view(store: Store, variant: Variant) -> View:
         "product": lambda info: product_view(store, product),
         "createdAt": iso(variant.created_at),
         "updatedAt": iso(variant.updated_at),
-        **_metafield_fields(variant.metafields),
+        **metafield_fields(variant.metafields),
     }
 
 

@@ -10,12 +10,13 @@ from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
 
+import aiohttp
 import msgspec
 import pytest
 from aiohttp import web
 from shopify_sim_fixtures import Client, running_shop
 
-from adapters.shopify.simulator import ManualClock, Settings, deliveries_of
+from adapters.shopify.simulator import ManualClock, Settings, bulk_of, deliveries_of
 from adapters.shopify.simulator.catalogue import add_variant, new_product
 from adapters.shopify.simulator.orders_model import plant_customer, plant_order, refund
 from adapters.simkit import serve
@@ -637,3 +638,113 @@ async def test_failed_delivery_is_retried_with_the_same_ids() -> None:
         assert first[1][name] == second[1][name]
     attempts = deliveries_of(shop.app).attempts
     assert [a.status for a in attempts] == [500, 200]
+
+
+RUN_QUERY = """mutation($q: String!) { bulkOperationRunQuery(query: $q) {
+    bulkOperation { id status } userErrors { field message code } } }"""
+CURRENT = """query($type: BulkOperationType) { currentBulkOperation(type: $type) {
+    id status objectCount rootObjectCount url } }"""
+
+
+def _number(value: str) -> int:
+    return int(value.rsplit("/", 1)[1])
+
+
+async def test_bulk_query_lifecycle_and_jsonl_with_parent_ids() -> None:
+    async with running_shop(12) as shop:
+        operations = bulk_of(shop.app)
+        operations.hold = True
+        inner = "{ products { edges { node { id title variants { nodes { id sku } } } } } }"
+        made = (await shop.gql(RUN_QUERY, {"q": inner}))["bulkOperationRunQuery"]
+        assert made["bulkOperation"]["status"] == "CREATED"
+        number = _number(made["bulkOperation"]["id"])
+        polled = (await shop.gql(CURRENT))["currentBulkOperation"]
+        assert polled["status"] == "CREATED" and polled["url"] is None
+        operations.start(number)
+        await operations.wait_running(number)
+        assert (await shop.gql(CURRENT))["currentBulkOperation"]["status"] == "RUNNING"
+        operations.finish(number)
+        await operations.wait(number)
+        done = (await shop.gql(CURRENT))["currentBulkOperation"]
+        assert done["status"] == "COMPLETED"
+        node = await shop.gql(
+            "query($id: ID!) { node(id: $id) { ... on BulkOperation { status } } }",
+            {"id": made["bulkOperation"]["id"]},
+        )
+        assert node["node"] == {"status": "COMPLETED"}
+        async with shop.session.get(done["url"]) as response:
+            rows = [msgspec.json.decode(line) for line in (await response.read()).splitlines()]
+        store = shop.shop.store
+        assert int(done["objectCount"]) == len(rows) == len(store.products) + len(store.variants)
+        assert int(done["rootObjectCount"]) == len(store.products)
+        for row in rows:
+            if row["id"].startswith("gid://shopify/ProductVariant/"):
+                variant = store.variants[_number(row["id"])]
+                assert row["__parentId"] == f"gid://shopify/Product/{variant.product_id}"
+                assert row["sku"] == variant.sku
+            else:
+                assert "__parentId" not in row and "variants" not in row
+
+
+async def test_bulk_query_concurrency_by_version_and_bad_queries() -> None:
+    async with running_shop(3) as shop:
+        bulk_of(shop.app).hold = True
+        inner = "{ products { nodes { id } } }"
+        for _ in range(2):
+            data = await shop.gql(RUN_QUERY, {"q": inner}, version="2026-01")
+            assert data["bulkOperationRunQuery"]["userErrors"] == []
+        busy = await shop.gql(RUN_QUERY, {"q": inner}, version="2025-10")
+        assert busy["bulkOperationRunQuery"]["userErrors"][0]["code"] == "OPERATION_IN_PROGRESS"
+        two = "{ products { nodes { id } } locations { nodes { id } } }"
+        bad = await shop.gql(RUN_QUERY, {"q": two})
+        assert bad["bulkOperationRunQuery"]["userErrors"][0]["code"] == "INVALID"
+
+
+async def test_bulk_mutation_from_a_staged_upload() -> None:
+    async with running_shop(6) as shop:
+        store = shop.shop.store
+        variants = list(store.variants.values())[:3]
+        staged = await shop.gql(
+            """mutation { stagedUploadsCreate(input: [{resource: BULK_MUTATION_VARIABLES,
+                filename: "vars.jsonl", mimeType: "text/jsonl", httpMethod: POST}]) {
+                stagedTargets { url parameters { name value } } userErrors { message } } }"""
+        )
+        [target] = staged["stagedUploadsCreate"]["stagedTargets"]
+        lines = b"".join(
+            msgspec.json.encode(
+                {
+                    "productId": f"gid://shopify/Product/{v.product_id}",
+                    "variants": [{"id": f"gid://shopify/ProductVariant/{v.id}", "price": "7.25"}],
+                }
+            )
+            + b"\n"
+            for v in variants
+        )
+        form = aiohttp.FormData()
+        for parameter in target["parameters"]:
+            form.add_field(parameter["name"], parameter["value"])
+        form.add_field("file", lines, filename="vars.jsonl")
+        async with shop.session.post(target["url"], data=form) as response:
+            assert response.status == 201
+        key = next(p["value"] for p in target["parameters"] if p["name"] == "key")
+        run = """mutation($m: String!, $path: String!) {
+            bulkOperationRunMutation(mutation: $m, stagedUploadPath: $path) {
+            bulkOperation { id } userErrors { code } } }"""
+        mutation = """mutation($productId: ID!, $variants: [ProductVariantsBulkInput!]!) {
+            productVariantsBulkUpdate(productId: $productId, variants: $variants) {
+            productVariants { id price } userErrors { code } } }"""
+        missing = await shop.gql(run, {"m": mutation, "path": "tmp/none"})
+        assert missing["bulkOperationRunMutation"]["userErrors"] == [{"code": "NO_SUCH_FILE"}]
+        data = await shop.gql(run, {"m": mutation, "path": key})
+        number = _number(data["bulkOperationRunMutation"]["bulkOperation"]["id"])
+        await bulk_of(shop.app).wait(number)
+        done = (await shop.gql(CURRENT, {"type": "MUTATION"}))["currentBulkOperation"]
+        assert done["status"] == "COMPLETED" and done["objectCount"] == "3"
+        async with shop.session.get(done["url"]) as response:
+            rows = [msgspec.json.decode(line) for line in (await response.read()).splitlines()]
+        assert [row["__lineNumber"] for row in rows] == [0, 1, 2]
+        assert all(
+            row["data"]["productVariantsBulkUpdate"]["productVariants"][0]["price"] == "7.25"
+            for row in rows
+        )
+        assert all(str(v.price) == "7.25" for v in variants)

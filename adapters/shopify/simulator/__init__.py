@@ -28,6 +28,12 @@ What it reproduces, and where the facts come from (shopify.dev pages by name):
 - Orders and customers reads (money bags, line items with tax lines, refunds, fulfillments,
   fulfillment orders, derived display statuses), ``orderUpdate``, ``fulfillmentCreate``
   (committed and on-hand stock leave with the parcel) — Order, FulfillmentOrder references.
+- Bulk operations: ``bulkOperationRunQuery`` (JSONL, nested connection rows with
+  ``__parentId``), ``stagedUploadsCreate`` + upload + ``bulkOperationRunMutation`` (one result
+  line per variables line), ``currentBulkOperation`` / ``node(id:)`` polling, concurrency by
+  version — "Perform bulk operations", "Bulk import data". ``bulk_of(app)`` drives them:
+  ``hold = True`` keeps new operations in CREATED until ``start(id)``, RUNNING until
+  ``finish(id)``; ``await wait(id)`` returns when done.
 - Webhooks signed with ``X-Shopify-Hmac-Sha256`` and the documented headers, retried with the
   same ids on failure — "About webhooks", "Verify webhook deliveries", "Ignore duplicates".
 
@@ -60,7 +66,14 @@ to committed and ``orders/create`` is delivered to subscribers — and ``refund(
 ``concord simulate shopify --products N --seed S`` serves a seeded shop.
 """
 
-from adapters.shopify.simulator.app import Settings, Shop, create_app, deliveries_of, shop_of
+from adapters.shopify.simulator.app import (
+    Settings,
+    Shop,
+    bulk_of,
+    create_app,
+    deliveries_of,
+    shop_of,
+)
 from adapters.shopify.simulator.clock import Clock, ManualClock
 from adapters.shopify.simulator.runner import run_simulator
 from adapters.shopify.simulator.store import Store, gid, parse_gid
@@ -71,6 +84,7 @@ __all__ = [
     "Settings",
     "Shop",
     "Store",
+    "bulk_of",
     "create_app",
     "deliveries_of",
     "gid",

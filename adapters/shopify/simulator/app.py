@@ -50,6 +50,8 @@ class Settings:
     max_query_cost: int = 1000
     extra_tokens: tuple[str, ...] = ()
     """Further accepted access tokens (another app's, with its own bucket)."""
+    public_url: str = ""
+    """Base URL of the simulator outside a request (set by whoever serves it)."""
     webhook_version: str = "2026-01"
     """The API version webhook payloads are rendered in (the app's setting)."""
     webhook_retry_delays: tuple[float, ...] = (60, 120, 240, 480, 960, 1920, 3600, 7200)
@@ -181,7 +183,7 @@ async def graphql_endpoint(request: web.Request) -> web.Response:
         }
         return _json(body, 200, headers)
     root = shop.mutation_root if model.is_mutation else shop.query_root
-    context = {"shop": shop, "version": version, "token": token, "request_query": payload["query"]}
+    context = {"shop": shop, "version": version, "token": token, "base_url": _base_url(request)}
     result = execute(
         schema,
         document,
@@ -199,6 +201,11 @@ async def graphql_endpoint(request: web.Request) -> web.Response:
     answer["data"] = result.data
     answer["extensions"] = {"cost": _cost(requested, actual, bucket)}
     return _json(answer, 200, headers)
+
+
+def _base_url(request: web.Request) -> str:
+    """Where this simulator is reached, for URLs it hands out (bulk results, uploads)."""
+    return str(request.url.origin())
 
 
 def _cost(requested: int, actual: int | None, bucket: Bucket) -> dict[str, Any]:
@@ -241,6 +248,15 @@ def create_app(
 def shop_of(app: web.Application) -> Shop:
     """The shop behind ``app``: its store, settings, buckets and counters."""
     return app[SHOP_KEY]
+
+
+def bulk_of(app: web.Application) -> Any:
+    """The bulk operations of ``app``
+    (:class:`~adapters.shopify.simulator.bulk.BulkOperations`: ``hold``, ``start``,
+    ``finish``, ``wait``, ``operations``, ``uploads``)."""
+    from adapters.shopify.simulator.features import BULK_KEY
+
+    return app[BULK_KEY]
 
 
 def deliveries_of(app: web.Application) -> Any:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import base64
+import contextvars
 import json
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
@@ -11,6 +12,8 @@ from typing import Any, TypeVar
 from graphql import GraphQLError
 
 MAX_PAGE = 250
+BULK = contextvars.ContextVar("shopify_bulk_operation", default=False)
+"""True while a bulk operation runs its query: connections are read whole, without first."""
 T = TypeVar("T")
 SortKey = tuple[Any, ...]
 
@@ -29,6 +32,8 @@ def decode_cursor(cursor: str) -> SortKey:
 def page_size(args: dict[str, Any]) -> int:
     """The ``first`` or ``last`` of a connection field, checked as Shopify checks them."""
     first, last = args.get("first"), args.get("last")
+    if first is None and last is None and BULK.get():
+        return 1 << 62
     if first is None and last is None:
         raise GraphQLError("you must provide one of first or last")
     if first is not None and last is not None:
@@ -62,7 +67,7 @@ def paginate(
     if args.get("before"):
         cursor = decode_cursor(args["before"])
         keyed = [pair for pair in keyed if beyond(cursor, pair[0])]
-    if args.get("first") is not None:
+    if args.get("last") is None:
         page, more_after, more_before = keyed[:size], len(keyed) > size, bool(args.get("after"))
     else:
         page = keyed[max(0, len(keyed) - size) :]

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 from adapters.shopify.simulator import (
+    bulk,
     inventory_write,
     metafields,
     orders_views,
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
 
 
 DELIVERIES_KEY = web.AppKey("shopify_deliveries", webhooks.Deliveries)
+BULK_KEY = web.AppKey("shopify_bulk", bulk.BulkOperations)
 
 
 def install(app: web.Application, shop: Shop) -> None:
@@ -34,13 +36,24 @@ def install(app: web.Application, shop: Shop) -> None:
     async def close_deliveries(app: web.Application) -> None:
         await deliveries.close()
 
+    bulk_operations = bulk.BulkOperations(shop)
+    app[BULK_KEY] = bulk_operations
+
+    async def close_bulk(app: web.Application) -> None:
+        await bulk_operations.close()
+
     app.on_cleanup.append(close_deliveries)
+    app.on_cleanup.append(close_bulk)
+    app.router.add_get("/__sim__/bulk/{id:\\d+}.jsonl", bulk_operations.serve_result)
+    app.router.add_post("/__sim__/staged-uploads", bulk_operations.receive_upload)
+    bulk_mutations, bulk_queries = bulk_operations.resolvers()
     hooks = webhooks.mutations(deliveries)
     shop.query_root.update(
         {
             **reads.query_root(store, shop.settings.shop_domain),
             **orders_views.query_fields(store),
             "webhookSubscriptions": hooks.pop("webhookSubscriptions"),
+            **bulk_queries,
         }
     )
     shop.mutation_root.update(
@@ -68,5 +81,6 @@ def install(app: web.Application, shop: Shop) -> None:
             "orderUpdate": orders_write.order_update(store),
             "fulfillmentCreate": orders_write.fulfillment_create(store),
             **hooks,
+            **bulk_mutations,
         }
     )

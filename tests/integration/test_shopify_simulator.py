@@ -748,3 +748,53 @@ async def test_bulk_mutation_from_a_staged_upload() -> None:
             for row in rows
         )
         assert all(str(v.price) == "7.25" for v in variants)
+
+
+async def test_customers_page_and_search(shop: Client) -> None:
+    store = shop.shop.store
+    for n in range(5):
+        plant_customer(store, f"buyer{n}@example.com", first_name=f"Buyer{n}")
+    query = """query($after: String, $q: String) { customers(first: 2, after: $after, query: $q) {
+        nodes { email firstName numberOfOrders } pageInfo { hasNextPage endCursor } } }"""
+    emails: list[str] = []
+    after = None
+    while True:
+        page = (await shop.gql(query, {"after": after}))["customers"]
+        emails += [row["email"] for row in page["nodes"]]
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    assert emails == [f"buyer{n}@example.com" for n in range(5)]
+    found = await shop.gql(query, {"q": "email:buyer3@example.com"})
+    assert [row["firstName"] for row in found["customers"]["nodes"]] == ["Buyer3"]
+
+
+async def test_fault_switches_and_throttle_pressure(shop: Client) -> None:
+    query = "{ shop { name } }"
+    async with shop.session.post(
+        f"{shop.base}/__sim__/faults", data=msgspec.json.encode({"error_rate": 1.0})
+    ) as response:
+        assert response.status == 200
+    answer, _ = await shop.post(query)
+    assert answer.status == 503
+    async with shop.session.post(f"{shop.base}/__sim__/faults", data=b"{}"):
+        pass
+    async with shop.session.post(
+        f"{shop.base}/__sim__/shopify/bucket",
+        data=msgspec.json.encode({"drain": 2000, "restore_rate": 50}),
+    ) as response:
+        assert (await response.json())["restoreRate"] == 50.0
+    _, body = await shop.post("{ products(first: 5) { nodes { id } } }")
+    assert body["errors"][0]["extensions"]["code"] == "THROTTLED"
+    async with shop.session.post(
+        f"{shop.base}/__sim__/shopify/clock", data=msgspec.json.encode({"advance": 1.0})
+    ):
+        pass
+    _, body = await shop.post("{ products(first: 5) { nodes { id } } }")
+    assert "errors" not in body
+    assert body["extensions"]["cost"]["throttleStatus"]["restoreRate"] == 50.0
+    async with shop.session.get(f"{shop.base}/__sim__/shopify/counters") as response:
+        counters = (await response.json())["counters"]
+    assert counters["throttled"] == 1 and counters["graphql_requests"] == 2, (
+        "the injected 503 never reached the API"
+    )

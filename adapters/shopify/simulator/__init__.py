@@ -53,6 +53,11 @@ Control API (for tests)::
         shop.counters               # graphql_requests, throttled, max_cost_exceeded, ...
         clock.advance(1.5)          # moves the bucket refill, timestamps and the search index
         set_faults(app, Faults(error_rate=1.0))   # 5xx, latency, hangs (adapters.simkit)
+        shop.bucket("shpat_test").drain(1500)     # throttle pressure
+
+Out of process (``concord simulate shopify``) the same through HTTP: ``/__sim__/stats`` and
+``/__sim__/faults`` (simkit), ``/__sim__/shopify/counters``, ``/__sim__/shopify/bucket``
+(plan change or drain) and ``/__sim__/shopify/clock`` (see ``control``).
 
 Planting records: :func:`~adapters.shopify.simulator.catalogue.new_product` and
 :func:`~adapters.shopify.simulator.catalogue.add_variant` on ``shop.store``, then

@@ -195,6 +195,8 @@ async def graphql_endpoint(request: web.Request) -> web.Response:
     assert isinstance(result, ExecutionResult)
     actual = model.actual(result.data)
     bucket.refund(max(0, requested - actual))
+    shop.count("requested_points", requested)
+    shop.count("actual_points", actual)
     answer: dict[str, Any] = {}
     if result.errors:
         answer["errors"] = _errors(list(result.errors))

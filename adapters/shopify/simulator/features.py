@@ -8,6 +8,7 @@ from aiohttp import web
 
 from adapters.shopify.simulator import (
     bulk,
+    control,
     inventory_write,
     metafields,
     orders_views,
@@ -46,6 +47,7 @@ def install(app: web.Application, shop: Shop) -> None:
     app.on_cleanup.append(close_bulk)
     app.router.add_get("/__sim__/bulk/{id:\\d+}.jsonl", bulk_operations.serve_result)
     app.router.add_post("/__sim__/staged-uploads", bulk_operations.receive_upload)
+    control.add_routes(app, shop)
     bulk_mutations, bulk_queries = bulk_operations.resolvers()
     hooks = webhooks.mutations(deliveries)
     shop.query_root.update(

@@ -18,6 +18,7 @@ FACTORIES: dict[str, str] = {
     "woocommerce": "adapters.woocommerce.adapter:create",
     "odoo": "adapters.odoo.adapter:create",
     "tryton": "adapters.tryton.adapter:create",
+    "shopify": "adapters.shopify.adapter:create",
 }
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import msgspec
+import shopify_harness
 import tryton_harness
 from aiohttp import web
 
@@ -317,5 +318,6 @@ HARNESSES: dict[str, Platform] = {
     "odoo-json2": _odoo("json2"),
     "odoo-jsonrpc": _odoo("jsonrpc"),
     "tryton": Platform(tryton_harness.tryton, fixtures=("tryton", "tmp_path")),
+    "shopify": Platform(shopify_harness.shopify),
 }
 """Every adapter under the contract, by test id."""

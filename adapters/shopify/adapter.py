@@ -1,0 +1,271 @@
+"""Concord's adapter for a Shopify shop (GraphQL Admin API, ``/admin/api/{version}``).
+
+Kinds: ``product`` (an article is a product with its one default variant; see
+:mod:`adapters.shopify.products`). Snapshots are incremental through Shopify's search
+(``updated_at:>'…'``): its index trails writes by a few seconds, so reads start
+``overlap_seconds`` before the cursor and what comes back twice is kept once. Every query is
+paid in points (:mod:`adapters.shopify.cost`), pages sized to the query cost cap.
+
+Products Concord cannot read faithfully (a variant without SKU) are left out of snapshots and
+appended to :attr:`ShopifyAdapter.rejected` as ``(ref, reason)``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping, Sequence
+from datetime import timedelta
+from typing import Any
+
+import msgspec
+
+from adapters.base import (
+    Capabilities,
+    Create,
+    Done,
+    Failed,
+    ItemResult,
+    Operation,
+    PermanentError,
+    Seen,
+    Snapshot,
+    Update,
+)
+from adapters.shopify import cost
+from adapters.shopify import products as shop_products
+from adapters.shopify.client import ShopifyClient, user_errors
+from adapters.shopify.products import ShopProduct, ShopVariant, Unreadable
+from adapters.shopify.settings import ShopifySettings, parse_settings
+from adapters.shopify.writes import SET_COST, SET_PRODUCT, product_input
+from engine.fields import from_fields, to_fields
+from engine.models import Product
+
+KINDS = ("product",)
+CARRIED = {
+    "product": frozenset(
+        {"sku", "name", "description", "price", "sale_price", "barcode", "active", "variants"}
+    )
+}
+"""What an article carries in Shopify and reads back as written: no cost (not read back),
+no sale dates, weight or category yet, tax in Shopify's own terms (``taxCode``)."""
+_LOOKUP_CHUNK = 50
+_ALL_VARIANTS_COST = cost.OBJECT + cost.connection_cost(250, shop_products.VARIANT_COST)
+
+
+class ShopifyAdapter:
+    """A Shopify shop behind Concord's :class:`adapters.base.Adapter` boundary."""
+
+    def __init__(self, settings: ShopifySettings) -> None:
+        self.settings = settings
+        self.client = ShopifyClient(settings)
+        self.rejected: list[tuple[str, str]] = []
+        """``(ref, reason)`` of records left out of snapshots; the engine drains it."""
+        self._product_of: dict[str, str] = {}
+        """SKU -> product gid, of every product seen or written."""
+        self._variant_of: dict[str, str] = {}
+        """SKU -> variant gid."""
+        self._last: dict[str, Product] = {}
+        """Product gid -> the article as last read or written."""
+        self._capabilities = Capabilities(
+            batch_size=50,
+            requests_per_second=settings.requests_per_second,
+            max_concurrency=settings.max_concurrency,
+            incremental=True,
+            kinds=KINDS,
+            fields=CARRIED,
+        )
+
+    @property
+    def capabilities(self) -> Capabilities:
+        return self._capabilities
+
+    def __repr__(self) -> str:
+        return f"ShopifyAdapter({self.settings!r})"
+
+    # -- reading --------------------------------------------------------------------------
+
+    async def snapshot(self, kind: str, since: str | None) -> Snapshot:
+        """Every article, or those Shopify's search finds changed after ``since`` minus the
+        overlap; the cursor is the newest ``updatedAt`` seen (Shopify's clock)."""
+        _check(kind)
+        search = None
+        if since is not None:
+            start = shop_products.instant(since)
+            if start is None:
+                raise PermanentError(f"not a Shopify cursor: {since!r}")
+            search = shop_products.since_query(
+                start - timedelta(seconds=self.settings.overlap_seconds)
+            )
+        found = await self._list(search)
+        seen = await self._convert(found)
+        stamps = [s.modified_at for s in seen if s.modified_at is not None]
+        if since is not None:
+            previous = shop_products.instant(since)
+            if previous is not None:
+                stamps.append(previous)
+        cursor = max(stamps).isoformat() if stamps else since
+        return Snapshot(records=seen, cursor=cursor, complete=since is None)
+
+    async def _list(self, search: str | None) -> list[ShopProduct]:
+        document, first, requested = shop_products.products_query(self.client.query_limit)
+        by_id: dict[str, ShopProduct] = {}
+        after: str | None = None
+        while True:
+            data = await self.client.execute(
+                document, {"first": first, "after": after, "query": search}, cost=requested
+            )
+            page = data["products"]
+            for node in page["nodes"]:
+                product = self._decode(node)
+                if product is not None:
+                    by_id[product.id] = product  # read twice across pages: kept once
+            info = page["pageInfo"]
+            if not info.get("hasNextPage"):
+                return list(by_id.values())
+            after = info.get("endCursor")
+
+    def _decode(self, node: Any) -> ShopProduct | None:
+        try:
+            return msgspec.convert(node, ShopProduct)
+        except msgspec.ValidationError as exc:
+            self.rejected.append((str(node.get("id", "?")), f"product: {exc}"))
+            return None
+
+    async def _convert(self, found: list[ShopProduct]) -> list[Seen]:
+        seen: list[Seen] = []
+        for product in found:
+            variants = list(product.variants.nodes) if product.variants else []
+            if product.variants and product.variants.page_info.get("hasNextPage"):
+                variants = await self._all_variants(product.id)
+            try:
+                record = shop_products.to_product(product, variants)
+                modified = shop_products.instant(product.updated_at)
+            except Unreadable as exc:
+                self.rejected.append((product.id, f"product: {exc}"))
+                continue
+            self._remember(product.id, record, variants)
+            seen.append(Seen(record=record, ref=product.id, modified_at=modified))
+        return seen
+
+    async def _all_variants(self, product_id: str) -> list[ShopVariant]:
+        document = (
+            "query Variants($id: ID!, $after: String) { product(id: $id) {"
+            " variants(first: 250, after: $after) { nodes { id sku price compareAtPrice"
+            " barcode selectedOptions { name value } } pageInfo { hasNextPage endCursor } } } }"
+        )
+        variants: list[ShopVariant] = []
+        after: str | None = None
+        while True:
+            data = await self.client.execute(
+                document, {"id": product_id, "after": after}, cost=_ALL_VARIANTS_COST
+            )
+            page = (data.get("product") or {}).get("variants") or {"nodes": [], "pageInfo": {}}
+            variants += msgspec.convert(page["nodes"], list[ShopVariant])
+            if not page["pageInfo"].get("hasNextPage"):
+                return variants
+            after = page["pageInfo"].get("endCursor")
+
+    def _remember(self, product_id: str, record: Product, variants: list[ShopVariant]) -> None:
+        self._last[product_id] = record
+        self._product_of[record.sku] = product_id
+        for variant in variants:
+            sku = (variant.sku or "").strip()
+            if sku:
+                self._product_of[sku] = product_id
+                self._variant_of[sku] = variant.id
+
+    async def fetch(self, kind: str, keys: Sequence[str]) -> list[Seen]:
+        """The articles with these SKUs: those already seen read by id (Shopify's search
+        trails writes), the others found by search."""
+        _check(kind)
+        wanted = list(dict.fromkeys(k.strip() for k in keys if k.strip()))
+        known = sorted({self._product_of[k] for k in wanted if k in self._product_of})
+        unknown = [k for k in wanted if k not in self._product_of]
+        found = await self._by_ids(known)
+        for start in range(0, len(unknown), _LOOKUP_CHUNK):
+            chunk = unknown[start : start + _LOOKUP_CHUNK]
+            found += await self._list(shop_products.sku_query(chunk))
+        unique = list({p.id: p for p in found}.values())
+        seen = await self._convert(unique)
+        keep = set(wanted)
+        return [s for s in seen if s.record.natural_key() in keep]
+
+    async def _by_ids(self, ids: list[str]) -> list[ShopProduct]:
+        if not ids:
+            return []
+        step = max(1, int(self.client.query_limit // shop_products.NODE_COST))
+        found: list[ShopProduct] = []
+        for start in range(0, len(ids), step):
+            chunk = ids[start : start + step]
+            data = await self.client.execute(
+                shop_products.NODES_QUERY,
+                {"ids": chunk},
+                cost=shop_products.nodes_cost(len(chunk)),
+            )
+            for node in data.get("nodes") or []:
+                if node:
+                    product = self._decode(node)
+                    if product is not None:
+                        found.append(product)
+        return found
+
+    # -- writing --------------------------------------------------------------------------
+
+    async def apply(self, kind: str, operations: Sequence[Operation]) -> list[ItemResult]:
+        """Write each operation with one ``productSet``, concurrently; a result per item."""
+        _check(kind)
+        if len(operations) > self._capabilities.batch_size:
+            raise PermanentError(f"at most {self._capabilities.batch_size} operations per apply")
+        creations = [op.key for op in operations if isinstance(op, Create)]
+        missing = [k for k in creations if k not in self._product_of]
+        if missing:
+            await self.fetch("product", missing)
+        return list(await asyncio.gather(*(self._write(op) for op in operations)))
+
+    async def _write(self, operation: Operation) -> ItemResult:
+        key = operation.key
+        if isinstance(operation, Create):
+            product_id = self._product_of.get(key)
+            fields = operation.fields
+        else:
+            product_id = operation.ref
+            fields = operation.fields if isinstance(operation, Update) else {"active": False}
+        base = self._last.get(product_id) if product_id else None
+        if product_id is not None and base is None:
+            await self._by_ids_converted(product_id)
+            base = self._last.get(product_id)
+            if base is None:
+                return Failed(key=key, reason=f"PRODUCT_DOES_NOT_EXIST: no product {product_id}")
+        merged = {**(to_fields(base) if base else {}), **fields}
+        record = from_fields("product", merged)
+        assert isinstance(record, Product)
+        data = await self.client.execute(
+            SET_PRODUCT,
+            {"input": product_input(record, product_id, self._variant_of)},
+            cost=SET_COST,
+        )
+        payload = data.get("productSet")
+        problems = user_errors(payload)
+        if problems:
+            return Failed(key=key, reason=f"{key}: " + "; ".join(p.reason() for p in problems))
+        written = self._decode((payload or {}).get("product") or {})
+        if written is None:
+            return Failed(key=key, reason=f"{key}: productSet answered no product", transient=True)
+        await self._convert([written])
+        return Done(key=key, ref=written.id)
+
+    async def _by_ids_converted(self, product_id: str) -> None:
+        await self._convert(await self._by_ids([product_id]))
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+
+def _check(kind: str) -> None:
+    if kind not in KINDS:
+        raise PermanentError(f"Shopify has no kind {kind!r} here; kinds: {', '.join(KINDS)}")
+
+
+def create(settings: Mapping[str, Any], *, source: str) -> ShopifyAdapter:
+    """Build the adapter from its settings table (:mod:`adapters.shopify.settings`)."""
+    return ShopifyAdapter(parse_settings(settings, source=source))

@@ -1,0 +1,136 @@
+"""One POST per GraphQL document to ``/admin/api/{version}/graphql.json``, within the points.
+
+Each document is sent with the cost it will be charged (planned by the caller, see
+:mod:`adapters.shopify.cost`): the point budget holds it back until the bucket covers it, the
+shared HTTP client (:mod:`adapters.http`) takes its turn in the account's request budget and
+lanes, and retries 429s (``Retry-After``), 5xx and dropped connections. A ``THROTTLED`` answer
+(HTTP 200 with no data, the bucket short of the requested cost) is waited out for as long as
+the deficit takes to refill at the restore rate, then sent again.
+
+Errors at this boundary: 401/403 :class:`AuthError`; 5xx, timeouts, ``THROTTLED`` beyond the
+attempts :class:`TransientError`; GraphQL errors (syntax, validation, unknown field, a query
+above the single-query cap) :class:`PermanentError`. Business refusals (``userErrors``) are the
+caller's to turn into per-item results.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import msgspec
+
+from adapters.base import PermanentError, TransientError
+from adapters.http import HttpClient
+from adapters.shopify.cost import Cost, PointBudget
+from adapters.shopify.settings import ShopifySettings
+
+log = logging.getLogger("concord.shopify")
+DEPRECATED = "X-Shopify-API-Deprecated-Reason"
+
+
+class GraphQLError(msgspec.Struct, frozen=True, kw_only=True):
+    message: str = ""
+    extensions: dict[str, Any] = {}
+
+    @property
+    def code(self) -> str:
+        return str(self.extensions.get("code", ""))
+
+
+class Extensions(msgspec.Struct, frozen=True, kw_only=True):
+    cost: Cost | None = None
+
+
+class Reply(msgspec.Struct, frozen=True, kw_only=True):
+    data: dict[str, Any] | None = None
+    errors: list[GraphQLError] = []
+    extensions: Extensions | None = None
+
+
+class UserError(msgspec.Struct, frozen=True, kw_only=True):
+    field: list[str] | None = None
+    message: str = ""
+    code: str | None = None
+
+    def reason(self) -> str:
+        where = ".".join(self.field or [])
+        return f"{self.code or 'USER_ERROR'}: {where + ': ' if where else ''}{self.message}"
+
+
+_reply = msgspec.json.Decoder(Reply)
+
+
+class ShopifyClient:
+    """GraphQL requests to one shop, paid in points."""
+
+    def __init__(self, settings: ShopifySettings) -> None:
+        self.settings = settings
+        self.http = HttpClient(
+            settings.endpoint,
+            requests_per_second=settings.requests_per_second,
+            max_concurrency=settings.max_concurrency,
+            headers={
+                "X-Shopify-Access-Token": settings.access_token,
+                "Accept": "application/json",
+            },
+            timeout=settings.timeout,
+            max_attempts=settings.max_attempts,
+        )
+        self.points = PointBudget(settings.bucket_size, settings.restore_rate)
+        self.throttled = 0
+        self._deprecation_logged = False
+
+    @property
+    def query_limit(self) -> float:
+        """Most points one query may request: the single-query cap, within the bucket."""
+        return min(self.settings.max_query_cost, self.points.maximum)
+
+    async def execute(
+        self, document: str, variables: dict[str, Any] | None = None, *, cost: float
+    ) -> dict[str, Any]:
+        """The ``data`` of one document whose requested cost is ``cost`` points."""
+        body = msgspec.json.encode({"query": document, "variables": variables or {}})
+        for attempt in range(1, self.settings.max_attempts + 1):
+            await self.points.reserve(cost)
+            response = await self.http.request("POST", "", body=body)
+            self._note_deprecation(response.headers.get(DEPRECATED))
+            try:
+                reply = _reply.decode(response.body)
+            except msgspec.DecodeError as exc:
+                raise TransientError(f"Shopify: malformed answer: {exc}") from None
+            answer_cost = reply.extensions.cost if reply.extensions else None
+            self.points.observe(answer_cost)
+            if any(e.code == "THROTTLED" for e in reply.errors):
+                self.throttled += 1
+                wait = self.points.throttled_for(answer_cost)
+                if attempt == self.settings.max_attempts:
+                    raise TransientError("Shopify: THROTTLED", retry_after=wait)
+                # Waiting out the deficit: nothing else announces when the points are back.
+                await asyncio.sleep(wait)
+                continue
+            if reply.errors:
+                first = reply.errors[0]
+                raise PermanentError(f"Shopify: {first.code or 'GRAPHQL_ERROR'}: {first.message}")
+            if reply.data is None:
+                raise TransientError("Shopify: an answer without data")
+            return reply.data
+        raise AssertionError("unreachable")
+
+    def _note_deprecation(self, reason: str | None) -> None:
+        if reason and not self._deprecation_logged:
+            self._deprecation_logged = True
+            log.warning(
+                "Shopify API version %s is deprecated: %s", self.settings.api_version, reason
+            )
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+
+
+def user_errors(payload: Any) -> list[UserError]:
+    """The ``userErrors`` of a mutation's payload."""
+    if not isinstance(payload, dict):
+        return []
+    return msgspec.convert(payload.get("userErrors") or [], list[UserError])

@@ -1,0 +1,187 @@
+"""Products read from Shopify, and the canonical article they are.
+
+A Concord article is a Shopify product with its one default variant (option ``Title``, value
+``Default Title``): the SKU, prices and barcode live on the variant, the name, description and
+status on the product. Shopify's ``price`` is what the customer pays and ``compareAtPrice`` the
+"was" price, so an article on sale reads ``price`` = ``compareAtPrice`` and ``sale_price`` =
+``price``. ``ACTIVE`` is on sale; ``DRAFT`` and ``ARCHIVED`` are not.
+
+Pages are as large as the query cost allows (see :func:`products_query`): each product costs
+one point, plus its variants connection.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import msgspec
+
+from adapters.shopify import cost
+from engine.models import Attribute, Product, Variant
+
+VARIANTS_PER_PRODUCT = 8
+"""Variants read with each product; a product with more is read again on its own."""
+DEFAULT_OPTION = "Title"
+DEFAULT_VALUE = "Default Title"
+
+_VARIANT = "id sku price compareAtPrice barcode selectedOptions { name value }"
+_PRODUCT = (
+    "id title descriptionHtml status updatedAt "
+    f"variants(first: {VARIANTS_PER_PRODUCT}) {{ nodes {{ {_VARIANT} }} "
+    "pageInfo { hasNextPage } }"
+)
+VARIANT_COST = 2 * cost.OBJECT
+"""A variant and its selected options (a list of objects costs one object)."""
+NODE_COST = cost.OBJECT + cost.connection_cost(VARIANTS_PER_PRODUCT, VARIANT_COST)
+"""Requested points of one product with its variants."""
+
+
+class Unreadable(ValueError):
+    """A product whose data cannot be turned into a canonical article."""
+
+
+class SelectedOption(msgspec.Struct, frozen=True, kw_only=True):
+    name: str
+    value: str
+
+
+class ShopVariant(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
+    id: str
+    sku: str | None = None
+    price: str = "0.00"
+    compare_at_price: str | None = None
+    barcode: str | None = None
+    selected_options: list[SelectedOption] = []
+
+
+class VariantPage(msgspec.Struct, frozen=True, kw_only=True):
+    nodes: list[ShopVariant]
+    page_info: dict[str, Any] = msgspec.field(name="pageInfo", default_factory=dict)
+
+
+class ShopProduct(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
+    id: str
+    title: str
+    description_html: str = ""
+    status: str = "ACTIVE"
+    updated_at: str | None = None
+    variants: VariantPage | None = None
+
+
+def products_query(limit: float) -> tuple[str, int, int]:
+    """The products page query, its page size and its requested cost, within ``limit``."""
+    first = cost.page_size(NODE_COST, limit)
+    document = (
+        "query Products($first: Int!, $after: String, $query: String) {"
+        " products(first: $first, after: $after, query: $query, sortKey: UPDATED_AT) {"
+        f" nodes {{ {_PRODUCT} }} pageInfo {{ hasNextPage endCursor }} }} }}"
+    )
+    return document, first, cost.connection_cost(first, NODE_COST)
+
+
+NODES_QUERY = (
+    f"query Nodes($ids: [ID!]!) {{ nodes(ids: $ids) {{ ... on Product {{ {_PRODUCT} }} }} }}"
+)
+
+
+def nodes_cost(count: int) -> int:
+    return count * NODE_COST
+
+
+def since_query(moment: datetime) -> str:
+    """Shopify's search for products changed after ``moment`` (its ``updated_at``)."""
+    text = moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return f"updated_at:>'{text}'"
+
+
+def sku_query(skus: list[str]) -> str:
+    return " OR ".join(f'sku:"{sku}"' for sku in skus)
+
+
+def instant(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise Unreadable(f"not a date: {text!r}") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def money(text: str | None, what: str) -> Decimal | None:
+    if text is None or text == "":
+        return None
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise Unreadable(f"{what} is not a number: {text!r}") from None
+    if not value.is_finite():
+        raise Unreadable(f"{what} is not a number: {text!r}")
+    return value
+
+
+def prices(variant: ShopVariant) -> tuple[Decimal | None, Decimal | None]:
+    """(regular price, sale price) of a variant."""
+    selling = money(variant.price, "price")
+    was = money(variant.compare_at_price, "compareAtPrice")
+    if was is not None and selling is not None and was > selling:
+        return was, selling
+    return selling, None
+
+
+def _sku(variant: ShopVariant, product: ShopProduct) -> str:
+    sku = (variant.sku or "").strip()
+    if not sku:
+        raise Unreadable(f"product {product.id}: variant {variant.id} has no SKU")
+    return sku
+
+
+def is_default(variant: ShopVariant) -> bool:
+    return [(o.name, o.value) for o in variant.selected_options] in (
+        [],
+        [(DEFAULT_OPTION, DEFAULT_VALUE)],
+    )
+
+
+def to_product(product: ShopProduct, variants: list[ShopVariant]) -> Product:
+    """The canonical article (one default variant) or product with variants (several: the
+    product's SKU is then its first variant's, in SKU order, which Shopify has no place for
+    otherwise)."""
+    if not variants:
+        raise Unreadable(f"product {product.id} has no variant, so no SKU")
+    active = product.status == "ACTIVE"
+    if len(variants) == 1 and is_default(variants[0]):
+        variant = variants[0]
+        price, sale = prices(variant)
+        return Product(
+            sku=_sku(variant, product),
+            name=product.title,
+            description=product.description_html,
+            price=price,
+            sale_price=sale,
+            barcode=variant.barcode or None,
+            active=active,
+        )
+    canonical = []
+    for variant in variants:
+        price, sale = prices(variant)
+        canonical.append(
+            Variant(
+                sku=_sku(variant, product),
+                attributes=tuple(
+                    Attribute(name=o.name, value=o.value) for o in variant.selected_options
+                ),
+                price=price,
+                sale_price=sale,
+                active=active,
+            )
+        )
+    return Product(
+        sku=min(v.sku for v in canonical),
+        name=product.title,
+        description=product.description_html,
+        active=active,
+        variants=tuple(canonical),
+    )

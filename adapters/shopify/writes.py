@@ -1,0 +1,89 @@
+"""Articles written to Shopify with ``productSet``, idempotent on the SKU.
+
+``productSet`` replaces the product's list fields whole (variants left out are deleted), so
+every write sends the whole article: an update is the article as last read, with the changed
+fields laid over it, each variant named by its id so it is kept, not recreated. A creation
+first looks the SKU up (the SKUs this adapter has seen, then Shopify's search); found, it
+becomes an update of that product. Shopify does not keep SKUs unique: a SKU two products hold
+is not written, and the item fails naming both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from adapters.shopify import cost
+from adapters.shopify.products import _PRODUCT, DEFAULT_OPTION, DEFAULT_VALUE, NODE_COST
+from engine.models import Product
+
+SET_PRODUCT = (
+    "mutation Set($input: ProductSetInput!) {"
+    " productSet(input: $input, synchronous: true) {"
+    f" product {{ {_PRODUCT} }} userErrors {{ field message code }} }} }}"
+)
+SET_COST = cost.MUTATION + NODE_COST
+STATUS = {True: "ACTIVE", False: "DRAFT"}
+
+
+def _amount(value: Decimal | None) -> str | None:
+    return None if value is None else f"{value.quantize(Decimal('0.01')):f}"
+
+
+def _prices(price: Decimal | None, sale: Decimal | None) -> dict[str, Any]:
+    """Shopify's selling price and "was" price for a regular price and a sale price."""
+    if sale is not None and price is not None and sale < price:
+        return {"price": _amount(sale), "compareAtPrice": _amount(price)}
+    return {
+        "price": _amount(price if price is not None else sale) or "0.00",
+        "compareAtPrice": None,
+    }
+
+
+def product_input(
+    product: Product, product_id: str | None, variant_ids: Mapping[str, str]
+) -> dict[str, Any]:
+    """The ``ProductSetInput`` of a whole article (``product_id`` None: a new product)."""
+    data: dict[str, Any] = {
+        "title": product.name,
+        "descriptionHtml": product.description,
+        "status": STATUS[product.active],
+    }
+    if product_id is not None:
+        data["id"] = product_id
+    if not product.variants:
+        data["productOptions"] = [{"name": DEFAULT_OPTION, "values": [{"name": DEFAULT_VALUE}]}]
+        row: dict[str, Any] = {
+            "optionValues": [{"optionName": DEFAULT_OPTION, "name": DEFAULT_VALUE}],
+            "barcode": product.barcode,
+            "inventoryItem": {"sku": product.sku},
+            **_prices(product.price, product.sale_price),
+        }
+        if product.sku in variant_ids:
+            row["id"] = variant_ids[product.sku]
+        data["variants"] = [row]
+        return data
+    names: list[str] = []
+    values: dict[str, list[str]] = {}
+    rows = []
+    for variant in product.variants:
+        for attribute in variant.attributes:
+            if attribute.name not in values:
+                names.append(attribute.name)
+                values[attribute.name] = []
+            if attribute.value not in values[attribute.name]:
+                values[attribute.name].append(attribute.value)
+        row = {
+            "optionValues": [{"optionName": a.name, "name": a.value} for a in variant.attributes],
+            "inventoryItem": {"sku": variant.sku},
+            **_prices(variant.price, variant.sale_price),
+        }
+        if variant.sku in variant_ids:
+            row["id"] = variant_ids[variant.sku]
+        rows.append(row)
+    data["productOptions"] = [
+        {"name": name, "values": [{"name": v} for v in values[name]]} for name in names
+    ]
+    data["variants"] = rows
+    return data

@@ -1,0 +1,129 @@
+"""The Shopify adapter's pure parts: query cost planning, throttle arithmetic, the article's
+canonical form and the productSet input that writes it back."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from adapters.shopify import cost
+from adapters.shopify.products import (
+    NODE_COST,
+    SelectedOption,
+    ShopProduct,
+    ShopVariant,
+    Unreadable,
+    products_query,
+    to_product,
+)
+from adapters.shopify.settings import parse_settings
+from adapters.shopify.writes import product_input
+from engine.errors import ConfigError
+from engine.models import Attribute, Product, Variant
+
+
+def test_a_page_is_as_large_as_the_query_cost_cap_allows() -> None:
+    _, first, requested = products_query(1000)
+    assert requested <= 1000
+    assert cost.connection_cost(first + 1, NODE_COST) > 1000
+    assert cost.page_size(1, 10_000) == 250  # never above Shopify's page cap
+    assert cost.page_size(5000, 1000) == 1  # a node dearer than the cap: one at a time
+
+
+def test_throttle_wait_is_the_deficit_at_the_restore_rate() -> None:
+    assert cost.wait_for(752, 52, 100) == pytest.approx(7.0)
+    assert cost.wait_for(100, 500, 100) == 0.0
+    points = cost.PointBudget(1000, 50, clock=lambda: 0.0)
+    throttled = cost.Cost(
+        requested_query_cost=300,
+        throttle_status=cost.ThrottleStatus(
+            maximum_available=1000, currently_available=100, restore_rate=50
+        ),
+    )
+    assert points.throttled_for(throttled) == pytest.approx(4.0)
+
+
+def test_the_point_budget_follows_the_shop_and_refills() -> None:
+    now = [0.0]
+    points = cost.PointBudget(2000, 100, clock=lambda: now[0])
+    points.observe(
+        cost.Cost(
+            actual_query_cost=40,
+            throttle_status=cost.ThrottleStatus(
+                maximum_available=1000, currently_available=200, restore_rate=50
+            ),
+        )
+    )
+    assert points.maximum == 1000 and points.spent == 40
+    assert points.delay(300) == pytest.approx(2.0)
+    now[0] = 1.0
+    assert points.delay(300) == pytest.approx(1.0)
+    now[0] = 100.0
+    assert points.available() == 1000  # never above the bucket
+
+
+def _variant(sku: str | None, price: str, was: str | None = None, **more: object) -> ShopVariant:
+    return ShopVariant(
+        id=f"gid://shopify/ProductVariant/{sku}", sku=sku, price=price, compare_at_price=was, **more
+    )  # type: ignore[arg-type]
+
+
+def test_an_article_on_sale_reads_its_regular_and_sale_prices() -> None:
+    product = ShopProduct(id="gid://shopify/Product/1", title="Mug", status="DRAFT")
+    article = to_product(product, [_variant(" MUG-1 ", "8.00", "10.00")])
+    assert article == Product(
+        sku="MUG-1", name="Mug", price=Decimal("10.00"), sale_price=Decimal("8.00"), active=False
+    )
+
+
+def test_variants_come_in_sku_order_and_a_variant_without_sku_is_refused() -> None:
+    product = ShopProduct(id="gid://shopify/Product/2", title="Shirt")
+    size = [SelectedOption(name="Size", value="M")]
+    small = [SelectedOption(name="Size", value="S")]
+    shirt = to_product(
+        product,
+        [
+            _variant("SH-M", "20.00", selected_options=size),
+            _variant("SH-S", "19.00", selected_options=small),
+        ],
+    )
+    assert [v.sku for v in shirt.variants] == ["SH-M", "SH-S"]
+    with pytest.raises(Unreadable, match="SKU"):
+        to_product(product, [_variant(None, "1.00")])
+
+
+def test_the_product_set_input_writes_back_what_is_read() -> None:
+    article = Product(sku="MUG-1", name="Mug", price=Decimal("10"), sale_price=Decimal("8"))
+    data = product_input(article, "gid://shopify/Product/1", {"MUG-1": "gid://v/1"})
+    [row] = data["variants"]
+    assert row["id"] == "gid://v/1" and row["inventoryItem"] == {"sku": "MUG-1"}
+    assert (row["price"], row["compareAtPrice"]) == ("8.00", "10.00")
+    assert data["status"] == "ACTIVE"
+    shirt = Product(
+        sku="SH",
+        name="Shirt",
+        variants=(
+            Variant(
+                sku="SH-M", attributes=(Attribute(name="Size", value="M"),), price=Decimal("20")
+            ),
+        ),
+    )
+    data = product_input(shirt, None, {})
+    assert "id" not in data
+    assert data["productOptions"] == [{"name": "Size", "values": [{"name": "M"}]}]
+    assert data["variants"][0]["compareAtPrice"] is None
+
+
+def test_settings_build_the_versioned_endpoint(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SHOP_TOKEN", "shpat_x")
+    settings = parse_settings(
+        {"shop": "demo.myshopify.com", "access_token_env": "SHOP_TOKEN"}, source="t.toml"
+    )
+    assert settings.endpoint == "https://demo.myshopify.com/admin/api/2026-01/graphql.json"
+    assert "shpat_x" not in repr(settings)
+    with pytest.raises(ConfigError, match="api_version"):
+        parse_settings(
+            {"shop": "demo.myshopify.com", "access_token_env": "SHOP_TOKEN", "api_version": "v1"},
+            source="t.toml",
+        )

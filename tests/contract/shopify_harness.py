@@ -117,7 +117,9 @@ class ShopifyHarness:
 @asynccontextmanager
 async def shopify(fixtures: Mapping[str, Any]) -> AsyncIterator[ShopifyHarness]:
     clock = MovableClock()
-    app = simulator.create_app(clock=clock)
+    app = simulator.create_app(
+        clock=clock, settings=simulator.Settings(bucket_size=2000, restore_rate=1000)
+    )
     async with simkit.serve(app) as url:
         harness = ShopifyHarness(app, url, clock)
         try:

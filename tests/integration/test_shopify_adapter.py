@@ -1,0 +1,85 @@
+"""The Shopify adapter against the simulator: stock compare-and-set, points and throttling."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from adapters.base import Done, Update
+from adapters.shopify import simulator
+from adapters.shopify.adapter import ShopifyAdapter
+from adapters.shopify.settings import ShopifySettings
+from adapters.shopify.simulator.catalogue import add_variant, new_product
+from adapters.simkit import serve
+from engine.models import Product, Stock
+
+TOKEN = "shpat_test"
+
+
+@pytest.fixture
+async def shop() -> AsyncIterator[tuple[Any, ShopifyAdapter]]:
+    app = simulator.create_app(
+        products=12, seed=4, settings=simulator.Settings(bucket_size=400, restore_rate=200)
+    )
+    async with serve(app) as url:
+        adapter = ShopifyAdapter(
+            ShopifySettings(url=url, access_token=TOKEN, location="Warehouse", max_query_cost=400)
+        )
+        try:
+            yield app, adapter
+        finally:
+            await adapter.aclose()
+
+
+def _plant(app: Any, sku: str, quantity: int) -> int:
+    store = simulator.shop_of(app).store
+    product = new_product(store, f"Article {sku}")
+    variant = add_variant(store, product, sku=sku, price=Decimal("4.50"))
+    [warehouse] = [loc for loc in store.locations.values() if loc.name == "Warehouse"]
+    store.stock(variant.item_id, warehouse.id, quantity)
+    store.touch_product(product)
+    return int(variant.item_id)
+
+
+def _available(app: Any, item: int) -> int:
+    store = simulator.shop_of(app).store
+    [warehouse] = [loc for loc in store.locations.values() if loc.name == "Warehouse"]
+    return int(store.levels[(item, warehouse.id)].quantities["available"])
+
+
+async def test_a_sale_between_read_and_write_is_kept(shop: tuple[Any, ShopifyAdapter]) -> None:
+    app, adapter = shop
+    item = _plant(app, "CAS-1", 10)
+    snapshot = await adapter.snapshot("stock", None)
+    counts = {s.record.natural_key(): s.record for s in snapshot.records}
+    assert counts["CAS-1"] == Stock(sku="CAS-1", quantity=Decimal(10))
+    # A sale in the shop after the read: the write's compare-and-set finds the count stale.
+    store = simulator.shop_of(app).store
+    [warehouse] = [loc for loc in store.locations.values() if loc.name == "Warehouse"]
+    store.stock(item, warehouse.id, 7)
+    [result] = await adapter.apply(
+        "stock", [Update(key="CAS-1", ref=str(item), fields={"quantity": "15"})]
+    )
+    assert isinstance(result, Done)
+    assert _available(app, item) == 12  # 15 wanted, less the 3 sold meanwhile
+
+
+async def test_reads_stay_within_the_points_and_wait_out_throttling(
+    shop: tuple[Any, ShopifyAdapter],
+) -> None:
+    app, adapter = shop
+    bucket = simulator.shop_of(app).buckets
+    snapshot = await adapter.snapshot("product", None)
+    assert len(snapshot.records) >= 10
+    assert all(isinstance(s.record, Product) for s in snapshot.records)
+    bucket[TOKEN].drain(400)  # another app of the shop spent every point
+    again = await adapter.snapshot("product", None)
+    assert {s.ref for s in again.records} == {s.ref for s in snapshot.records}
+    counters = simulator.shop_of(app).counters
+    assert counters.get("max_cost_exceeded", 0) == 0
+    # The drained bucket answered THROTTLED once; the wait for the deficit was enough.
+    assert adapter.client.throttled == counters.get("throttled", 0) == 1
+    assert adapter.client.points.spent > 0

@@ -798,3 +798,25 @@ async def test_fault_switches_and_throttle_pressure(shop: Client) -> None:
     assert counters["throttled"] == 1 and counters["graphql_requests"] == 2, (
         "the injected 503 never reached the API"
     )
+
+
+async def test_products_update_webhook_carries_the_new_price() -> None:
+    async with running_shop(6) as shop:
+        inbox = WebhookInbox()
+        async with inbox.serve() as hook_url:
+            subscribe = """mutation($uri: String!) { webhookSubscriptionCreate(
+                topic: PRODUCTS_UPDATE, webhookSubscription: {uri: $uri}) {
+                userErrors { message } } }"""
+            assert (await shop.gql(subscribe, {"uri": hook_url}))["webhookSubscriptionCreate"][
+                "userErrors"
+            ] == []
+            product = _some_product(shop)
+            variant_id = product.variant_ids[0]
+            change = {"id": f"gid://shopify/ProductVariant/{variant_id}", "price": "3.3"}
+            variables = {"id": f"gid://shopify/Product/{product.id}", "variants": [change]}
+            await shop.gql(BULK_UPDATE, variables)
+            delivery = await inbox.next()
+        assert delivery.headers["X-Shopify-Topic"] == "products/update"
+        body = msgspec.json.decode(delivery.body)
+        prices = {row["id"]: row["price"] for row in body["variants"]}
+        assert prices[variant_id] == "3.30"

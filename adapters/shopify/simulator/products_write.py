@@ -65,6 +65,7 @@ def product_update(store: Store) -> Any:
             return {"product": None, "userErrors": [user_error(["title"], "Title can't be blank")]}
         apply_product_fields(store, found, data)
         store.touch_product(found)
+        store.emit("products/update", found.id)
         return {"product": product_view(store, found), "userErrors": []}
 
     return resolve

@@ -103,6 +103,7 @@ def bulk_create(store: Store) -> Any:
             made.append(variant)
         sync_options(product, store)
         store.touch_product(product)
+        store.emit("products/update", product.id)
         return {
             "product": product_view(store, product),
             "productVariants": [variant_view(store, v) for v in made],
@@ -169,6 +170,7 @@ def bulk_update(store: Store) -> Any:
         if changed:
             sync_options(product, store)
             store.touch_product(product)
+            store.emit("products/update", product.id)
         return {
             "product": product_view(store, product),
             "productVariants": [variant_view(store, v) for v in changed],
@@ -203,6 +205,7 @@ def bulk_delete(store: Store) -> Any:
             store.delete_variant(store.variants[number])
         sync_options(product, store)
         store.touch_product(product)
+        store.emit("products/update", product.id)
         return {"product": product_view(store, product), "userErrors": []}
 
     return resolve

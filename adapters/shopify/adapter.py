@@ -258,7 +258,11 @@ class ShopifyAdapter:
         assert isinstance(record, Product)
         data = await self.client.execute(
             SET_PRODUCT,
-            {"input": product_input(record, product_id, self._variant_of)},
+            {
+                "input": product_input(
+                    record, product_id, self._variant_of, await self.stock.location()
+                )
+            },
             cost=SET_COST,
         )
         payload = data.get("productSet")

@@ -42,9 +42,14 @@ def _prices(price: Decimal | None, sale: Decimal | None) -> dict[str, Any]:
 
 
 def product_input(
-    product: Product, product_id: str | None, variant_ids: Mapping[str, str]
+    product: Product,
+    product_id: str | None,
+    variant_ids: Mapping[str, str],
+    location: str | None = None,
 ) -> dict[str, Any]:
-    """The ``ProductSetInput`` of a whole article (``product_id`` None: a new product)."""
+    """The ``ProductSetInput`` of a whole article (``product_id`` None: a new product). A new
+    variant is stocked at ``location`` with nothing available, so the stock job can set its
+    count there; a known one keeps its count (the stock job's)."""
     data: dict[str, Any] = {
         "title": product.name,
         "descriptionHtml": product.description,
@@ -60,8 +65,7 @@ def product_input(
             "inventoryItem": {"sku": product.sku},
             **_prices(product.price, product.sale_price),
         }
-        if product.sku in variant_ids:
-            row["id"] = variant_ids[product.sku]
+        _identify(row, product.sku, variant_ids, location)
         data["variants"] = [row]
         return data
     names: list[str] = []
@@ -79,11 +83,19 @@ def product_input(
             "inventoryItem": {"sku": variant.sku},
             **_prices(variant.price, variant.sale_price),
         }
-        if variant.sku in variant_ids:
-            row["id"] = variant_ids[variant.sku]
+        _identify(row, variant.sku, variant_ids, location)
         rows.append(row)
     data["productOptions"] = [
         {"name": name, "values": [{"name": v} for v in values[name]]} for name in names
     ]
     data["variants"] = rows
     return data
+
+
+def _identify(
+    row: dict[str, Any], sku: str, variant_ids: Mapping[str, str], location: str | None
+) -> None:
+    if sku in variant_ids:
+        row["id"] = variant_ids[sku]
+    elif location is not None:
+        row["inventoryQuantities"] = [{"locationId": location, "name": "available", "quantity": 0}]

@@ -1,0 +1,118 @@
+"""Convergence for Odoo -> Shopify: after a successful cycle, the next full and incremental
+cycles write nothing and report no drift (the README's rules, every field both carry).
+
+The Odoo simulator and the Shopify simulator over real HTTP, real PostgreSQL as state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from convergence_law import IDLE, README_RULES, writes
+
+from adapters.odoo.adapter import create as create_odoo
+from adapters.odoo.dispatch import call
+from adapters.odoo.simulator import create_app as create_odoo_app
+from adapters.odoo.simulator import store_of as odoo_store_of
+from adapters.shopify import simulator
+from adapters.shopify.adapter import ShopifyAdapter
+from adapters.shopify.settings import ShopifySettings
+from adapters.simkit import serve
+from engine.config import JobConfig, parse_config
+from engine.cycle import CycleResult, run_cycle
+from engine.store import Store
+
+
+class Pair:
+    def __init__(self, erp: Any, shop: ShopifyAdapter, odoo: Any, sim: Any) -> None:
+        self.erp, self.shop, self.odoo, self.sim = erp, shop, odoo, sim
+        self.connection = parse_config(
+            README_RULES.replace('"woocommerce"', '"shopify"'), source="test.toml"
+        ).connections["main"]
+
+    async def cycle(self, store: Store, kind: str, *, full: bool = True) -> CycleResult:
+        return await run_cycle(
+            store,
+            connection="main",
+            job_name=kind,
+            job=JobConfig(kind=kind),
+            rules=self.connection.rules_for(kind),
+            adapters={"erp": self.erp, "shop": self.shop},
+            full=full,
+            transforms=self.connection.transforms,
+        )
+
+
+@pytest.fixture
+async def pair(tmp_path: Path) -> AsyncIterator[Pair]:
+    odoo_app = create_odoo_app(products=40, varied=True)
+    shop_app = simulator.create_app(
+        settings=simulator.Settings(bucket_size=2000, restore_rate=1000)
+    )
+    (tmp_path / "odoo_key").write_text("odoo-test-key")
+    async with serve(odoo_app) as odoo_url, serve(shop_app) as shop_url:
+        erp = create_odoo(
+            {
+                "url": odoo_url,
+                "database": "odoo",
+                "api_key_file": str(tmp_path / "odoo_key"),
+                "requests_per_second": 1000,
+                "overlap_seconds": 0,
+            },
+            source="test.toml",
+        )
+        shop = ShopifyAdapter(
+            ShopifySettings(
+                url=shop_url,
+                access_token="shpat_test",
+                location="Warehouse",
+                requests_per_second=1000,
+                max_concurrency=8,
+            )
+        )
+        try:
+            yield Pair(erp, shop, odoo_store_of(odoo_app), simulator.shop_of(shop_app).store)
+        finally:
+            await shop.aclose()
+            await erp.aclose()
+
+
+async def test_after_a_successful_product_cycle_the_next_writes_nothing(
+    pair: Pair, store: Store
+) -> None:
+    first = await pair.cycle(store, "product")
+    assert first.failures == [] and first.rejected == [], first.counts
+    assert first.counts["created_shop"] > 0
+    for full in (True, False):
+        again = await pair.cycle(store, "product", full=full)
+        assert writes(again) == IDLE, (full, again.operations)
+    # An ERP price and name change goes out once, then the cycles are idle again.
+    templates = [
+        rid
+        for rid, row in pair.odoo.tables["product.template"].items()
+        if row.get("active") is not False and len(row.get("product_variant_ids") or []) <= 1
+    ]
+    call(pair.odoo, "product.template", "write", templates[:2], {"vals": {"list_price": 77.7}}, {})
+    call(
+        pair.odoo, "product.template", "write", templates[2:3], {"vals": {"name": " Renamed "}}, {}
+    )
+    edited = await pair.cycle(store, "product")
+    assert edited.failures == [] and edited.counts.get("writes_shop", 0) >= 3, edited.counts
+    for full in (True, False):
+        again = await pair.cycle(store, "product", full=full)
+        assert writes(again) == IDLE, (full, again.operations)
+
+
+async def test_after_a_successful_stock_cycle_the_next_writes_nothing(
+    pair: Pair, store: Store
+) -> None:
+    assert (await pair.cycle(store, "product")).failures == []
+    first = await pair.cycle(store, "stock")
+    assert first.failures == [] and first.rejected == [], first.counts
+    assert first.counts.get("writes_shop", 0) > 0  # the ERP's counts went out
+    for full in (True, False):
+        again = await pair.cycle(store, "stock", full=full)
+        assert writes(again) == IDLE, (full, again.operations)

@@ -820,3 +820,19 @@ async def test_products_update_webhook_carries_the_new_price() -> None:
         body = msgspec.json.decode(delivery.body)
         prices = {row["id"]: row["price"] for row in body["variants"]}
         assert prices[variant_id] == "3.30"
+
+
+async def test_variant_creation_throttle_past_the_threshold() -> None:
+    clock = ManualClock()
+    async with running_shop(10, clock=clock) as shop:
+        store = shop.shop.store
+        store.variant_threshold, store.variants_per_day = len(store.variants), 2
+        create = 'mutation { productCreate(product: {title: "More"}) { product { id } } }'
+        for _ in range(2):
+            assert (await shop.gql(create))["productCreate"]["product"]
+        response, body = await shop.post(create)
+        assert response.status == 429 and int(response.headers["Retry-After"]) > 0
+        assert "data" not in body
+        assert sum(p.title == "More" for p in store.products.values()) == 2
+        clock.advance(86_400)
+        assert (await shop.gql(create))["productCreate"]["product"]

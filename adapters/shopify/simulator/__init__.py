@@ -13,6 +13,10 @@ What it reproduces, and where the facts come from (shopify.dev pages by name):
   part refunded; ``extensions.cost`` on every answer; ``THROTTLED`` (HTTP 200, no data) when
   the bucket cannot cover a query; ``MAX_COST_EXCEEDED`` above 1000 requested points —
   "GraphQL Admin API rate limits", "Shopify API rate limits".
+- The variant creation throttle: past 50,000 variants in a shop, at most 1,000 new ones a day
+  through the API, HTTP 429 with ``Retry-After`` beyond (``store.variant_threshold``,
+  ``store.variants_per_day``) — the ProductCreatePayload note and the changelog entry
+  "API call limits will be applied to variant creation".
 - ``query:`` search syntax (``updated_at:>'…'``, ``sku:…``) over an index that trails writes
   by ``search_lag`` seconds — "Shopify API search syntax".
 - Business errors as ``userErrors`` (typed ``code`` per mutation) in HTTP 200 answers; input

@@ -27,7 +27,7 @@ from graphql import (
 from adapters.shopify.simulator.clock import Clock
 from adapters.shopify.simulator.cost import Bucket, CostModel
 from adapters.shopify.simulator.schema import admin_schema
-from adapters.shopify.simulator.store import Store
+from adapters.shopify.simulator.store import Store, VariantsThrottled
 from adapters.simkit import Faults, install_faults
 
 SUPPORTED_VERSIONS = ("2025-04", "2025-07", "2025-10", "2026-01", "2026-04")
@@ -193,6 +193,21 @@ async def graphql_endpoint(request: web.Request) -> web.Response:
         operation_name=payload.get("operationName"),
     )
     assert isinstance(result, ExecutionResult)
+    throttled = next(
+        (
+            e.original_error
+            for e in result.errors or ()
+            if isinstance(e.original_error, VariantsThrottled)
+        ),
+        None,
+    )
+    if throttled is not None:
+        # The variant creation throttle answers 429, as the changelog announcing it says.
+        bucket.refund(requested)
+        shop.count("variants_throttled")
+        headers["Retry-After"] = f"{throttled.retry_after:.0f}"
+        body = {"errors": [{"message": str(throttled), "extensions": {"code": "THROTTLED"}}]}
+        return _json(body, 429, headers)
     actual = model.actual(result.data)
     bucket.refund(max(0, requested - actual))
     shop.count("requested_points", requested)

@@ -149,6 +149,8 @@ def product_set(store: Store) -> Any:
         if problems:
             return {"product": None, "productSetOperation": None, "userErrors": problems}
         created = product is None
+        rows = input.get("variants") or []
+        store.claim_variant_creations(max(1 if created else 0, sum(not r.get("id") for r in rows)))
         if product is None:
             title = input["title"].strip()
             handle = input.get("handle") or (identifier or {}).get("handle")

@@ -44,6 +44,7 @@ def product_create(store: Store) -> Any:
         title = (data.get("title") or "").strip()
         if not title:
             return {"product": None, "userErrors": [user_error(["title"], "Title can't be blank")]}
+        store.claim_variant_creations(1)
         created = new_product(store, title)
         apply_product_fields(store, created, {**data, "title": title})
         add_variant(store, created)

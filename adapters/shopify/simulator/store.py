@@ -98,6 +98,14 @@ class Location:
     active: bool = True
 
 
+class VariantsThrottled(Exception):
+    """A shop past the variant threshold has created its day's allowance of variants."""
+
+    def __init__(self, retry_after: float) -> None:
+        super().__init__("Daily variant creation limit reached")
+        self.retry_after = retry_after
+
+
 QUANTITY_NAMES = (
     "available",
     "committed",
@@ -132,6 +140,10 @@ class Store:
         self.indexed: dict[str, dict[str, Any]] = {}
         """What the search index holds per GID (the fields a query can filter on)."""
         self._pending: dict[str, float] = {}
+        self.variant_threshold = 50_000
+        """Past this many variants, the API creates at most ``variants_per_day`` a day."""
+        self.variants_per_day = 1_000
+        self._created_on: dict[int, int] = {}
         self.listeners: list[Callable[[str, int], None]] = []
         """Called with (webhook topic, record id) after every write (webhooks listen)."""
         self.extra: dict[str, Any] = {}
@@ -150,6 +162,17 @@ class Store:
     def emit(self, topic: str, record_id: int) -> None:
         for listener in self.listeners:
             listener(topic, record_id)
+
+    def claim_variant_creations(self, count: int) -> None:
+        """Count ``count`` variants about to be created through the API, or raise
+        :class:`VariantsThrottled` (Shopify's throttle on variant creation in large shops)."""
+        if len(self.variants) + count <= self.variant_threshold:
+            return
+        day = int(self.clock.time() // 86_400)
+        made = self._created_on.get(day, 0)
+        if made + count > self.variants_per_day:
+            raise VariantsThrottled(retry_after=(day + 1) * 86_400 - self.clock.time())
+        self._created_on = {day: made + count}
 
     # -- search index -------------------------------------------------------------------
 

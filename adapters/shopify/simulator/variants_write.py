@@ -88,6 +88,7 @@ def bulk_create(store: Store) -> Any:
                     )
         if problems:
             return {"product": None, "productVariants": None, "userErrors": problems}
+        store.claim_variant_creations(len(variants))
         if drop_standalone:
             store.delete_variant(store.product_variants(product)[0])
         made = []

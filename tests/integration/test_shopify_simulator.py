@@ -836,3 +836,33 @@ async def test_variant_creation_throttle_past_the_threshold() -> None:
         assert sum(p.title == "More" for p in store.products.values()) == 2
         clock.advance(86_400)
         assert (await shop.gql(create))["productCreate"]["product"]
+
+
+async def test_unlisted_status_by_version(shop: Client) -> None:
+    create = """mutation { productCreate(product: {title: "Hidden", status: UNLISTED}) {
+        product { id status } userErrors { field message } } }"""
+    refused = await shop.gql(create, version="2025-07")
+    assert refused["productCreate"]["product"] is None
+    assert refused["productCreate"]["userErrors"][0]["field"] == ["status"]
+    made = (await shop.gql(create, version="2025-10"))["productCreate"]["product"]
+    assert made["status"] == "UNLISTED"
+    read = "query($id: ID!) { product(id: $id) { status } }"
+    old = await shop.gql(read, {"id": made["id"]}, version="2025-07")
+    assert old["product"]["status"] == "ACTIVE"
+
+
+async def test_bulk_operations_finish_webhook() -> None:
+    async with running_shop(3) as shop:
+        inbox = WebhookInbox()
+        async with inbox.serve() as hook_url:
+            subscribe = """mutation($uri: String!) { webhookSubscriptionCreate(
+                topic: BULK_OPERATIONS_FINISH, webhookSubscription: {uri: $uri}) {
+                userErrors { message } } }"""
+            await shop.gql(subscribe, {"uri": hook_url})
+            made = await shop.gql(RUN_QUERY, {"q": "{ products { nodes { id } } }"})
+            operation_id = made["bulkOperationRunQuery"]["bulkOperation"]["id"]
+            delivery = await inbox.next()
+        assert delivery.headers["X-Shopify-Topic"] == "bulk_operations/finish"
+        body = msgspec.json.decode(delivery.body)
+        assert body["admin_graphql_api_id"] == operation_id
+        assert (body["status"], body["type"]) == ("completed", "query")

@@ -17,6 +17,7 @@ What it reproduces, and where the facts come from (shopify.dev pages by name):
   through the API, HTTP 429 with ``Retry-After`` beyond (``store.variant_threshold``,
   ``store.variants_per_day``) — the ProductCreatePayload note and the changelog entry
   "API call limits will be applied to variant creation".
+- ``UNLISTED`` product status from 2025-10 (older versions read ACTIVE and cannot write it).
 - ``query:`` search syntax (``updated_at:>'…'``, ``sku:…``) over an index that trails writes
   by ``search_lag`` seconds — "Shopify API search syntax".
 - Business errors as ``userErrors`` (typed ``code`` per mutation) in HTTP 200 answers; input

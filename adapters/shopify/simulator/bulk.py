@@ -109,7 +109,7 @@ def flatten(node: dict[str, Any], parent: str | None, lines: list[dict[str, Any]
 class BulkOperations:
     def __init__(self, shop: Shop) -> None:
         self.shop = shop
-        self.operations: dict[int, Operation] = {}
+        self.operations: dict[int, Operation] = shop.store.extra.setdefault("bulk_operations", {})
         self.uploads: dict[str, bytes] = {}
         self.hold = False
         self._tasks: set[asyncio.Task[None]] = set()

@@ -78,4 +78,17 @@ def payload(store: Store, topic: str, record_id: int) -> dict[str, Any]:
                 "updated_at": iso(level.updated_at),
                 "admin_graphql_api_id": f"gid://shopify/InventoryLevel/{level.id}?inventory_item_id={level.item_id}",
             }
+    if resource == "bulk_operations":
+        operation = store.extra.get("bulk_operations", {}).get(record_id)
+        if operation is not None:
+            return {
+                "admin_graphql_api_id": gid("BulkOperation", record_id),
+                "completed_at": None
+                if operation.completed_at is None
+                else iso(operation.completed_at),
+                "created_at": iso(operation.created_at),
+                "error_code": "internal_server_error" if operation.status == "FAILED" else None,
+                "status": operation.status.lower(),
+                "type": operation.type.lower(),
+            }
     return {"id": record_id}

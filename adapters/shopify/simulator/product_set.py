@@ -25,7 +25,7 @@ from adapters.shopify.simulator.variant_input import (
     location_of,
     selected_options,
 )
-from adapters.shopify.simulator.views import View, product_view
+from adapters.shopify.simulator.views import View, product_view, shown_status
 
 MAX_VARIANTS = 2048
 MAX_OPTIONS = 3
@@ -146,6 +146,13 @@ def product_set(store: Store) -> Any:
         check_input_size(input.get("variants") or [], "variants")
         product, missing = _find(store, input, identifier)
         problems = [missing] if missing else _check(store, product, input)
+        if (
+            input.get("status") == "UNLISTED"
+            and shown_status("UNLISTED", info.context["version"]) != "UNLISTED"
+        ):
+            problems.append(
+                error(["input", "status"], "Status is not included in the list", "INVALID_INPUT")
+            )
         if problems:
             return {"product": None, "productSetOperation": None, "userErrors": problems}
         created = product is None

@@ -9,7 +9,7 @@ from graphql import GraphQLResolveInfo
 
 from adapters.shopify.simulator.catalogue import add_variant, handleize, new_product, unique_handle
 from adapters.shopify.simulator.store import Product, Store, parse_gid
-from adapters.shopify.simulator.views import View, product_view
+from adapters.shopify.simulator.views import View, product_view, shown_status
 
 
 def user_error(field: list[str] | None, message: str, code: str | None = None) -> View:
@@ -38,10 +38,23 @@ def apply_product_fields(store: Store, product: Product, data: dict[str, Any]) -
         product.tags = sorted(set(tags), key=tags.index)
 
 
+def status_refused(info: GraphQLResolveInfo, data: dict[str, Any]) -> View | None:
+    """UNLISTED cannot be written through a version that does not know it."""
+    if (
+        data.get("status") == "UNLISTED"
+        and shown_status("UNLISTED", info.context["version"]) != "UNLISTED"
+    ):
+        return user_error(["status"], "Status is not included in the list")
+    return None
+
+
 def product_create(store: Store) -> Any:
     def resolve(info: GraphQLResolveInfo, product: dict[str, Any] | None = None, **_: Any) -> View:
         data = product or {}
         title = (data.get("title") or "").strip()
+        refused = status_refused(info, data)
+        if refused is not None:
+            return {"product": None, "userErrors": [refused]}
         if not title:
             return {"product": None, "userErrors": [user_error(["title"], "Title can't be blank")]}
         store.claim_variant_creations(1)
@@ -62,6 +75,9 @@ def product_update(store: Store) -> Any:
         found = None if number is None else store.products.get(number)
         if found is None:
             return {"product": None, "userErrors": [user_error(["id"], "Product does not exist")]}
+        refused = status_refused(info, data)
+        if refused is not None:
+            return {"product": None, "userErrors": [refused]}
         if "title" in data and not (data["title"] or "").strip():
             return {"product": None, "userErrors": [user_error(["title"], "Title can't be blank")]}
         apply_product_fields(store, found, data)

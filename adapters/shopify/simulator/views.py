@@ -29,6 +29,16 @@ def money(amount: Decimal | None) -> str | None:
     return None if amount is None else str(amount.quantize(Decimal("0.01")))
 
 
+UNLISTED_SINCE = "2025-10"
+
+
+def shown_status(status: str, version: str) -> str:
+    """UNLISTED exists from 2025-10; older versions see such a product as ACTIVE."""
+    if status == "UNLISTED" and version != "unstable" and version < UNLISTED_SINCE:
+        return "ACTIVE"
+    return status
+
+
 def metafield_view(field: Metafield) -> View:
     return {
         "__typename": "Metafield",
@@ -101,7 +111,7 @@ def product_view(store: Store, product: Product) -> View:
         "legacyResourceId": str(product.id),
         "title": product.title,
         "handle": product.handle,
-        "status": product.status,
+        "status": lambda info: shown_status(product.status, info.context.get("version", "")),
         "vendor": product.vendor,
         "productType": product.product_type,
         "tags": sorted(product.tags),

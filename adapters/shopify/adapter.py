@@ -32,6 +32,7 @@ from adapters.base import (
     Update,
 )
 from adapters.shopify import cost
+from adapters.shopify import orders as shop_orders
 from adapters.shopify import products as shop_products
 from adapters.shopify.client import ShopifyClient, user_errors
 from adapters.shopify.products import ShopProduct, ShopVariant, Unreadable
@@ -41,7 +42,8 @@ from adapters.shopify.writes import SET_COST, SET_PRODUCT, product_input
 from engine.fields import from_fields, to_fields
 from engine.models import Product
 
-KINDS = ("product", "stock")
+KINDS = ("product", "stock", "customer", "order")
+READ_ONLY = ("customer", "order")
 CARRIED = {
     "product": frozenset(
         {"sku", "name", "description", "price", "sale_price", "barcode", "active", "variants"}
@@ -95,6 +97,16 @@ class ShopifyAdapter:
             levels = await self.stock.read()
             seen = [Seen(record=to_stock(level), ref=level.item) for level in levels]
             return Snapshot(records=seen, cursor=since, complete=True)
+        search = self._since(since)
+        if kind in READ_ONLY:
+            seen = await self._people(kind, search)
+            return Snapshot(records=seen, cursor=_newest(seen, since), complete=since is None)
+        found = await self._list(search)
+        seen = await self._convert(found)
+        return Snapshot(records=seen, cursor=_newest(seen, since), complete=since is None)
+
+    def _since(self, since: str | None) -> str | None:
+        """The search for records changed after ``since`` less the overlap (None: all)."""
         search = None
         if since is not None:
             start = shop_products.instant(since)
@@ -103,15 +115,32 @@ class ShopifyAdapter:
             search = shop_products.since_query(
                 start - timedelta(seconds=self.settings.overlap_seconds)
             )
-        found = await self._list(search)
-        seen = await self._convert(found)
-        stamps = [s.modified_at for s in seen if s.modified_at is not None]
-        if since is not None:
-            previous = shop_products.instant(since)
-            if previous is not None:
-                stamps.append(previous)
-        cursor = max(stamps).isoformat() if stamps else since
-        return Snapshot(records=seen, cursor=cursor, complete=since is None)
+        return search
+
+    async def _people(self, kind: str, search: str | None) -> list[Seen]:
+        """Orders or customers a search finds (all: ``search`` None), in pages."""
+        root = "orders" if kind == "order" else "customers"
+        convert = shop_orders.to_order if kind == "order" else shop_orders.to_customer
+        document, first, requested = shop_orders.list_query(root, self.client.query_limit)
+        by_id: dict[str, Seen] = {}
+        after: str | None = None
+        while True:
+            data = await self.client.execute(
+                document, {"first": first, "after": after, "query": search}, cost=requested
+            )
+            page = data[root]
+            for node in page["nodes"]:
+                ref = str(node.get("id", "?"))
+                try:
+                    record = convert(node)
+                    by_id[ref] = Seen(
+                        record=record, ref=ref, modified_at=shop_orders.modified(node)
+                    )
+                except (Unreadable, KeyError, TypeError) as exc:
+                    self.rejected.append((ref, f"{kind}: {exc}"))
+            if not page["pageInfo"].get("hasNextPage"):
+                return list(by_id.values())
+            after = page["pageInfo"].get("endCursor")
 
     async def _list(self, search: str | None, expected: int | None = None) -> list[ShopProduct]:
         """The products a search finds, in pages; ``expected`` (how many it should find)
@@ -194,6 +223,14 @@ class ShopifyAdapter:
         if kind == "stock":
             levels = await self.stock.read(wanted) if wanted else []
             return [Seen(record=to_stock(level), ref=level.item) for level in levels]
+        if kind in READ_ONLY:
+            if not wanted:
+                return []
+            field = "name" if kind == "order" else "email"
+            terms = [f"{field}:'#{k}'" if kind == "order" else f"{field}:'{k}'" for k in wanted]
+            people = await self._people(kind, " OR ".join(terms))
+            keep_keys = {k.lower() if kind == "customer" else k for k in wanted}
+            return [s for s in people if s.record.natural_key() in keep_keys]
         known = sorted({self._product_of[k] for k in wanted if k in self._product_of})
         unknown = [k for k in wanted if k not in self._product_of]
         found = await self._by_ids(known)
@@ -233,6 +270,11 @@ class ShopifyAdapter:
             raise PermanentError(f"at most {self._capabilities.batch_size} operations per apply")
         if kind == "stock":
             return await self.stock.apply(operations)
+        if kind in READ_ONLY:
+            return [
+                Failed(key=op.key, reason=f"read_only: {kind} records are read from Shopify")
+                for op in operations
+            ]
         creations = [op.key for op in operations if isinstance(op, Create)]
         missing = [k for k in creations if k not in self._product_of]
         if missing:
@@ -285,6 +327,16 @@ class ShopifyAdapter:
 def _check(kind: str) -> None:
     if kind not in KINDS:
         raise PermanentError(f"Shopify has no kind {kind!r} here; kinds: {', '.join(KINDS)}")
+
+
+def _newest(seen: list[Seen], since: str | None) -> str | None:
+    """The newest modification time seen, never behind ``since``."""
+    stamps = [s.modified_at for s in seen if s.modified_at is not None]
+    if since is not None:
+        previous = shop_products.instant(since)
+        if previous is not None:
+            stamps.append(previous)
+    return max(stamps).isoformat() if stamps else since
 
 
 def create(settings: Mapping[str, Any], *, source: str) -> ShopifyAdapter:

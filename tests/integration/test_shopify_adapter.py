@@ -13,8 +13,9 @@ from adapters.shopify import simulator
 from adapters.shopify.adapter import ShopifyAdapter
 from adapters.shopify.settings import ShopifySettings
 from adapters.shopify.simulator.catalogue import add_variant, new_product
+from adapters.shopify.simulator.orders_model import plant_customer, plant_order
 from adapters.simkit import serve
-from engine.models import Product, Stock
+from engine.models import Order, Product, Stock
 
 TOKEN = "shpat_test"
 
@@ -83,3 +84,27 @@ async def test_reads_stay_within_the_points_and_wait_out_throttling(
     # The drained bucket answered THROTTLED once; the wait for the deficit was enough.
     assert adapter.client.throttled == counters.get("throttled", 0) == 1
     assert adapter.client.points.spent > 0
+
+
+async def test_orders_and_customers_read_to_the_cent(shop: tuple[Any, ShopifyAdapter]) -> None:
+    app, adapter = shop
+    store = simulator.shop_of(app).store
+    item = _plant(app, "ORD-1", 10)
+    variant = store.variant_of_item(item)
+    assert variant is not None
+    buyer = plant_customer(store, "ada@example.com")
+    order = plant_order(store, [(variant.id, 3)], customer=buyer)
+    orders = await adapter.snapshot("order", None)
+    [seen] = [s for s in orders.records if isinstance(s.record, Order) and s.record.lines]
+    placed = seen.record
+    assert isinstance(placed, Order)
+    assert placed.number == order.name.lstrip("#")
+    [line] = placed.lines
+    assert (line.sku, line.quantity, line.unit_price) == ("ORD-1", Decimal(3), Decimal("4.50"))
+    assert placed.total == order.total() and placed.total.as_tuple().exponent == -2
+    assert placed.tax_total > 0 and placed.status == "processing"
+    assert placed.customer_email == "ada@example.com"
+    [again] = await adapter.fetch("order", [placed.number])
+    assert again.record == placed
+    customers = await adapter.fetch("customer", ["ADA@example.com"])
+    assert [c.record.natural_key() for c in customers] == ["ada@example.com"]

@@ -1,0 +1,166 @@
+"""Orders and customers read from Shopify, as the engine's canonical records.
+
+Amounts are read from each money bag's ``shopMoney`` (the shop's currency, what the books
+keep) as exact decimals. Shopify has no writable order status: it is derived, so the canonical
+status is made from ``cancelledAt``, ``displayFinancialStatus`` and
+``displayFulfillmentStatus`` in WooCommerce's words, which the order rules already speak
+(``pending``, ``processing``, ``completed``, ``refunded``, ``cancelled``).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from adapters.shopify import cost
+from adapters.shopify.products import Unreadable, instant, money
+from engine.models import Address, Customer, Order, OrderLine, ShippingLine, TaxLine
+
+LINES_PER_ORDER = 20
+"""Line items read with each order (an order with more is refused, naming the count)."""
+_MONEY = "{ shopMoney { amount currencyCode } }"
+_ADDRESS = (
+    "{ firstName lastName company address1 address2 city provinceCode zip countryCodeV2 phone }"
+)
+_LINE = (
+    f"id sku name quantity originalUnitPriceSet {_MONEY} discountedUnitPriceSet {_MONEY}"
+    f" originalTotalSet {_MONEY} taxLines {{ title ratePercentage priceSet {_MONEY} }}"
+)
+_ORDER = (
+    "id name email note createdAt updatedAt cancelledAt currencyCode taxesIncluded"
+    " displayFinancialStatus displayFulfillmentStatus"
+    f" billingAddress {_ADDRESS} shippingAddress {_ADDRESS}"
+    f" subtotalPriceSet {_MONEY} totalTaxSet {_MONEY} totalShippingPriceSet {_MONEY}"
+    f" totalDiscountsSet {_MONEY} totalPriceSet {_MONEY}"
+    f" lineItems(first: {LINES_PER_ORDER}) {{ nodes {{ {_LINE} }} pageInfo {{ hasNextPage }} }}"
+)
+_BAG = 2 * cost.OBJECT
+LINE_COST = cost.OBJECT + 3 * _BAG + cost.OBJECT + _BAG
+ORDER_COST = (
+    cost.OBJECT + 2 * cost.OBJECT + 5 * _BAG + cost.connection_cost(LINES_PER_ORDER, LINE_COST)
+)
+"""Requested points of one order: itself, two addresses, five money bags and its lines."""
+_CUSTOMER = f"id email firstName lastName phone updatedAt defaultAddress {_ADDRESS}"
+CUSTOMER_COST = 2 * cost.OBJECT
+
+
+def list_query(root: str, limit: float) -> tuple[str, int, int]:
+    """A page query of ``orders`` or ``customers`` sized to ``limit`` points."""
+    node, fields = (ORDER_COST, _ORDER) if root == "orders" else (CUSTOMER_COST, _CUSTOMER)
+    first = cost.page_size(node, limit)
+    document = (
+        f"query List($first: Int!, $after: String, $query: String) {{"
+        f" {root}(first: $first, after: $after, query: $query, sortKey: UPDATED_AT) {{"
+        f" nodes {{ {fields} }} pageInfo {{ hasNextPage endCursor }} }} }}"
+    )
+    return document, first, cost.connection_cost(first, node)
+
+
+def _amount(bag: Any, what: str) -> Decimal:
+    if not bag:
+        return Decimal(0)
+    return money(str(bag["shopMoney"]["amount"]), what) or Decimal(0)
+
+
+def _address(data: Any) -> Address | None:
+    if not data:
+        return None
+    return Address(
+        first_name=data.get("firstName") or "",
+        last_name=data.get("lastName") or "",
+        company=data.get("company") or "",
+        line1=data.get("address1") or "",
+        line2=data.get("address2") or "",
+        city=data.get("city") or "",
+        state=data.get("provinceCode") or "",
+        postcode=data.get("zip") or "",
+        country=data.get("countryCodeV2") or "",
+        phone=data.get("phone") or "",
+    )
+
+
+def status_of(order: Any) -> str:
+    """The canonical status of a Shopify order (see the module docstring)."""
+    if order.get("cancelledAt"):
+        return "cancelled"
+    financial = order.get("displayFinancialStatus") or "PENDING"
+    if financial in ("REFUNDED", "VOIDED"):
+        return "refunded"
+    if order.get("displayFulfillmentStatus") == "FULFILLED":
+        return "completed"
+    if financial in ("PAID", "PARTIALLY_REFUNDED", "PARTIALLY_PAID", "AUTHORIZED"):
+        return "processing"
+    return "pending"
+
+
+def to_order(order: Any) -> Order:
+    lines = order.get("lineItems") or {"nodes": [], "pageInfo": {}}
+    if lines["pageInfo"].get("hasNextPage"):
+        raise Unreadable(f"order {order['name']} has more than {LINES_PER_ORDER} lines")
+    created = instant(order.get("createdAt"))
+    if created is None:
+        raise Unreadable("no creation date")
+    canonical: list[OrderLine] = []
+    taxes: dict[str, TaxLine] = {}
+    for line in lines["nodes"]:
+        quantity = Decimal(int(line["quantity"]))
+        tax = Decimal(0)
+        for entry in line.get("taxLines") or []:
+            amount = _amount(entry["priceSet"], "tax")
+            tax += amount
+            title = entry.get("title") or "Tax"
+            rate = Decimal(str(entry.get("ratePercentage") or 0))
+            held = taxes.get(title)
+            taxes[title] = TaxLine(
+                code=title, label=title, rate=rate, amount=amount + (held.amount if held else 0)
+            )
+        canonical.append(
+            OrderLine(
+                sku=(line.get("sku") or "").strip(),
+                name=line["name"],
+                quantity=quantity,
+                unit_price=_amount(line["originalUnitPriceSet"], "unit price"),
+                subtotal=_amount(line["originalTotalSet"], "line subtotal"),
+                total=_amount(line["discountedUnitPriceSet"], "discounted price") * quantity,
+                tax=tax,
+            )
+        )
+    shipping = _amount(order.get("totalShippingPriceSet"), "shipping")
+    return Order(
+        number=str(order["name"]).lstrip("#"),
+        status=status_of(order),
+        currency=order["currencyCode"],
+        customer_email=(order.get("email") or "").strip(),
+        created_at=created.astimezone(UTC),
+        lines=tuple(canonical),
+        billing=_address(order.get("billingAddress")),
+        shipping=_address(order.get("shippingAddress")),
+        shipping_lines=(ShippingLine(method="Shipping", total=shipping),) if shipping else (),
+        tax_lines=tuple(taxes.values()),
+        discount_total=_amount(order.get("totalDiscountsSet"), "discounts"),
+        shipping_total=shipping,
+        tax_total=_amount(order.get("totalTaxSet"), "taxes"),
+        total=_amount(order.get("totalPriceSet"), "total"),
+        prices_include_tax=bool(order.get("taxesIncluded")),
+        note=order.get("note") or "",
+    )
+
+
+def to_customer(customer: Any) -> Customer:
+    email = (customer.get("email") or "").strip()
+    if not email:
+        raise Unreadable("no e-mail")
+    address = _address(customer.get("defaultAddress"))
+    return Customer(
+        email=email,
+        first_name=customer.get("firstName") or "",
+        last_name=customer.get("lastName") or "",
+        company=address.company if address else "",
+        phone=customer.get("phone") or "",
+        billing=address,
+    )
+
+
+def modified(node: Any) -> datetime | None:
+    return instant(node.get("updatedAt"))

@@ -80,6 +80,8 @@ class ShopifyClient:
         )
         self.points = PointBudget(settings.bucket_size, settings.restore_rate)
         self.throttled = 0
+        self.underpriced = 0
+        """Queries the shop priced above what was planned (a cost model to correct)."""
         self._deprecation_logged = False
 
     @property
@@ -102,6 +104,10 @@ class ShopifyClient:
                 raise TransientError(f"Shopify: malformed answer: {exc}") from None
             answer_cost = reply.extensions.cost if reply.extensions else None
             self.points.observe(answer_cost)
+            charged = answer_cost.requested_query_cost if answer_cost else None
+            if charged is not None and charged > cost:
+                self.underpriced += 1
+                log.debug("Shopify priced a query at %s points, planned %s", charged, cost)
             if any(e.code == "THROTTLED" for e in reply.errors):
                 self.throttled += 1
                 wait = self.points.throttled_for(answer_cost)

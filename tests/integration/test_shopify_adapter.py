@@ -84,6 +84,7 @@ async def test_reads_stay_within_the_points_and_wait_out_throttling(
     # The drained bucket answered THROTTLED once; the wait for the deficit was enough.
     assert adapter.client.throttled == counters.get("throttled", 0) == 1
     assert adapter.client.points.spent > 0
+    assert adapter.client.underpriced == 0  # every page planned at what Shopify charges
 
 
 async def test_orders_and_customers_read_to_the_cent(shop: tuple[Any, ShopifyAdapter]) -> None:
@@ -108,3 +109,4 @@ async def test_orders_and_customers_read_to_the_cent(shop: tuple[Any, ShopifyAda
     assert again.record == placed
     customers = await adapter.fetch("customer", ["ADA@example.com"])
     assert [c.record.natural_key() for c in customers] == ["ada@example.com"]
+    assert adapter.client.underpriced == 0

@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 
 from adapters.shopify import cost
+from adapters.shopify.orders import ORDER_COST, list_query, status_of
 from adapters.shopify.products import (
     NODE_COST,
     SelectedOption,
@@ -18,6 +19,7 @@ from adapters.shopify.products import (
     to_product,
 )
 from adapters.shopify.settings import parse_settings
+from adapters.shopify.stock import LEVEL_COST, levels_query
 from adapters.shopify.writes import product_input
 from engine.errors import ConfigError
 from engine.models import Attribute, Product, Variant
@@ -127,3 +129,18 @@ def test_settings_build_the_versioned_endpoint(monkeypatch: pytest.MonkeyPatch) 
             {"shop": "demo.myshopify.com", "access_token_env": "SHOP_TOKEN", "api_version": "v1"},
             source="t.toml",
         )
+
+
+def test_an_order_status_is_derived_as_the_order_rules_speak() -> None:
+    assert status_of({"cancelledAt": "2026-01-01T00:00:00Z"}) == "cancelled"
+    assert status_of({"displayFinancialStatus": "REFUNDED"}) == "refunded"
+    paid = {"displayFinancialStatus": "PAID", "displayFulfillmentStatus": "UNFULFILLED"}
+    assert status_of(paid) == "processing"
+    assert status_of({**paid, "displayFulfillmentStatus": "FULFILLED"}) == "completed"
+    assert status_of({"displayFinancialStatus": "PENDING"}) == "pending"
+
+
+def test_stock_and_order_pages_fit_the_query_cost_cap() -> None:
+    for query, node in ((levels_query(1000), LEVEL_COST), (list_query("orders", 1000), ORDER_COST)):
+        _, first, requested = query
+        assert requested <= 1000 < cost.connection_cost(first + 1, node) or first == 250

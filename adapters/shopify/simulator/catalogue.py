@@ -24,9 +24,8 @@ def handleize(title: str) -> str:
 
 def unique_handle(store: Store, wanted: str, product_id: int | None = None) -> str:
     """``wanted``, or ``wanted-1``, ``wanted-2``… when another product holds it."""
-    taken = {p.handle for p in store.products.values() if p.id != product_id}
     candidate, n = wanted, 0
-    while candidate in taken:
+    while store.handles.get(candidate, product_id) != product_id:
         n += 1
         candidate = f"{wanted}-{n}"
     return candidate
@@ -60,6 +59,7 @@ def new_product(store: Store, title: str, **fields: object) -> Product:
         updated_at=now,
     )
     store.products[product.id] = product
+    store.handles[product.handle] = product.id
     return product
 
 

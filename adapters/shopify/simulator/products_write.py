@@ -24,7 +24,11 @@ def apply_product_fields(store: Store, product: Product, data: dict[str, Any]) -
     if "title" in data and data["title"] is not None:
         product.title = data["title"].strip()
     if data.get("handle"):
-        product.handle = unique_handle(store, handleize(data["handle"]), product.id)
+        handle = unique_handle(store, handleize(data["handle"]), product.id)
+        if store.handles.get(product.handle) == product.id:
+            del store.handles[product.handle]
+        product.handle = handle
+        store.handles[handle] = product.id
     for key, attribute in (
         ("status", "status"),
         ("vendor", "vendor"),

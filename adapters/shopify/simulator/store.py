@@ -136,6 +136,10 @@ class Store:
         """Inventory item id -> variant id."""
         self.levels: dict[tuple[int, int], Level] = {}
         """(inventory item id, location id) -> level."""
+        self._item_levels: dict[int, dict[int, Level]] = {}
+        """The same levels by inventory item, then location (reads go by item)."""
+        self.handles: dict[str, int] = {}
+        """Handle -> product id (handles are unique in a shop)."""
         self.locations: dict[int, Location] = {}
         self.indexed: dict[str, dict[str, Any]] = {}
         """What the search index holds per GID (the fields a query can filter on)."""
@@ -215,7 +219,8 @@ class Store:
         return None if variant_id is None else self.variants.get(variant_id)
 
     def item_levels(self, item_id: int) -> list[Level]:
-        return [level for (item, _), level in sorted(self.levels.items()) if item == item_id]
+        held = self._item_levels.get(item_id, {})
+        return [held[location] for location in sorted(held)]
 
     def stock(self, item_id: int, location_id: int, quantity: int) -> Level:
         """Stock an item at a location with ``quantity`` available (and on hand)."""
@@ -225,6 +230,7 @@ class Store:
             names = dict.fromkeys(QUANTITY_NAMES, 0)
             level = Level(self.new_id(), item_id, location_id, names, now, now)
             self.levels[(item_id, location_id)] = level
+            self._item_levels.setdefault(item_id, {})[location_id] = level
         committed = level.quantities["committed"]
         level.quantities["available"] = quantity
         level.quantities["on_hand"] = quantity + committed
@@ -275,12 +281,14 @@ class Store:
         product.variant_ids.remove(variant.id)
         del self.variants[variant.id]
         self.items.pop(variant.item_id, None)
-        for key in [k for k in self.levels if k[0] == variant.item_id]:
-            del self.levels[key]
+        for location in self._item_levels.pop(variant.item_id, {}):
+            del self.levels[(variant.item_id, location)]
         self.unindex(gid("ProductVariant", variant.id))
 
     def delete_product(self, product: Product) -> None:
         for variant in self.product_variants(product):
             self.delete_variant(variant)
         del self.products[product.id]
+        if self.handles.get(product.handle) == product.id:
+            del self.handles[product.handle]
         self.unindex(gid("Product", product.id))

@@ -120,7 +120,7 @@ def product_view(store: Store, product: Product) -> View:
         "options": options,
         "variants": variants,
         "variantsCount": {"count": len(rows), "precision": "EXACT"},
-        "totalInventory": sum(store.inventory_quantity(v) for v in rows if v.tracked),
+        "totalInventory": lambda info: sum(store.inventory_quantity(v) for v in rows if v.tracked),
         "tracksInventory": any(v.tracked for v in rows),
         "createdAt": iso(product.created_at),
         "updatedAt": iso(product.updated_at),
@@ -145,7 +145,9 @@ def variant_view(store: Store, variant: Variant) -> View:
         "taxable": variant.taxable,
         "taxCode": variant.tax_code,
         "inventoryPolicy": variant.inventory_policy,
-        "inventoryQuantity": store.inventory_quantity(variant) if variant.tracked else 0,
+        "inventoryQuantity": lambda info: (
+            store.inventory_quantity(variant) if variant.tracked else 0
+        ),
         "position": variant.position,
         "selectedOptions": [{"name": n, "value": v} for n, v in variant.selected],
         "inventoryItem": lambda info: item_view(store, variant),

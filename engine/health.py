@@ -28,7 +28,15 @@ log = logging.getLogger("concord.database")
 
 T = TypeVar("T")
 
-DRIVER_ERRORS = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError)
+DRIVER_ERRORS = (
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+    # A pooled connection whose server died under a cancelled query is left mid-operation;
+    # the next use says so with this error, which is the same server failure.
+    asyncpg.InternalClientError,
+    OSError,
+    TimeoutError,
+)
 """What the driver raises when the server fails or goes away."""
 
 

@@ -23,9 +23,8 @@ from asyncpg import Record
 from asyncpg.pool import PoolConnectionProxy
 
 from engine.errors import StoreError
+from engine.health import DRIVER_ERRORS
 from engine.queries import query
-
-_DRIVER_ERRORS = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError)
 
 
 class Slot(msgspec.Struct, frozen=True, kw_only=True):
@@ -87,7 +86,7 @@ class Leases:
         try:
             async with self._pool.acquire() as conn:
                 yield conn
-        except _DRIVER_ERRORS as exc:
+        except DRIVER_ERRORS as exc:
             raise StoreError(f"{operation}: {type(exc).__name__}: {exc}") from exc
 
     async def register(self, slots: Sequence[Slot]) -> None:

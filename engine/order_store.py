@@ -12,16 +12,15 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
 
-import asyncpg
 import msgspec
 from asyncpg.pool import PoolConnectionProxy
 
 from engine.errors import StoreError
+from engine.health import DRIVER_ERRORS
 from engine.queries import query
 from engine.store import Store
 
 KIND = "order"
-_DRIVER_ERRORS = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError)
 
 
 class Intent(msgspec.Struct, frozen=True, kw_only=True):
@@ -66,7 +65,7 @@ class OrderStore:
         try:
             async with self._pool.acquire() as conn:
                 yield conn
-        except _DRIVER_ERRORS as exc:
+        except DRIVER_ERRORS as exc:
             raise StoreError(f"{operation}: {type(exc).__name__}: {exc}") from exc
 
     # -- intents ----------------------------------------------------------------------------
@@ -113,7 +112,7 @@ class OrderStore:
         lock = idempotency_key(connection, shop_ref)
         try:
             conn = await self._pool.acquire()
-        except _DRIVER_ERRORS as exc:
+        except DRIVER_ERRORS as exc:
             raise StoreError(f"lock order {shop_ref}: {type(exc).__name__}: {exc}") from exc
         try:
             held = bool(await conn.fetchval(query("order_try_lock"), lock))

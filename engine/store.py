@@ -22,7 +22,7 @@ from asyncpg.pool import PoolConnectionProxy
 
 from engine.errors import StoreError
 from engine.fencing import FencedOut, current_fence
-from engine.health import StoreHealth
+from engine.health import DRIVER_ERRORS, StoreHealth
 from engine.queries import query
 from engine.store_rows import (
     CommitBatch,
@@ -48,7 +48,6 @@ __all__ = [
     "UnknownConflict",
 ]
 
-_DRIVER_ERRORS = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError)
 _CLOSING = frozenset({"applied", "dismissed"})
 _SOURCES = frozenset({"erp", "shop", "value"})
 _json = msgspec.json.Encoder()
@@ -80,7 +79,7 @@ class Store:
         try:
             async with self._pool.acquire() as conn:
                 yield conn
-        except _DRIVER_ERRORS as exc:
+        except DRIVER_ERRORS as exc:
             raise StoreError(f"{operation}: {type(exc).__name__}: {exc}") from exc
 
     async def ensure_connection(self, name: str) -> None:

@@ -277,7 +277,9 @@ class Worker:
         except Exception as exc:  # a failed run is recorded, and retried; the loop goes on
             outcome, error = "failed", f"{type(exc).__name__}: {exc}"
         finally:
+            # Its renewal may be mid-query: let it unwind before the end is recorded.
             heartbeat.cancel()
+            await asyncio.wait({heartbeat})
         took = time.monotonic() - started
         if outcome == "ok":
             log.info("%s/%s: done in %.1fs", claim.connection, claim.slot, took)

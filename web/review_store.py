@@ -12,19 +12,18 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
-import asyncpg
 import msgspec
 from asyncpg import Record
 from asyncpg.pool import PoolConnectionProxy
 
 from engine.errors import StoreError
+from engine.health import DRIVER_ERRORS
 from engine.queries import query
 from engine.store import ConflictRow, RunRow, Store
 
 Take = Literal["erp", "shop", "suggested"]
 """Which value a resolution takes: one side's, or the computed suggestion."""
 
-_DRIVER_ERRORS = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -109,7 +108,7 @@ class ReviewStore:
         try:
             async with self.store.pool.acquire() as conn:
                 yield conn
-        except _DRIVER_ERRORS as exc:
+        except DRIVER_ERRORS as exc:
             raise StoreError(f"{operation}: {type(exc).__name__}: {exc}") from exc
 
     async def conflicts(

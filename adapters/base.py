@@ -1,7 +1,7 @@
 """The one boundary between Concord and a platform.
 
 Everything else in Concord is written against :class:`Adapter`. An adapter reads a kind of
-record as canonical records (:mod:`engine.models`) and applies batches of writes, returning a
+record as canonical records (:mod:`canonical.models`) and applies batches of writes, returning a
 result per item. Drivers' errors (aiohttp, JSON decoding, the platform's error bodies) never
 cross this boundary: adapters raise the exceptions below instead.
 
@@ -23,13 +23,13 @@ from typing import Any, Literal, Protocol, runtime_checkable
 
 import msgspec
 
-from engine.models import Record
-from engine.order_models import ErpOrder, ErpPricing, OrderProgress, SaleOrder, ShopRefund
+from canonical.models import Record
+from canonical.orders import ErpOrder, ErpPricing, OrderProgress, SaleOrder, ShopRefund
 
 Side = Literal["erp", "shop"]
 SIDES: tuple[Side, Side] = ("erp", "shop")
 Fields = dict[str, Any]
-"""A record's canonical field values as JSON builtins (see :mod:`engine.fields`)."""
+"""A record's canonical field values as JSON builtins (see :mod:`canonical.fields`)."""
 
 
 class AdapterError(Exception):
@@ -75,7 +75,8 @@ class Capabilities(msgspec.Struct, frozen=True, kw_only=True):
     count). Stock available to sell keeps a sale off the shop's count until then."""
     own_terms: dict[str, frozenset[str]] = msgspec.field(default_factory=dict)
     """Per kind, fields the platform carries in a vocabulary of its own (tax classes, not the
-    ERP's tax codes): compared only when a transform translates them (see engine/carried.py)."""
+    ERP's tax codes): compared only when a transform translates them
+    (see engine/cycle/carried.py)."""
 
 
 class Seen(msgspec.Struct, frozen=True, kw_only=True):
@@ -229,7 +230,7 @@ class AdapterFactory(Protocol):
 class OrderImport(Protocol):
     """Optional capability of an ERP adapter: web orders imported exactly once.
 
-    The engine (:mod:`engine.orders`) writes an intent to Postgres, looks the external
+    The engine (:mod:`engine.orders.importer`) writes an intent to Postgres, looks the external
     reference up with :meth:`find_orders_by_reference`, and only when it is absent calls
     :meth:`create_sale_order` then :meth:`confirm_sale_order`. None of these methods needs to
     be idempotent on its own; the reference must be stored on the document and be searchable.

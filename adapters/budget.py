@@ -1,7 +1,7 @@
 """One request budget per platform account, shared by every job of that account, served by lane.
 
 A :class:`RequestBudget` caps how many requests are in flight and how many start per second. When
-requests queue, the most urgent lane (:mod:`engine.lanes`: orders, stock, prices, products) is
+requests queue, the most urgent lane (:mod:`canonical.lanes`: orders, stock, prices, products) is
 served first, so a long product export delays an order import by at most the requests already
 in flight, never by the export's queue.
 
@@ -13,12 +13,12 @@ Adapters built for the same account share one budget through :class:`Budgets`: a
 its own book current with :meth:`Budgets.shared` (and reads it for metrics); outside one, clients
 of the same account in one process still share a budget while any of them is alive.
 
-Across processes and machines, a budget given a :class:`GrantSource` (the workers of one
-database: :mod:`engine.budget_grants`) starts no request on its own allowance: it takes slices of
-the account's one timeline of request slots from the source (a quarter of a second of requests
-at its rate, each slice following the last one granted to any worker) and starts its requests
-evenly over its slice, through its lanes. However many workers share the account, together they
-stay within its rate.
+Across processes and machines, a budget given a :class:`GrantSource` (the workers of one database:
+:mod:`engine.loop.budget_grants`) starts no request on its own allowance: it takes slices of the
+account's one timeline of request slots from the source (a quarter of a second of requests at its
+rate, each slice following the last one granted to any worker) and starts its requests evenly over
+its slice, through its lanes. However many workers share the account, together they stay within its
+rate.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from urllib.parse import urlsplit
 
 import msgspec
 
-from engine.lanes import LANES, current_lane, priority
+from canonical.lanes import LANES, current_lane, priority
 
 log = logging.getLogger("concord.budget")
 

@@ -11,7 +11,7 @@ from collections.abc import Coroutine, Mapping
 from typing import Any, Protocol, cast
 
 from adapters.base import Adapter, AdapterFactory
-from engine.errors import ConfigError
+from canonical.errors import ConfigError
 
 FACTORIES: dict[str, str] = {
     "memory": "adapters.memory.adapter:create",

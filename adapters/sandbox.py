@@ -33,8 +33,8 @@ from adapters.odoo.store import OdooStore
 from adapters.registry import build_adapter
 from adapters.woocommerce import simulator as woo
 from adapters.woocommerce.simulator import model as wc
-from engine.fields import to_fields
-from engine.models import Product
+from canonical.fields import to_fields
+from canonical.models import Product
 
 SOURCE = "(sandbox)"
 _CENT = Decimal("0.01")

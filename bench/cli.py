@@ -1,4 +1,4 @@
-"""The ``concord bench`` command's body (the command itself is declared in engine/cli.py)."""
+"""The ``concord bench`` command's body (the command itself is declared in engine/cli/main.py)."""
 
 from __future__ import annotations
 

@@ -30,10 +30,10 @@ import asyncpg
 import msgspec
 
 from engine.config import parse_config
-from engine.database import create_pool, database_url
-from engine.migrate import migrate
-from engine.store import Store
-from engine.worker import Worker, WorkerSettings
+from engine.loop.worker import Worker, WorkerSettings
+from engine.store.database import create_pool, database_url
+from engine.store.migrate import migrate
+from engine.store.state import Store
 
 CONNECTION = """
 [connections.shop{index:03d}.erp]

@@ -13,7 +13,7 @@ from typing import Any
 
 import msgspec
 
-from engine.decide import Observed, SideState, decide
+from engine.cycle.decide import Observed, SideState, decide
 from rules.policy import FieldRule, KindRules
 
 

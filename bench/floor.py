@@ -20,8 +20,8 @@ import aiohttp
 import msgspec
 
 from bench.simproc import Recorded
-from engine.queries import query
-from engine.store import Store, StoredRecord
+from engine.store.queries import query
+from engine.store.state import Store, StoredRecord
 
 _ODOO_READS = ("/search_read", "/read", "/search", "/search_count", "/fields_get")
 

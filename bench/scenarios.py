@@ -1,7 +1,7 @@
 """The scenarios, run at one catalogue size against simulators in their own processes.
 
 Each scenario edits the platforms as a merchant's week would (:mod:`bench.edits`), runs
-Concord's cycles through :func:`engine.cycle.run_cycle` while both simulators record what they
+Concord's cycles through :func:`engine.cycle.run.run_cycle` while both simulators record what they
 are asked, then gives the same requests and state rows to the I/O floor (:mod:`bench.floor`)
 and, for the resync, the new prices to the peer script (:mod:`bench.peer`).
 """
@@ -23,8 +23,8 @@ from bench.measure import Usage, measured
 from bench.results import Row
 from bench.setup import ERP_API_KEY, JOBS, RULES, SHOP_CREDENTIALS, open_adapters
 from bench.simproc import EditRequest, Recorded, SimHandle, simulator_process
-from engine.cycle import CycleResult, run_cycle
-from engine.store import Store, StoredRecord
+from engine.cycle.run import CycleResult, run_cycle
+from engine.store.state import Store, StoredRecord
 
 Step = Callable[[str], None]
 """Told the name of each step as it starts (the progress bar)."""
@@ -334,17 +334,17 @@ class Runner:
     async def orders(self, count: int = 1000) -> Row:
         """1,000 paid orders imported into an Odoo that takes ``ORDERS_ERP_RATE`` requests a
         second: the import must be bound by that rate, not by round trips."""
-        if importlib.util.find_spec("engine.orders") is None:
+        if importlib.util.find_spec("engine.orders.importer") is None:
             return Row(
                 size=self.size,
                 scenario=5,
                 name=NAMES[5],
                 latency=self.latency_name,
                 status="skipped",
-                note="not available: the orders pipeline (engine/orders.py) is not built yet",
+                note="not available: the orders pipeline (engine/orders/) is not built yet",
             )
-        from engine.order_config import OrdersConfig
-        from engine.orders import run_orders
+        from engine.orders.importer import run_orders
+        from rules.order_config import OrdersConfig
 
         placed = await self._edit("orders", self.seed + 5, count=count)
         stats = await self._stats()

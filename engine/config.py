@@ -1,6 +1,6 @@
 """The configuration file: one TOML file, decoded into typed structs.
 
-Every error names the file, the key and the reason (:class:`engine.errors.ConfigError`).
+Every error names the file, the key and the reason (:class:`canonical.errors.ConfigError`).
 Secrets are never in the file: adapters read them through ``*_env`` / ``*_file`` keys.
 """
 
@@ -13,11 +13,11 @@ from typing import Any, TypeVar
 
 import msgspec
 
-from engine.errors import ConfigError
-from engine.models import RECORD_TYPES
-from engine.order_config import OrdersConfig
-from engine.transforms import Transforms, check_transforms
+from canonical.errors import ConfigError
+from canonical.models import RECORD_TYPES
+from engine.cycle.transforms import Transforms, check_transforms
 from rules.accounting.chart import AccountingConfig
+from rules.order_config import OrdersConfig
 from rules.policy import FieldRule, KindRules
 
 _DURATION = re.compile(r"^(\d+)(s|m|h|d)$")
@@ -59,11 +59,12 @@ class JobConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields
     kind: str
     fields: list[str] | None = None
     every: str | None = None
-    """An interval (``5m``) or a cron expression; unset: the kind's default (engine.schedule)."""
+    """An interval (``5m``) or a cron expression; unset: the kind's default
+    (engine.loop.schedule)."""
     full_every: str | None = None
     """How often the job reads everything instead of what changed; unset: weekly."""
     run: str | None = None
-    """Which job runner runs it (engine.runners); unset: the kind's default, the sync cycle."""
+    """Which job runner runs it (engine.loop.runners); unset: the kind's default, the sync cycle."""
 
 
 class ConnectionConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -75,8 +76,8 @@ class ConnectionConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True)
     rules: dict[str, KindRules] = {}
     orders: OrdersConfig = OrdersConfig()
     transforms: Transforms = Transforms()
-    """Catalogue rules: variants, category tree, taxes, prices, stock (engine.transforms)."""
-    """Web orders into the ERP and their progress back (see :mod:`engine.order_config`)."""
+    """Catalogue rules: variants, category tree, taxes, prices, stock (engine.cycle.transforms)."""
+    """Web orders into the ERP and their progress back (see :mod:`rules.order_config`)."""
     accounting: AccountingConfig | None = None
     """The books: sales, payments and refunds as journal entries (see :mod:`rules.accounting`)."""
 
@@ -276,8 +277,8 @@ def _check_job(source: str, where: str, job: JobConfig) -> None:
     if job.kind not in RECORD_TYPES:
         raise ConfigError(source, f"{where}.kind", _unknown_kind(job.kind))
     # Imported here: both modules build on this one.
-    from engine.runners import check_runner
-    from engine.schedule import parse_schedule
+    from engine.loop.runners import check_runner
+    from engine.loop.schedule import parse_schedule
 
     for key, text in (("every", job.every), ("full_every", job.full_every)):
         try:

@@ -11,12 +11,12 @@ from pathlib import Path
 
 from adapters.base import Adapter, Side
 from adapters.registry import build_adapter
+from canonical.errors import StoreError
 from engine.config import Config
-from engine.database import create_pool, database_server
-from engine.errors import StoreError
-from engine.health import StoreHealth
-from engine.migrate import migrate, pending
-from engine.store import Store
+from engine.store.database import create_pool, database_server
+from engine.store.health import StoreHealth
+from engine.store.migrate import migrate, pending
+from engine.store.state import Store
 
 
 def database_url_of(config: Config) -> str | None:
@@ -33,7 +33,7 @@ async def open_store(
     The embedded database is always brought up to date (it is Concord's own); a server given by
     URL is migrated only when asked (``auto_migrate`` or ``concord migrate``), so an upgrade
     never changes a shared schema behind its operator's back. The store's ``health`` can
-    revive the embedded server if it dies (see :mod:`engine.health`).
+    revive the embedded server if it dies (see :mod:`engine.store.health`).
     """
     async with database_server(url, data_dir) as (real_url, embedded):
         revive = None if embedded is None else partial(asyncio.to_thread, embedded.revive)

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 import msgspec
 
-from engine.models import Product
+from canonical.models import Product
 
 MAX_LEVELS = 6
 """Deepest tree the rule builds: beyond that shop menus and breadcrumbs stop being usable."""

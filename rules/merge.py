@@ -2,7 +2,7 @@
 
 Stock is the typical counter: the ERP received 10 while the shop sold 3, so the new quantity is
 base + 10 - 3 on both sides, never below zero. Values are canonical field values: numbers as
-normalised decimal strings (see :mod:`engine.fields`) or ints.
+normalised decimal strings (see :mod:`canonical.fields`) or ints.
 """
 
 from __future__ import annotations

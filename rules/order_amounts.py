@@ -25,7 +25,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import msgspec
 
-from engine.order_models import ErpPricing, SaleLine
+from canonical.orders import ErpPricing, SaleLine
 
 CENT = Decimal("0.01")
 ROUNDING = "Rounding"

@@ -14,10 +14,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from engine.models import Customer, FeeLine, Order, OrderLine
-from engine.order_config import OrdersConfig
-from engine.order_models import ErpPricing, SaleLine, SaleOrder
+from canonical.models import Customer, FeeLine, Order, OrderLine
+from canonical.orders import ErpPricing, SaleLine, SaleOrder
 from rules.order_amounts import AmountsError, fit_lines
+from rules.order_config import OrdersConfig
 
 _CENT = Decimal("0.01")
 _PERCENT_PLACES = Decimal("0.0001")

@@ -13,7 +13,7 @@ from decimal import Decimal
 
 import msgspec
 
-from engine.models import Price, Product, Variant
+from canonical.models import Price, Product, Variant
 
 
 class PriceError(ValueError):

@@ -1,7 +1,7 @@
 """From where an order stands in the ERP to what the shop shows (pure).
 
 The mapping is the connection's ``status_map`` (ERP state -> shop status; see
-:data:`engine.order_config.DEFAULT_STATUS_MAP`). A state it does not list changes nothing in
+:data:`rules.order_config.DEFAULT_STATUS_MAP`). A state it does not list changes nothing in
 the shop. The texts of the notes sent with a change live here too, so they read the same
 everywhere.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from engine.order_models import CreditNote, InvoiceInfo, OrderProgress
+from canonical.orders import CreditNote, InvoiceInfo, OrderProgress
 
 FINAL_SHOP_STATUSES = frozenset({"completed", "cancelled", "refunded"})
 CREDIT_NOTE_REASON = "Credit note "

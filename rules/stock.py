@@ -17,7 +17,7 @@ from decimal import Decimal
 
 import msgspec
 
-from engine.models import Order, Stock
+from canonical.models import Order, Stock
 
 SEEN_QUANTITY = "seen_quantity"
 """Extra field of a shop-bound stock update: the shop's count at the snapshot, for the

@@ -18,7 +18,7 @@ from typing import Any
 
 import msgspec
 
-from engine.models import Attribute, Product, Variant
+from canonical.models import Attribute, Product, Variant
 
 PARENT_GROUP = "parent"
 """The named group of ``pattern`` that holds the parent's SKU."""

@@ -20,10 +20,10 @@ from urllib.parse import urlsplit
 import asyncpg
 import pytest
 
-from engine.database import create_pool, database_url
-from engine.migrate import migrate
-from engine.secrets import known_secrets
-from engine.store import Store
+from canonical.secrets import known_secrets
+from engine.store.database import create_pool, database_url
+from engine.store.migrate import migrate
+from engine.store.state import Store
 
 # A real Tryton (one template per run, one server per module) for every folder that tests it.
 pytest_plugins = ["integration.tryton.tryton_fixtures"]
@@ -113,7 +113,7 @@ async def store(db_url: str) -> AsyncIterator[Store]:
 
 
 class _SecretGuard(logging.Handler):
-    """Collects log records that carry a secret read through :mod:`engine.secrets`."""
+    """Collects log records that carry a secret read through :mod:`canonical.secrets`."""
 
     def __init__(self) -> None:
         super().__init__(logging.DEBUG)

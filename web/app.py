@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from aiohttp import web
 
 from engine.config import Config
-from engine.store import Store
+from engine.store.state import Store
 from web import auth, review, status
 from web.auth import GUARD, Guard, access_control, security_headers
 from web.context import SITE, Site

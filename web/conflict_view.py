@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 
 import msgspec
 
-from engine.store import ConflictRow
+from engine.store.state import ConflictRow
 from web.html import Child, Markup, el
 from web.layout import STYLE, Nav, document, page
 from web.review_store import Event, Facet, Selection, version_of

@@ -6,7 +6,7 @@ import msgspec
 from aiohttp import web
 
 from engine.config import Config
-from engine.store import ConflictRow, Store
+from engine.store.state import ConflictRow, Store
 from web.auth import Session
 from web.layout import Nav
 from web.review_store import ReviewStore

@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 import msgspec
 
-from engine.store import ConflictRow
+from engine.store.state import ConflictRow
 from web.conflict_view import export_document
 from web.values import shown
 

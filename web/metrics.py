@@ -13,9 +13,9 @@ from collections.abc import Awaitable, Callable, Iterable
 from aiohttp import web
 
 from adapters.budget import RequestBudget
-from engine.leases import Leases
-from engine.status import gather_status
-from engine.store import Store
+from engine.loop.leases import Leases
+from engine.loop.status import gather_status
+from engine.store.state import Store
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 

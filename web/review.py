@@ -12,7 +12,7 @@ from typing import Any
 from aiohttp import web
 from multidict import MultiDictProxy
 
-from engine.store import Store
+from engine.store.state import Store
 from web.auth import NONCE, safe_next, session_of
 from web.conflict_view import Filters, detail_page, review_page
 from web.context import site_of

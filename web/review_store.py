@@ -1,7 +1,7 @@
 """What the review and status pages read and write, on the state store's pool.
 
-Queries live in ``engine/sql/review.sql``. Resolutions from the pages carry the version of each
-conflict as the reviewer saw it (its ``updated_at``): a conflict a cycle refreshed in between
+Queries live in ``engine/store/sql/review.sql``. Resolutions from the pages carry the version of
+each conflict as the reviewer saw it (its ``updated_at``): a conflict a cycle refreshed in between
 (new ERP or shop value) is left open and reported, so nobody settles a value they never saw.
 """
 
@@ -16,10 +16,10 @@ import msgspec
 from asyncpg import Record
 from asyncpg.pool import PoolConnectionProxy
 
-from engine.errors import StoreError
-from engine.health import DRIVER_ERRORS
-from engine.queries import query
-from engine.store import ConflictRow, RunRow, Store
+from canonical.errors import StoreError
+from engine.store.health import DRIVER_ERRORS
+from engine.store.queries import query
+from engine.store.state import ConflictRow, RunRow, Store
 
 Take = Literal["erp", "shop", "suggested"]
 """Which value a resolution takes: one side's, or the computed suggestion."""
@@ -98,7 +98,7 @@ class Selection(msgspec.Struct, frozen=True):
 
 
 class ReviewStore:
-    """The review pages' queries, on the pool of a :class:`engine.store.Store`."""
+    """The review pages' queries, on the pool of a :class:`engine.store.state.Store`."""
 
     def __init__(self, store: Store) -> None:
         self.store = store

@@ -9,13 +9,13 @@ from contextlib import AsyncExitStack, asynccontextmanager
 
 from aiohttp import web
 
+from canonical.errors import ConfigError
+from canonical.secrets import read_secret
 from engine.config import Config
-from engine.errors import ConfigError
-from engine.order_config import webhook_secret
-from engine.order_queue import OrderImportQueue, order_importer
+from engine.orders.queue import OrderImportQueue, order_importer
 from engine.runtime import open_adapters, open_config_store
-from engine.secrets import read_secret
-from engine.store import Store
+from engine.store.state import Store
+from rules.order_config import webhook_secret
 from web.app import create_app
 from web.auth import MIN_TOKEN_LENGTH
 from web.metrics import metrics_handler

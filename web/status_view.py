@@ -7,8 +7,8 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 
 from engine.config import JobConfig
-from engine.order_held import held_orders
-from engine.store import RunRow
+from engine.orders.held import held_orders
+from engine.store.state import RunRow
 from web.conflict_view import value_cell
 from web.html import Child, Markup, el
 from web.layout import Nav, page

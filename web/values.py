@@ -1,6 +1,6 @@
 """Field values as a reviewer reads and types them.
 
-Stored values are JSON builtins (see :mod:`engine.fields`): texts, normalised decimal strings,
+Stored values are JSON builtins (see :mod:`canonical.fields`): texts, normalised decimal strings,
 booleans, lists. A typed value is read the way the field expects it, so that typing ``10.50`` for
 a price stores the price's one spelling (``"10.5"``) and typing ``10`` for a name stores the text
 ``"10"``; a value the field cannot hold is refused here, naming the field, rather than failing
@@ -17,8 +17,8 @@ from typing import Any
 
 import msgspec
 
-from engine.fields import normalise_decimal
-from engine.models import RECORD_TYPES
+from canonical.fields import normalise_decimal
+from canonical.models import RECORD_TYPES
 
 _TITLE_LIMIT = 2000
 

@@ -8,7 +8,7 @@
 3. acknowledges (200) topics other than ``order.created|updated|restored`` without acting;
 4. takes each ``X-WC-Webhook-Delivery-ID`` once (a Postgres row): a redelivery is answered 200
    and imports nothing;
-5. hands the order id to ``trigger`` (e.g. :meth:`engine.order_queue.OrderImportQueue.put`).
+5. hands the order id to ``trigger`` (e.g. :meth:`engine.orders.queue.OrderImportQueue.put`).
 
 Mounting it (``concord serve``)::
 
@@ -36,9 +36,9 @@ from collections.abc import Awaitable, Callable
 import msgspec
 from aiohttp import web
 
-from engine.errors import StoreError
-from engine.order_store import OrderStore
-from engine.store import Store
+from canonical.errors import StoreError
+from engine.orders.store import OrderStore
+from engine.store.state import Store
 
 log = logging.getLogger("concord.webhooks")
 ORDER_TOPICS = frozenset({"order.created", "order.updated", "order.restored"})

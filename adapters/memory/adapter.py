@@ -28,8 +28,8 @@ from adapters.base import (
     TransientError,
     Update,
 )
-from engine.fields import from_fields, to_fields
-from engine.models import Record
+from canonical.fields import from_fields, to_fields
+from canonical.models import Record
 
 
 class StoredRecord(msgspec.Struct, kw_only=True):

@@ -6,7 +6,7 @@ import random
 from collections.abc import Iterator
 from decimal import Decimal
 
-from engine.models import Product, Stock
+from canonical.models import Product, Stock
 
 _FAMILIES = {
     "Clothing": ["T-shirts", "Jackets", "Trousers", "Socks"],

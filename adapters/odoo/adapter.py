@@ -50,10 +50,10 @@ from adapters.odoo.writing import (
     apply_products,
     apply_stock,
 )
-from engine.errors import ConfigError
-from engine.models import Product
-from engine.order_models import ErpOrder, ErpPricing, OrderProgress, SaleOrder
-from engine.secrets import read_secret
+from canonical.errors import ConfigError
+from canonical.models import Product
+from canonical.orders import ErpOrder, ErpPricing, OrderProgress, SaleOrder
+from canonical.secrets import read_secret
 from rules.accounting.entries import Entry
 
 KINDS = ("product", "stock", "price", "customer", "order", "invoice")

@@ -29,7 +29,7 @@ from adapters.odoo.wire import (
     ref_name,
     text,
 )
-from engine.models import (
+from canonical.models import (
     Address,
     Attribute,
     Customer,

@@ -1,7 +1,7 @@
 """Web orders into Odoo and their progress out of it (the ``OrderImport`` capability).
 
 The external reference is ``sale.order.client_order_ref``. Creating is not idempotent by
-itself (the engine looks the reference up first, see :mod:`engine.orders`), with one guard
+itself (the engine looks the reference up first, see :mod:`engine.orders.importer`), with one guard
 of its own: the HTTP layer retries a request that timed out, so a create answered too late
 can land twice; right after creating, the reference is searched again and any extra draft
 made by such a retry is deleted.
@@ -38,7 +38,7 @@ from adapters.odoo.wire import (
     text,
 )
 from adapters.odoo.writing import existing_skus
-from engine.order_models import (
+from canonical.orders import (
     CreditNote,
     ErpOrder,
     ErpPricing,

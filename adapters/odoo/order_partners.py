@@ -20,7 +20,7 @@ import msgspec
 
 from adapters.odoo.client import ALL, OdooClient, list_of
 from adapters.odoo.wire import Many2one, Text, fields_of, ref_id, text
-from engine.models import Address, Customer
+from canonical.models import Address, Customer
 
 
 class ContactRow(msgspec.Struct):

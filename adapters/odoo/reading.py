@@ -36,7 +36,7 @@ from adapters.odoo.wire import (
     ref_name,
     text,
 )
-from engine.models import Attribute
+from canonical.models import Attribute
 
 R = TypeVar("R", bound=msgspec.Struct)
 _FORMAT = "%Y-%m-%d %H:%M:%S"

@@ -39,8 +39,8 @@ from adapters.shopify.products import ShopProduct, ShopVariant, Unreadable
 from adapters.shopify.settings import ShopifySettings, parse_settings
 from adapters.shopify.stock import StockKeeper, to_stock
 from adapters.shopify.writes import SET_COST, SET_PRODUCT, product_input
-from engine.fields import from_fields, to_fields
-from engine.models import Product
+from canonical.fields import from_fields, to_fields
+from canonical.models import Product
 
 KINDS = ("product", "stock", "customer", "order")
 READ_ONLY = ("customer", "order")

@@ -15,7 +15,7 @@ from typing import Any
 
 from adapters.shopify import cost
 from adapters.shopify.products import Unreadable, instant, money
-from engine.models import Address, Customer, Order, OrderLine, ShippingLine, TaxLine
+from canonical.models import Address, Customer, Order, OrderLine, ShippingLine, TaxLine
 
 LINES_PER_ORDER = 20
 """Line items read with each order (an order with more is refused, naming the count)."""

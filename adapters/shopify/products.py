@@ -19,7 +19,7 @@ from typing import Any
 import msgspec
 
 from adapters.shopify import cost
-from engine.models import Attribute, Product, Variant
+from canonical.models import Attribute, Product, Variant
 
 VARIANTS_PER_PRODUCT = 8
 """Variants read with each product; a product with more is read again on its own."""

@@ -20,8 +20,8 @@ from typing import Any
 
 import msgspec
 
-from engine.errors import ConfigError
-from engine.secrets import read_secret
+from canonical.errors import ConfigError
+from canonical.secrets import read_secret
 
 DEFAULT_VERSION = "2026-01"
 

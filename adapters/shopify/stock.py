@@ -21,7 +21,7 @@ import msgspec
 from adapters.base import Done, Failed, ItemResult, Operation, PermanentError
 from adapters.shopify import cost
 from adapters.shopify.client import ShopifyClient, user_errors
-from engine.models import Stock
+from canonical.models import Stock
 
 LEVEL_COST = 4 * cost.OBJECT
 """A variant, its inventory item, the level at one location and its quantities."""

@@ -16,7 +16,7 @@ from typing import Any
 
 from adapters.shopify import cost
 from adapters.shopify.products import _PRODUCT, DEFAULT_OPTION, DEFAULT_VALUE, NODE_COST
-from engine.models import Product
+from canonical.models import Product
 
 SET_PRODUCT = (
     "mutation Set($input: ProductSetInput!) {"

@@ -30,8 +30,8 @@ from adapters.tryton.product_writes import apply_products
 from adapters.tryton.products import ProductReader, stamp
 from adapters.tryton.settings import TrytonSettings, parse_settings
 from adapters.tryton.stock import StockReader, apply_stock
-from engine.models import Invoice, OrderStatus, Product
-from engine.order_models import ErpOrder, OrderProgress, SaleOrder
+from canonical.models import Invoice, OrderStatus, Product
+from canonical.orders import ErpOrder, OrderProgress, SaleOrder
 
 KINDS = ("product", "stock", "price", "customer", "order_status", "invoice")
 CARRIED = {

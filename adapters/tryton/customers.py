@@ -20,7 +20,7 @@ from adapters.tryton.batch import Batch, NewItem, Results, WriteItem
 from adapters.tryton.client import TrytonClient
 from adapters.tryton.lookups import Lookups
 from adapters.tryton.products import stamp
-from engine.models import Address, Customer
+from canonical.models import Address, Customer
 
 Row = dict[str, Any]
 Rejected = list[tuple[str, str]]

@@ -1,8 +1,8 @@
 """Web orders into Tryton as sales, and their progress out of it.
 
 The shop's order number is the sale's ``reference``. Creating is not idempotent by itself: the
-engine looks the reference up first (:mod:`engine.orders`). The HTTP layer retries a request
-that timed out, so a create answered too late could land twice; right after creating, the
+engine looks the reference up first (:mod:`engine.orders.importer`). The HTTP layer retries a
+request that timed out, so a create answered too late could land twice; right after creating, the
 reference is searched again and any extra draft such a retry made is deleted.
 
 A sale is confirmed in two steps, ``quote`` then ``confirm`` (which makes the shipment and the
@@ -24,8 +24,8 @@ from adapters.tryton.client import TrytonClient
 from adapters.tryton.customers import CustomerReader, party_vals
 from adapters.tryton.lookups import Lookups
 from adapters.tryton.products import stamp
-from engine.fields import to_fields
-from engine.order_models import ErpOrder, InvoiceInfo, OrderProgress, SaleOrder
+from canonical.fields import to_fields
+from canonical.orders import ErpOrder, InvoiceInfo, OrderProgress, SaleOrder
 
 SALE_FIELDS = (
     "reference",

@@ -23,7 +23,7 @@ from adapters.tryton.batch import Batch, NewItem, Results, WriteItem
 from adapters.tryton.client import TrytonClient
 from adapters.tryton.customers import CustomerReader
 from adapters.tryton.lookups import Lookups
-from engine.models import Price
+from canonical.models import Price
 
 Rejected = list[tuple[str, str]]
 

@@ -25,7 +25,7 @@ from typing import Any
 from adapters.base import Seen
 from adapters.tryton.client import TrytonClient
 from adapters.tryton.lookups import Lookups
-from engine.models import Product, Variant
+from canonical.models import Product, Variant
 
 Row = dict[str, Any]
 Rejected = list[tuple[str, str]]

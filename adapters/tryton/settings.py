@@ -22,8 +22,8 @@ from typing import Any
 
 import msgspec
 
-from engine.errors import ConfigError
-from engine.secrets import read_secret
+from canonical.errors import ConfigError
+from canonical.secrets import read_secret
 
 
 class TrytonSettings(msgspec.Struct, frozen=True, kw_only=True):

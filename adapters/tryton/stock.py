@@ -26,7 +26,7 @@ from adapters.tryton.batch import Batch, NewItem, Results
 from adapters.tryton.client import TrytonClient, TrytonFault
 from adapters.tryton.lookups import Lookups
 from adapters.tryton.products import stamp
-from engine.models import Stock
+from canonical.models import Stock
 
 Rejected = list[tuple[str, str]]
 GOODS: tuple[list[Any], ...] = (["template.type", "!=", "service"],)

@@ -37,8 +37,8 @@ from adapters.woocommerce.client import PER_PAGE, WooClient
 from adapters.woocommerce.levels import CustomerWriter, LevelWriter
 from adapters.woocommerce.settings import AdapterSettings, parse_settings
 from adapters.woocommerce.writes import ProductWriter
-from engine.models import Product, Record
-from engine.order_models import ShopRefund
+from canonical.models import Product, Record
+from canonical.orders import ShopRefund
 from rules.accounting.documents import SaleDocument
 
 KINDS = ("product", "stock", "price", "customer", "order")

@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 
 from adapters.woocommerce import schema
-from engine.models import (
+from canonical.models import (
     Address,
     Attribute,
     Customer,

@@ -16,7 +16,7 @@ import msgspec
 
 from adapters.base import PermanentError
 from adapters.woocommerce.client import WooClient, error_of
-from engine.order_models import ShopRefund
+from canonical.orders import ShopRefund
 
 
 class _Refund(msgspec.Struct, kw_only=True):

@@ -1,4 +1,4 @@
-"""Canonical field values (JSON builtins, see :mod:`engine.fields`) as WooCommerce write bodies.
+"""Canonical field values (JSON builtins, see :mod:`canonical.fields`) as WooCommerce write bodies.
 
 Updates carry only the fields that changed, so each function writes only the keys present.
 Dates of a sale are whole days in the shop's own time zone, as the admin screen sets them.

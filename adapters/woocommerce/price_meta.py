@@ -18,7 +18,7 @@ from decimal import Decimal
 
 from adapters.woocommerce import schema
 from adapters.woocommerce.mapping import Unreadable, decimal
-from engine.models import Price
+from canonical.models import Price
 
 PREFIX = "_concord_price_"
 _MIN = "_min_"

@@ -7,8 +7,8 @@ from typing import Any
 
 import msgspec
 
-from engine.errors import ConfigError
-from engine.secrets import read_secret
+from canonical.errors import ConfigError
+from canonical.secrets import read_secret
 
 
 class AdapterSettings(msgspec.Struct, frozen=True, kw_only=True):

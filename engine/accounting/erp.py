@@ -22,9 +22,9 @@ import msgspec
 
 from adapters.base import PermanentError
 from engine.accounting.source import JournalEntries
-from engine.order_faults import checkpoint
-from engine.queries import query
-from engine.store import NewDeadLetter, Store
+from engine.orders.faults import checkpoint
+from engine.store.queries import query
+from engine.store.state import NewDeadLetter, Store
 from rules.accounting.entries import Entry
 from rules.accounting.ledger import Booked
 

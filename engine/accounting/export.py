@@ -8,10 +8,10 @@ from datetime import date
 from pathlib import Path
 from typing import Literal
 
+from canonical.errors import ConcordError
 from engine.accounting.store import Ledger
-from engine.errors import ConcordError
-from engine.order_faults import checkpoint
-from engine.store import Store
+from engine.orders.faults import checkpoint
+from engine.store.state import Store
 from rules.accounting.chart import AccountingConfig
 from rules.accounting.csv_journal import csv_text
 from rules.accounting.fec import fec_bytes, file_name

@@ -27,12 +27,12 @@ from zoneinfo import ZoneInfo
 import msgspec
 
 from adapters.base import Adapter, AdapterError, Side
+from canonical.errors import ConcordError
 from engine.accounting.erp import post_entries
 from engine.accounting.source import erp_journals, shop_source
 from engine.accounting.store import AlreadyBooked, Ledger
-from engine.errors import ConcordError
-from engine.order_faults import checkpoint
-from engine.store import CommitBatch, NewDeadLetter, Store
+from engine.orders.faults import checkpoint
+from engine.store.state import CommitBatch, NewDeadLetter, Store
 from rules.accounting.chart import AccountingConfig
 from rules.accounting.documents import SaleDocument
 from rules.accounting.entries import Entry, Held, plan

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from adapters.base import Adapter, Side
-from engine.errors import ConcordError
+from canonical.errors import ConcordError
 from rules.accounting.documents import SaleDocument
 from rules.accounting.entries import Entry
 

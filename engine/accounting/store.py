@@ -18,8 +18,8 @@ import asyncpg
 import msgspec
 from asyncpg.pool import PoolConnectionProxy
 
-from engine.queries import query
-from engine.store import Store
+from engine.store.queries import query
+from engine.store.state import Store
 from rules.accounting.entries import Entry
 from rules.accounting.ledger import Booked
 

@@ -3,8 +3,8 @@ books, around its commit and while it writes the FEC, then run again.
 
 The WooCommerce simulator runs in a process of its own (with tax rates for three countries,
 three payment methods and refunds), so what it holds survives every kill. Each export is
-``python -m engine.cli accounting export`` with the fault-injection switch
-``CONCORD_CRASH_AT=<checkpoint>:<n>`` (engine/order_faults.py). Before each run the shop takes
+``python -m engine.cli.main accounting export`` with the fault-injection switch
+``CONCORD_CRASH_AT=<checkpoint>:<n>`` (engine/orders/faults.py). Before each run the shop takes
 new paid orders, so every run has work to die in. Afterwards every document is booked once:
 the FEC passes the checker (numbers without a gap, every entry balanced), the customers are
 debited exactly the shop's sales and credited exactly its payments and refunds.
@@ -28,8 +28,8 @@ from test_orders_kill import Shop, simulator
 
 from engine.accounting.erp import KIND
 from engine.accounting.store import Ledger
-from engine.queries import query
-from engine.store import Store
+from engine.store.queries import query
+from engine.store.state import Store
 from rules.accounting.fec import COLUMNS
 from rules.accounting.fec_check import check_fec
 
@@ -144,7 +144,7 @@ async def export(workdir: Path, db_url: str, crash: str | None, *extra: str) -> 
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "engine.cli",
+        "engine.cli.main",
         "--config",
         "concord.toml",
         "accounting",

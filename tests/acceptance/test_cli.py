@@ -36,7 +36,7 @@ async def concord(*args: str, cwd: Path, env: dict[str, str] | None = None) -> t
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "engine.cli",
+        "engine.cli.main",
         *args,
         cwd=cwd,
         env={**os.environ, **(env or {})},

@@ -1,8 +1,8 @@
 """Exactly once, proved by killing: the order import is SIGKILLed at 22 points and restarted.
 
 The Odoo and WooCommerce simulators run in processes of their own, so what they hold survives
-every kill. Each worker run is ``python -m engine.order_worker`` with the documented
-fault-injection switch ``CONCORD_CRASH_AT=<checkpoint>:<n>`` (see engine/order_faults.py),
+every kill. Each worker run is ``python -m engine.orders.worker`` with the documented
+fault-injection switch ``CONCORD_CRASH_AT=<checkpoint>:<n>`` (see engine/orders/faults.py),
 which SIGKILLs the worker the n-th time it passes that checkpoint: between the intent and the
 ERP create, between the ERP create and the commit, during recovery, around the run's commit.
 Before each run the shop takes new paid orders, so every run has work to die in. Afterwards
@@ -27,8 +27,8 @@ from typing import Any
 import aiohttp
 import msgspec
 
-from engine.order_store import OrderStore
-from engine.store import Store
+from engine.orders.store import OrderStore
+from engine.store.state import Store
 
 SKUS = ("SKU-000002", "SKU-000003", "SKU-000004", "SKU-000005")
 KILLS: list[tuple[str, int]] = [
@@ -66,7 +66,7 @@ async def simulator(platform: str, *args: str, pattern: str) -> AsyncIterator[st
         sys.executable,
         "-u",
         "-m",
-        "engine.cli",
+        "engine.cli.main",
         "simulate",
         platform,
         "--port",
@@ -158,7 +158,7 @@ async def worker(workdir: Path, db_url: str, crash: str | None, *job: str) -> tu
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "engine.order_worker",
+        "engine.orders.worker",
         "--config",
         "concord.toml",
         *job,

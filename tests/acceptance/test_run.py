@@ -26,7 +26,7 @@ from adapters.odoo.simulator import create_app as create_odoo
 from adapters.simkit import STATS_KEY, Faults, serve, set_faults
 from adapters.woocommerce.simulator.app import create_app as create_shop
 from adapters.woocommerce.simulator.app import store_of
-from engine.leases import ClaimRow
+from engine.loop.leases import ClaimRow
 
 SECRETS = {
     "TEST_ODOO_KEY": "odoo-key-7f3a9c1e55d2",
@@ -145,7 +145,7 @@ async def start_worker(
         process = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
-            "engine.cli",
+            "engine.cli.main",
             "--config",
             str(config),
             *options,
@@ -167,7 +167,7 @@ async def concord(config: Path, db_url: str, *args: str) -> tuple[int, str]:
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "engine.cli",
+        "engine.cli.main",
         "--config",
         str(config),
         *args,

@@ -31,10 +31,10 @@ from adapters.memory.catalogue import generate_products
 from adapters.registry import build_adapter
 from adapters.simkit import Faults, serve, set_faults
 from adapters.woocommerce.simulator.app import create_app
+from canonical.lanes import in_lane
 from engine.config import JobConfig
-from engine.cycle import run_cycle
-from engine.lanes import in_lane
-from engine.store import Store
+from engine.cycle.run import run_cycle
+from engine.store.state import Store
 from rules.policy import FieldRule, KindRules
 
 KEY, SECRET = "ck_lanes_5a1f", "cs_lanes_c09e"

@@ -8,8 +8,8 @@ from typing import Any
 from adapters.base import Side
 from adapters.memory.adapter import MemoryAdapter, MemoryPlatform
 from engine.config import Config, jobs_of, parse_config
-from engine.cycle import run_cycle
-from engine.store import Store
+from engine.cycle.run import run_cycle
+from engine.store.state import Store
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "artifacts" / "browser"

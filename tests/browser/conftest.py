@@ -19,8 +19,8 @@ import pytest
 from browser_support import TOKEN, Platforms
 
 from adapters.memory.catalogue import generate_products
-from engine.models import Stock
-from engine.store import Store
+from canonical.models import Stock
+from engine.store.state import Store
 from web.app import create_app
 from web.server import running
 

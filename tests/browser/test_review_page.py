@@ -10,7 +10,7 @@ from typing import Any
 
 from browser_support import ROOT, TOKEN, Platforms, shot, sign_in
 
-from engine.store import Store
+from engine.store.state import Store
 
 
 def rows(page: Any) -> Any:

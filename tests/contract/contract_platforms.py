@@ -31,7 +31,7 @@ from adapters.odoo import simulator as odoo
 from adapters.woocommerce import simulator as woo
 from adapters.woocommerce.adapter import WooCommerceAdapter
 from adapters.woocommerce.settings import AdapterSettings
-from engine.models import Product
+from canonical.models import Product
 
 START = datetime(2024, 6, 1, 8, 0, tzinfo=UTC)
 

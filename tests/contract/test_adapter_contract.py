@@ -15,8 +15,8 @@ from contract_platforms import Harness
 
 from adapters.base import AuthError, Create, Done, Failed, Seen, Update
 from adapters.simkit import Faults
-from engine.fields import to_fields
-from engine.models import Product
+from canonical.fields import to_fields
+from canonical.models import Product
 
 
 def names(seen: list[Seen]) -> dict[str, str]:

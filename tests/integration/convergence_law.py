@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from engine.cycle import CycleResult
+from engine.cycle.run import CycleResult
 
 README_RULES = """
 [connections.main.erp]

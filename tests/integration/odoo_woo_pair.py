@@ -21,8 +21,8 @@ from adapters.woocommerce.simulator import Store as ShopStore
 from adapters.woocommerce.simulator import create_app as create_shop_app
 from adapters.woocommerce.simulator import store_of as shop_store_of
 from engine.config import ConnectionConfig, JobConfig, parse_config
-from engine.cycle import CycleResult, run_cycle
-from engine.store import Store
+from engine.cycle.run import CycleResult, run_cycle
+from engine.store.state import Store
 
 
 @dataclass

@@ -10,7 +10,7 @@ from accounting_month import chart, place_month
 from test_orders_sides import Sides, sides
 
 from engine.accounting.job import run_booking
-from engine.store import Store
+from engine.store.state import Store
 from rules.accounting.chart import AccountingConfig
 
 __all__ = ["sides"]  # the fixture, shared

@@ -12,9 +12,9 @@ import msgspec
 import pytest
 
 from adapters.sandbox import Sandbox, sandbox
-from engine.cycle import CycleResult, run_cycle
-from engine.demo import DEMO_JOBS, DEMO_RULES
-from engine.store import Store
+from engine.cli.demo import DEMO_JOBS, DEMO_RULES
+from engine.cycle.run import CycleResult, run_cycle
+from engine.store.state import Store
 
 MEGABYTE = 1024 * 1024
 

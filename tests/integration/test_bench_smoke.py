@@ -17,7 +17,7 @@ from bench.results import Machine, Report, Row
 from bench.run import Options, parse_size, write_outputs
 from bench.scenarios import Runner, platforms
 from bench.setup import ERP_API_KEY, SHOP_CREDENTIALS
-from engine.store import Store
+from engine.store.state import Store
 
 SIZE = 200
 MACHINE = Machine(python="3.11", platform="test", cpus=1, processor="test")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 
 from adapters.budget import RequestBudget
-from engine.budget_grants import PostgresGrants
-from engine.store import Store
+from engine.loop.budget_grants import PostgresGrants
+from engine.store.state import Store
 
 
 async def test_slices_of_one_account_follow_each_other_and_other_accounts_are_apart(

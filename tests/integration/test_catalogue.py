@@ -18,11 +18,11 @@ from adapters.woocommerce import WooCommerceAdapter
 from adapters.woocommerce.settings import AdapterSettings
 from adapters.woocommerce.simulator import Store as ShopStore
 from adapters.woocommerce.simulator import create_app, store_of
+from canonical.models import Attribute, Price, Product, Stock
 from engine.config import ConnectionConfig, JobConfig, parse_config
-from engine.cycle import CycleResult, run_cycle
-from engine.models import Attribute, Price, Product, Stock
-from engine.store import Store
-from engine.transforms import Transforms
+from engine.cycle.run import CycleResult, run_cycle
+from engine.cycle.transforms import Transforms
+from engine.store.state import Store
 
 CONFIG = """
 [connections.main.erp]

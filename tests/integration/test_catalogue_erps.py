@@ -18,7 +18,7 @@ from adapters.odoo.seed import warehouse_location
 from adapters.odoo.store import OdooStore
 from adapters.woocommerce.simulator import Store as ShopStore
 from adapters.woocommerce.simulator import model as shop_model
-from engine.store import Store
+from engine.store.state import Store
 
 CONFIG = """
 [connections.main.erp]

@@ -15,11 +15,11 @@ from adapters.woocommerce import WooCommerceAdapter
 from adapters.woocommerce.settings import AdapterSettings
 from adapters.woocommerce.simulator import Store as ShopStore
 from adapters.woocommerce.simulator import create_app, store_of
+from canonical.models import Order, Stock
 from engine.config import JobConfig
-from engine.cycle import CycleResult, run_cycle
-from engine.models import Order, Stock
-from engine.store import Store
-from engine.transforms import Transforms
+from engine.cycle.run import CycleResult, run_cycle
+from engine.cycle.transforms import Transforms
+from engine.store.state import Store
 from rules.policy import FieldRule, KindRules
 
 OWNED_BY_ERP = KindRules(default=FieldRule(owner="erp"))
@@ -156,8 +156,8 @@ async def test_an_imported_order_is_no_longer_taken_off_the_erp_stock(
 
 
 def test_available_to_sell_refuses_merge_delta_on_stock() -> None:
+    from canonical.errors import ConfigError
     from engine.config import parse_config
-    from engine.errors import ConfigError
 
     text = """
 [connections.main.erp]

@@ -17,7 +17,7 @@ from odoo_woo_pair import Pair, open_pair
 
 from adapters.odoo.dispatch import call
 from adapters.odoo.store import OdooStore
-from engine.store import Store
+from engine.store.state import Store
 
 
 @pytest.fixture

@@ -11,10 +11,10 @@ import pytest
 
 from adapters.base import Side, Snapshot
 from adapters.memory.adapter import MemoryAdapter, MemoryPlatform
+from canonical.models import Product, Stock
 from engine.config import JobConfig
-from engine.cycle import CycleResult, run_cycle
-from engine.models import Product, Stock
-from engine.store import Store
+from engine.cycle.run import CycleResult, run_cycle
+from engine.store.state import Store
 from rules.policy import FieldRule, KindRules
 
 PRODUCTS = JobConfig(kind="product")

@@ -8,9 +8,9 @@ import pytest
 
 from adapters.base import Adapter, Side
 from adapters.memory.adapter import MemoryAdapter, MemoryPlatform
-from engine.demo import DemoDiverged, DemoRound, check_converged, run_demo
-from engine.models import Product, Stock
-from engine.store import Store
+from canonical.models import Product, Stock
+from engine.cli.demo import DemoDiverged, DemoRound, check_converged, run_demo
+from engine.store.state import Store
 
 
 async def test_demo_runs_over_http_and_converges(store: Store) -> None:

@@ -10,7 +10,7 @@ from aiohttp import web
 
 from adapters.budget import RequestBudget
 from adapters.simkit import serve
-from engine.store import CommitBatch, Store
+from engine.store.state import CommitBatch, Store
 from web.metrics import CONTENT_TYPE, metrics_handler, metrics_text
 
 _NAME = r"[a-zA-Z_:][a-zA-Z0-9_:]*"

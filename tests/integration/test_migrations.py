@@ -11,8 +11,8 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from engine.errors import MigrationError
-from engine.migrate import MIGRATIONS_DIR, discover, migrate, pending
+from canonical.errors import MigrationError
+from engine.store.migrate import MIGRATIONS_DIR, discover, migrate, pending
 
 TABLES = (
     "concord_connection",

@@ -26,9 +26,9 @@ from adapters.odoo.adapter import OdooAdapter, create
 from adapters.odoo.seed import warehouse_location
 from adapters.odoo.simulator import create_app, store_of
 from adapters.simkit import Faults
-from engine.errors import ConfigError
-from engine.fields import to_fields
-from engine.models import Customer, Invoice, Order, Price, Product, Record, Stock
+from canonical.errors import ConfigError
+from canonical.fields import to_fields
+from canonical.models import Customer, Invoice, Order, Price, Product, Record, Stock
 
 PROTOCOLS = ("json2", "jsonrpc")
 R = TypeVar("R", bound=Record)

@@ -17,8 +17,8 @@ from adapters.odoo.dispatch import call
 from adapters.odoo.seed import warehouse_location
 from adapters.odoo.store import OdooStore
 from adapters.woocommerce.simulator import model as shop_model
-from engine.cycle import CycleResult
-from engine.store import Store
+from engine.cycle.run import CycleResult
+from engine.store.state import Store
 
 CONFIG = """
 [connections.main.erp]

@@ -23,8 +23,8 @@ from adapters.odoo.errors import OdooError
 from adapters.odoo.seed import warehouse_location
 from adapters.odoo.simulator import create_app, store_of
 from adapters.odoo.store import OdooStore
-from engine.fields import to_fields
-from engine.models import Price, Product
+from canonical.fields import to_fields
+from canonical.models import Price, Product
 
 
 @asynccontextmanager

@@ -8,7 +8,7 @@ from pathlib import Path
 from convergence_law import IDLE, README_RULES, writes
 from odoo_woo_pair import open_pair
 
-from engine.store import Store
+from engine.store.state import Store
 
 ORDERS = """
 [connections.main.orders]

@@ -7,11 +7,11 @@ from typing import Any
 import msgspec
 from test_orders_sides import CONFIG, FRANCE, Sides, place, sale_orders, sides, variant
 
-from engine.order_config import OrdersConfig
-from engine.order_models import SaleOrder
-from engine.order_store import OrderStore
-from engine.orders import run_orders
-from engine.store import Store
+from canonical.orders import SaleOrder
+from engine.orders.importer import run_orders
+from engine.orders.store import OrderStore
+from engine.store.state import Store
+from rules.order_config import OrdersConfig
 from rules.order_rules import to_sale_order
 
 __all__ = ["sides"]  # the fixture, shared

@@ -10,10 +10,10 @@ from pathlib import Path
 from test_orders_sides import CONFIG, FRANCE, Sides, place, sale_orders, sides
 
 from adapters.odoo.dispatch import call
-from engine.audit import run_audit
-from engine.order_store import OrderStore
-from engine.orders import run_orders
-from engine.store import Store
+from engine.orders.audit import run_audit
+from engine.orders.importer import run_orders
+from engine.orders.store import OrderStore
+from engine.store.state import Store
 
 __all__ = ["sides"]  # the fixture, shared
 
@@ -22,7 +22,7 @@ async def concord(*args: str, cwd: Path, db_url: str) -> tuple[int, str]:
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "engine.cli",
+        "engine.cli.main",
         "--config",
         "concord.toml",
         *args,

@@ -9,9 +9,9 @@ from test_orders_sides import CONFIG, Sides, place, sale_orders, sides
 
 from adapters.odoo.dispatch import call
 from adapters.woocommerce.simulator.orders_logic import create_refund
-from engine.order_feedback import run_feedback
-from engine.orders import run_orders
-from engine.store import Store
+from engine.orders.feedback import run_feedback
+from engine.orders.importer import run_orders
+from engine.store.state import Store
 
 __all__ = ["sides"]  # the fixture, shared
 

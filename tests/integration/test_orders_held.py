@@ -11,7 +11,7 @@ import msgspec
 from test_orders import run
 from test_orders_sides import FRANCE, Sides, place, sides
 
-from engine.store import Store
+from engine.store.state import Store
 from web.layout import Nav
 from web.review_store import ReviewStore
 from web.status_view import status_page
@@ -34,7 +34,7 @@ async def concord(*args: str, cwd: Path, db_url: str) -> str:
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "engine.cli",
+        "engine.cli.main",
         *args,
         cwd=cwd,
         env={**os.environ, "CONCORD_DATABASE_URL": db_url},

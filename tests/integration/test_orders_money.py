@@ -17,10 +17,10 @@ from test_orders_sides import FRANCE, WITH_LINE_ARTICLES, Sides, open_sides, pla
 from adapters.base import PermanentError
 from adapters.odoo.store import OdooStore
 from adapters.woocommerce.simulator import Store as ShopStore
-from engine.order_config import OrdersConfig
-from engine.order_store import OrderStore
-from engine.orders import run_orders
-from engine.store import Store
+from engine.orders.importer import run_orders
+from engine.orders.store import OrderStore
+from engine.store.state import Store
+from rules.order_config import OrdersConfig
 
 RATES = {"standard": "VAT 20%", "reduced-rate": "VAT 5.5%"}
 CONFIG = OrdersConfig(taxes={"FR": RATES, "BE": RATES}, **WITH_LINE_ARTICLES)

@@ -20,7 +20,7 @@ from adapters.woocommerce import adapter as wc_adapter
 from adapters.woocommerce.simulator import Store as ShopStore
 from adapters.woocommerce.simulator import create_app as shop_app
 from adapters.woocommerce.simulator import store_of as shop_store
-from engine.order_config import OrdersConfig
+from rules.order_config import OrdersConfig
 
 LINE_ARTICLES = {"SHIP": "Shipping", "FEE": "Fees", "ROUND": "Rounding"}
 """The ERP's service articles for lines that are not goods: Odoo refuses a line without one."""

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from odoo_woo_pair import Pair, open_pair
 
-from engine.store import Store
+from engine.store.state import Store
 
 CONFIG = """
 [connections.main.erp]

@@ -16,10 +16,10 @@ from odoo_woo_pair import Pair, open_pair
 
 from adapters.odoo.dispatch import call
 from adapters.odoo.seed import warehouse_location
+from canonical.errors import ConfigError
 from engine.config import parse_config
-from engine.errors import ConfigError
-from engine.orders import run_orders
-from engine.store import Store
+from engine.orders.importer import run_orders
+from engine.store.state import Store
 
 CONFIG = """
 [connections.main.erp]

@@ -13,7 +13,7 @@ from test_webhooks import Rest
 from test_worker import wait_for
 
 from engine.config import load_config
-from engine.store import Store
+from engine.store.state import Store
 from web.server import serve_forever
 
 __all__ = ["sides"]  # the fixture, shared

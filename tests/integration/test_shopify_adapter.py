@@ -15,7 +15,7 @@ from adapters.shopify.settings import ShopifySettings
 from adapters.shopify.simulator.catalogue import add_variant, new_product
 from adapters.shopify.simulator.orders_model import plant_customer, plant_order
 from adapters.simkit import serve
-from engine.models import Order, Product, Stock
+from canonical.models import Order, Product, Stock
 
 TOKEN = "shpat_test"
 

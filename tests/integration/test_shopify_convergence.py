@@ -22,8 +22,8 @@ from adapters.shopify.adapter import ShopifyAdapter
 from adapters.shopify.settings import ShopifySettings
 from adapters.simkit import serve
 from engine.config import JobConfig, parse_config
-from engine.cycle import CycleResult, run_cycle
-from engine.store import Store
+from engine.cycle.run import CycleResult, run_cycle
+from engine.store.state import Store
 
 
 class Pair:

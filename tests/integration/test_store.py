@@ -11,9 +11,9 @@ import asyncpg
 import pytest
 from asyncpg.connection import LoggedQuery
 
-from engine.database import create_pool, database_url, redact_url
-from engine.errors import StoreError
-from engine.store import (
+from canonical.errors import StoreError
+from engine.store.database import create_pool, database_url, redact_url
+from engine.store.state import (
     ROWS_PER_STATEMENT,
     CommitBatch,
     ConflictNotOpen,

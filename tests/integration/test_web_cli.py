@@ -14,7 +14,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from engine.store import CommitBatch, NewConflict, Store
+from engine.store.state import CommitBatch, NewConflict, Store
 
 CONFIG = """
 [connections.main.erp]
@@ -32,7 +32,7 @@ async def concord(*args: str, cwd: Path, env: dict[str, str]) -> tuple[int, str,
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "engine.cli",
+        "engine.cli.main",
         *args,
         cwd=cwd,
         env={**os.environ, **env},
@@ -188,7 +188,7 @@ async def test_serve_needs_its_token_and_serves_on_loopback(workdir: Path, db_ur
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "engine.cli",
+        "engine.cli.main",
         "serve",
         "--port",
         "0",

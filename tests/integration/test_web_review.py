@@ -13,10 +13,10 @@ import pytest
 
 from adapters.base import Side
 from adapters.memory.adapter import MemoryAdapter, MemoryPlatform
+from canonical.models import Product
 from engine.config import Config, jobs_of, parse_config
-from engine.cycle import CycleResult, run_cycle
-from engine.models import Product
-from engine.store import Store
+from engine.cycle.run import CycleResult, run_cycle
+from engine.store.state import Store
 from web.app import create_app
 from web.review_store import ReviewStore, Target
 from web.server import running

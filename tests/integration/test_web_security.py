@@ -11,7 +11,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from engine.store import CommitBatch, NewConflict, Store
+from engine.store.state import CommitBatch, NewConflict, Store
 from web.app import create_app
 from web.server import running
 

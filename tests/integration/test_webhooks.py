@@ -17,9 +17,9 @@ from test_orders_sides import CONFIG, FRANCE, Sides, sale_orders, sides
 
 from adapters import simkit
 from adapters.woocommerce.simulator import WebhookInbox
-from engine.cycle import CycleResult
-from engine.order_queue import OrderImportQueue, order_importer
-from engine.store import Store
+from engine.cycle.run import CycleResult
+from engine.orders.queue import OrderImportQueue, order_importer
+from engine.store.state import Store
 from web.webhooks import order_webhook
 
 __all__ = ["sides"]  # the fixture, shared

@@ -33,9 +33,9 @@ from adapters.woocommerce import WooCommerceAdapter, create
 from adapters.woocommerce.client import PER_PAGE, WINDOW
 from adapters.woocommerce.settings import AdapterSettings
 from adapters.woocommerce.simulator import Store, create_app, store_of
-from engine.errors import ConfigError
-from engine.fields import to_fields
-from engine.models import Attribute, Customer, Order, Product, Stock, Variant
+from canonical.errors import ConfigError
+from canonical.fields import to_fields
+from canonical.models import Attribute, Customer, Order, Product, Stock, Variant
 
 
 @dataclass

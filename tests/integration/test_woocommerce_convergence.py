@@ -28,11 +28,11 @@ from adapters.woocommerce.simulator import Store as ShopStore
 from adapters.woocommerce.simulator import create_app as create_shop_app
 from adapters.woocommerce.simulator import model as shop_model
 from adapters.woocommerce.simulator import store_of as shop_store_of
+from canonical.fields import to_fields
+from canonical.models import Attribute, Product, Stock, Variant
 from engine.config import JobConfig, parse_config
-from engine.cycle import CycleResult, run_cycle
-from engine.fields import to_fields
-from engine.models import Attribute, Product, Stock, Variant
-from engine.store import Store
+from engine.cycle.run import CycleResult, run_cycle
+from engine.store.state import Store
 
 RULES = """
 [connections.main.erp]

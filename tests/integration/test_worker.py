@@ -20,12 +20,12 @@ from adapters.base import Adapter, Side, Snapshot
 from adapters.memory.adapter import MemoryAdapter, MemoryPlatform
 from adapters.memory.catalogue import generate_products
 from engine.config import Config, parse_config
-from engine.cycle import run_cycle
-from engine.fencing import Fence, FencedOut, fenced
-from engine.leases import Claim, ClaimRow, Leases, Slot
-from engine.status import gather_status
-from engine.store import Store
-from engine.worker import Worker, WorkerSettings, plan_slots
+from engine.cycle.run import run_cycle
+from engine.loop.leases import Claim, ClaimRow, Leases, Slot
+from engine.loop.status import gather_status
+from engine.loop.worker import Worker, WorkerSettings, plan_slots
+from engine.store.fencing import Fence, FencedOut, fenced
+from engine.store.state import Store
 from rules.policy import KindRules
 
 CONFIG = """

@@ -18,8 +18,8 @@ import asyncpg
 import msgspec
 
 from adapters.base import Adapter
-from engine.fields import to_fields
-from engine.models import Record
+from canonical.fields import to_fields
+from canonical.models import Record
 
 HERE = Path(__file__).resolve().parent
 SECRETS = {
@@ -171,7 +171,7 @@ async def start_concord(
         return await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
-            "engine.cli",
+            "engine.cli.main",
             "--config",
             str(config),
             *args,

@@ -35,15 +35,15 @@ import psutil
 
 from adapters.base import Adapter, Side
 from adapters.sandbox import Sandbox, sandbox
-from engine.carried import compared_fields
-from engine.cycle import run_cycle
-from engine.database import create_pool, database_url
-from engine.demo import DEMO_JOBS, DEMO_RULES
-from engine.fields import to_fields
-from engine.migrate import migrate
-from engine.order_config import OrdersConfig
-from engine.orders import run_orders
-from engine.store import Store
+from canonical.fields import to_fields
+from engine.cli.demo import DEMO_JOBS, DEMO_RULES
+from engine.cycle.carried import compared_fields
+from engine.cycle.run import run_cycle
+from engine.orders.importer import run_orders
+from engine.store.database import create_pool, database_url
+from engine.store.migrate import migrate
+from engine.store.state import Store
+from rules.order_config import OrdersConfig
 
 CONNECTION = "soak"
 ORDERS = OrdersConfig(taxes={"FR": "VAT 20%"})

@@ -24,14 +24,14 @@ from reliability_support import field_differences, read_side
 
 from adapters.odoo.dispatch import call
 from adapters.sandbox import WEB_DESCRIPTION, Sandbox, sandbox
-from engine.carried import compared_fields
-from engine.cli import main
-from engine.cycle import CycleResult, run_cycle
-from engine.demo import DEMO_JOBS, DEMO_RULES
-from engine.order_config import OrdersConfig
-from engine.orders import run_orders
-from engine.store import Store
-from engine.transforms import Transforms
+from engine.cli.demo import DEMO_JOBS, DEMO_RULES
+from engine.cli.main import main
+from engine.cycle.carried import compared_fields
+from engine.cycle.run import CycleResult, run_cycle
+from engine.cycle.transforms import Transforms
+from engine.orders.importer import run_orders
+from engine.store.state import Store
+from rules.order_config import OrdersConfig
 from rules.taxes import TaxRule
 
 CORPUS = Path(__file__).resolve().parents[1] / "data" / "bad"

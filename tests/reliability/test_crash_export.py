@@ -42,9 +42,9 @@ from reliability_support import (
     write_config,
 )
 
-from engine.carried import compared_fields
+from canonical.models import Product
 from engine.config import load_config
-from engine.models import Product
+from engine.cycle.carried import compared_fields
 from engine.runtime import open_adapters
 
 KILLS = 20

@@ -1,9 +1,9 @@
 """Order import survives SIGKILL at seeded random points: every web order in the ERP once.
 
 ``tests/acceptance/test_orders_kill.py`` kills the import at each named checkpoint of
-``engine/order_faults.py``. This test kills it from outside instead, wherever it happens to be:
+``engine/orders/faults.py``. This test kills it from outside instead, wherever it happens to be:
 the simulators run in their own process (``platforms.py``), and its kill switch SIGKILLs the
-``python -m engine.order_worker`` process when its n-th request reaches the ERP or the shop,
+``python -m engine.orders.worker`` process when its n-th request reaches the ERP or the shop,
 before or after that request is handled (n, the phase and a delay drawn from a seeded
 generator). Before each run the shop takes new paid orders. Afterwards a run without kill
 finishes the work: every order is in the ERP exactly once, confirmed, and no intent is pending.
@@ -22,8 +22,8 @@ import aiohttp
 import pytest
 from reliability_support import SECRETS, control, platforms_process, worker_env
 
-from engine.order_store import OrderStore
-from engine.store import Store
+from engine.orders.store import OrderStore
+from engine.store.state import Store
 
 KILLS = 20
 ORDERS_PER_RUN = 3
@@ -58,7 +58,7 @@ async def import_orders(workdir: Path, db_url: str) -> asyncio.subprocess.Proces
         return await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
-            "engine.order_worker",
+            "engine.orders.worker",
             "--config",
             "concord.toml",
             "--job",

@@ -33,11 +33,11 @@ from adapters.base import (
 from adapters.odoo.dispatch import call
 from adapters.registry import build_adapter
 from adapters.sandbox import Sandbox, sandbox
-from engine.carried import compared_fields
-from engine.cycle import CycleResult, run_cycle
-from engine.demo import DEMO_JOBS, DEMO_RULES
-from engine.fields import to_fields
-from engine.store import Store
+from canonical.fields import to_fields
+from engine.cli.demo import DEMO_JOBS, DEMO_RULES
+from engine.cycle.carried import compared_fields
+from engine.cycle.run import CycleResult, run_cycle
+from engine.store.state import Store
 
 CONNECTION = "faults"
 HTTP_ATTEMPTS = 2
@@ -254,7 +254,7 @@ async def test_retries_are_bounded_and_back_off_and_base_stays(
     finally:
         await shop.aclose()
 
-    pusher_attempts = 5  # engine.push.Pusher's default
+    pusher_attempts = 5  # engine.cycle.push.Pusher's default
     assert {f.key for f in result.failures} == set(changed)
     assert all("gave up after 5 attempts" in f.reason for f in result.failures)
     assert len(refusing.attempts) == pusher_attempts  # one batch, tried 5 times, no more

@@ -1,6 +1,6 @@
 """PostgreSQL lost in the middle of a cycle: the cycle fails cleanly, the next one succeeds.
 
-Each test runs its own embedded PostgreSQL (``engine.database.database_url`` in a temporary
+Each test runs its own embedded PostgreSQL (``engine.store.database.database_url`` in a temporary
 directory), never the session's shared server, since it stops it. The hook is at the adapter
 boundary: the shop adapter's first ``apply`` (after the snapshot, before the commit) acts on the
 server. Two ways to lose it:
@@ -30,12 +30,12 @@ from reliability_support import wait_for
 
 from adapters.base import Adapter, Capabilities, ItemResult, Operation, Seen, Snapshot
 from adapters.sandbox import Sandbox, sandbox
-from engine.cycle import run_cycle
-from engine.database import create_pool, database_url
-from engine.demo import DEMO_JOBS, DEMO_RULES
-from engine.errors import StoreError
-from engine.migrate import migrate
-from engine.store import Store
+from canonical.errors import StoreError
+from engine.cli.demo import DEMO_JOBS, DEMO_RULES
+from engine.cycle.run import run_cycle
+from engine.store.database import create_pool, database_url
+from engine.store.migrate import migrate
+from engine.store.state import Store
 
 CONNECTION = "lost"
 READS = {

@@ -30,7 +30,7 @@ from reliability_support import (
     write_config,
 )
 
-from engine.database import database_url
+from engine.store.database import database_url
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from soak import run_soak
 
-from engine.store import Store
+from engine.store.state import Store
 
 HOURS = 2
 

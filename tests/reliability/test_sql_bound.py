@@ -2,8 +2,8 @@
 
 Python: a call of a database method (``execute``, ``fetch``, ``fetchrow``, ``fetchval``,
 ``executemany``, ``copy_*``, ``prepare``, ``cursor``) whose query is an f-string, a ``%`` or
-``.format()`` formatting, or a concatenation fails the test, and so does such a string held in
-a variable that is then passed as the query. Product code keeps its SQL in ``engine/sql/*.sql``
+``.format()`` formatting, or a concatenation fails the test, and so does such a string held in a
+variable that is then passed as the query. Product code keeps its SQL in ``engine/store/sql/*.sql``
 (loaded by name) or migrations. SQL files: no ``%s``/``{name}`` placeholders and no dynamic SQL
 built with ``||`` inside ``execute`` (PL/pgSQL).
 """

@@ -14,7 +14,7 @@ import pytest
 from aiohttp import web
 
 from adapters import simkit
-from engine.store import Store
+from engine.store.state import Store
 from web.webhooks import expected_signature, order_webhook
 
 SECRET = "whsec-reliability-7c21e9"

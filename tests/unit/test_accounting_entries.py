@@ -12,8 +12,8 @@ import msgspec
 import pytest
 from accounting_samples import chart, order, refund
 
+from canonical.errors import ConfigError
 from engine.config import parse_config
-from engine.errors import ConfigError
 from rules.accounting.chart import check_chart
 from rules.accounting.documents import SaleAmount, TaxTotal
 from rules.accounting.entries import (

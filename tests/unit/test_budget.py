@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from adapters.budget import Budgets, RequestBudget, budget_for
-from engine.lanes import in_lane
+from canonical.lanes import in_lane
 
 
 class Clock:

@@ -20,7 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from adapters.base import Fields
-from engine.actions import (
+from engine.cycle.actions import (
     Action,
     Agree,
     AgreeRecord,
@@ -32,7 +32,7 @@ from engine.actions import (
     Report,
     SetField,
 )
-from engine.decide import Held, Observed, SideState, decide
+from engine.cycle.decide import Held, Observed, SideState, decide
 from rules.merge import merge_delta
 from rules.policy import FieldRule, KindRules, Policy
 

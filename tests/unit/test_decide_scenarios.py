@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import pytest
 
 from adapters.base import Fields
-from engine.actions import (
+from engine.cycle.actions import (
     Action,
     Agree,
     AgreeRecord,
@@ -23,7 +23,7 @@ from engine.actions import (
     Report,
     SetField,
 )
-from engine.decide import Held, Observed, SideState, decide
+from engine.cycle.decide import Held, Observed, SideState, decide
 from rules.policy import FieldRule, KindRules, Policy
 
 K = "MUG-1"

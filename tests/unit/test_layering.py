@@ -7,8 +7,15 @@ import sys
 
 import pytest
 
-PURE = ["engine.decide", "engine.actions", "rules.policy", "rules.merge"]
-NO_HTTP = [*PURE, "engine.cycle", "engine.push", "engine.store", "engine.config", "engine.cli"]
+PURE = ["engine.cycle.decide", "engine.cycle.actions", "rules.policy", "rules.merge"]
+NO_HTTP = [
+    *PURE,
+    "engine.cycle.run",
+    "engine.cycle.push",
+    "engine.store.state",
+    "engine.config",
+    "engine.cli.main",
+]
 
 
 def imported_after(module: str) -> set[str]:

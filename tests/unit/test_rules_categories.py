@@ -8,7 +8,7 @@ from typing import Any
 import msgspec
 import pytest
 
-from engine.models import Attribute, Product
+from canonical.models import Attribute, Product
 from rules.categories import (
     CategoryError,
     CategoryPath,

@@ -28,4 +28,4 @@ def test_catalogue_rules_import_no_driver(module: str) -> None:
 
 
 def test_the_transforms_step_never_imports_aiohttp() -> None:
-    assert "aiohttp" not in imported_after("engine.transforms")
+    assert "aiohttp" not in imported_after("engine.cycle.transforms")

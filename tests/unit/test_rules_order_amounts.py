@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from engine.order_held import reason_kind
-from engine.order_models import ErpPricing, SaleLine
+from canonical.orders import ErpPricing, SaleLine
+from engine.orders.held import reason_kind
 from rules.order_amounts import AmountsError, erp_total, fit_lines, money
 
 RATES = {"VAT 20%": Decimal(20), "VAT 5.5%": Decimal("5.5")}

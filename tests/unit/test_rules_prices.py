@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from engine.models import Price, Product, Variant
+from canonical.models import Price, Product, Variant
 from rules.prices import PriceError, PriceRule, check_prices, erp_group, shop_price
 
 RULE = PriceRule(groups={"Wholesale": "wholesale_customer", "Retailers": "retailer"})

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from engine.models import Order, OrderLine, Stock
+from canonical.models import Order, OrderLine, Stock
 from rules.stock import StockRule, available, recompute, reserved
 
 STATUSES = StockRule().statuses

@@ -10,7 +10,7 @@ from typing import Any
 import msgspec
 import pytest
 
-from engine.models import Attribute, Product, Variant
+from canonical.models import Attribute, Product, Variant
 from rules.variants import Grouped, VariantRule, group_articles, split_changes
 
 BY_PATTERN = VariantRule(

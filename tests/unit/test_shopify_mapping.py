@@ -21,8 +21,8 @@ from adapters.shopify.products import (
 from adapters.shopify.settings import parse_settings
 from adapters.shopify.stock import LEVEL_COST, levels_query
 from adapters.shopify.writes import product_input
-from engine.errors import ConfigError
-from engine.models import Attribute, Product, Variant
+from canonical.errors import ConfigError
+from canonical.models import Attribute, Product, Variant
 
 
 def test_a_page_is_as_large_as_the_query_cost_cap_allows() -> None:

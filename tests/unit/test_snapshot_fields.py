@@ -9,10 +9,10 @@ from decimal import Decimal
 import pytest
 
 from adapters.base import Seen, Snapshot
-from engine.fields import to_fields
-from engine.models import Attribute, Product, Variant
-from engine.snapshot import CollectorPause, Indexer, Rejected, ingest
-from engine.store_rows import StoredRecord
+from canonical.fields import to_fields
+from canonical.models import Attribute, Product, Variant
+from engine.cycle.snapshot import CollectorPause, Indexer, Rejected, ingest
+from engine.store.rows import StoredRecord
 
 
 def _product(sku: str = "A-1", **changes: object) -> Product:

@@ -16,9 +16,9 @@ from integration.tryton.tryton_shop import rpc
 from adapters.base import AuthError, Create, Done, Failed, Seen, TransientError, Update
 from adapters.tryton.adapter import TrytonAdapter, create
 from adapters.tryton.client import TrytonClient
-from engine.fields import to_fields
-from engine.models import Address, Customer, Product, Variant
-from engine.order_models import SaleLine, SaleOrder
+from canonical.fields import to_fields
+from canonical.models import Address, Customer, Product, Variant
+from canonical.orders import SaleLine, SaleOrder
 
 __all__ = ["rpc"]  # the fixture, shared
 

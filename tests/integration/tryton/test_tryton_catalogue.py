@@ -15,12 +15,12 @@ from adapters.tryton.adapter import TrytonAdapter
 from adapters.tryton.client import TrytonClient
 from adapters.woocommerce.simulator import Store as ShopStore
 from adapters.woocommerce.simulator import model as shop_model
+from canonical.fields import to_fields
+from canonical.models import Customer, Product
 from engine.config import JobConfig
-from engine.cycle import CycleResult, run_cycle
-from engine.fields import to_fields
-from engine.models import Customer, Product
-from engine.store import Store
-from engine.transforms import Transforms
+from engine.cycle.run import CycleResult, run_cycle
+from engine.cycle.transforms import Transforms
+from engine.store.state import Store
 from rules.policy import FieldRule, KindRules
 
 __all__ = ["rpc", "sides"]  # the fixtures, shared

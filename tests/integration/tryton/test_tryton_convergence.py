@@ -15,11 +15,11 @@ from integration.tryton.tryton_shop import Sides, rpc, sides
 from adapters.base import Create, Done, Update
 from adapters.tryton.client import TrytonClient
 from adapters.woocommerce.simulator import model as shop_model
+from canonical.fields import to_fields
+from canonical.models import Product, Variant
 from engine.config import ConnectionConfig, JobConfig, parse_config
-from engine.cycle import CycleResult, run_cycle
-from engine.fields import to_fields
-from engine.models import Product, Variant
-from engine.store import Store
+from engine.cycle.run import CycleResult, run_cycle
+from engine.store.state import Store
 
 __all__ = ["rpc", "sides"]  # the fixtures, shared
 

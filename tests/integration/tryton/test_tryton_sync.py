@@ -13,14 +13,14 @@ from integration.tryton.tryton_shop import Sides, sides
 from adapters.base import Create, TransientError, Update
 from adapters.tryton.adapter import TrytonAdapter
 from adapters.tryton.client import TrytonClient
+from canonical.fields import to_fields
+from canonical.models import Product
 from engine.config import JobConfig
-from engine.cycle import CycleResult, run_cycle
-from engine.fields import to_fields
-from engine.models import Product
-from engine.order_config import OrdersConfig
-from engine.order_feedback import run_feedback
-from engine.orders import run_orders
-from engine.store import Store
+from engine.cycle.run import CycleResult, run_cycle
+from engine.orders.feedback import run_feedback
+from engine.orders.importer import run_orders
+from engine.store.state import Store
+from rules.order_config import OrdersConfig
 from rules.policy import FieldRule, KindRules
 
 __all__ = ["sides"]  # the fixture, shared

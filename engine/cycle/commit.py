@@ -1,0 +1,167 @@
+"""What a cycle commits: the new base, links, conflicts, dead letters and cursors, computed from
+the decision and the push results. Base moves only for writes that went through."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+import msgspec
+
+from adapters.base import SIDES, Done, Failed, ItemResult, Operation, Side
+from engine.cycle.actions import (
+    Action,
+    Agree,
+    AgreeRecord,
+    ArchiveRecord,
+    CloseConflict,
+    Conflict,
+    CreateRecord,
+    Forget,
+    Report,
+    SetField,
+)
+from engine.cycle.snapshot import Rejected, SideRead
+from engine.store.state import CommitBatch, NewConflict, NewDeadLetter, StoredRecord
+
+
+def commit_batch(
+    connection: str,
+    kind: str,
+    job: str,
+    mode: str,
+    started: datetime,
+    actions: Sequence[Action],
+    results: Mapping[Side, Mapping[str, ItemResult]],
+    operations: Mapping[Side, Sequence[Operation]],
+    rejected: Sequence[Rejected],
+    reads: Mapping[Side, SideRead],
+    stored: Mapping[str, StoredRecord],
+    counts: dict[str, int],
+    *,
+    parked: Sequence[tuple[str, str]] = (),
+) -> CommitBatch:
+    """``parked`` are the (key, side) of the kind's open dead letters: one whose record the
+    cycle saw on both sides and found nothing left to write for is cleared too (it agrees
+    now, so no write will ever clear it)."""
+
+    def done(side: Side, key: str) -> Done | None:
+        result = results[side].get(key)
+        return result if isinstance(result, Done) else None
+
+    updates: dict[str, dict[str, Any]] = {}
+    failed_fields: set[tuple[str, str]] = set()
+    new_refs: dict[str, dict[Side, str]] = {}
+    forgotten: list[str] = []
+    found: list[NewConflict] = []
+    closing: list[CloseConflict] = []
+    for action in actions:
+        match action:
+            case Agree(key=key, field=field, value=value):
+                updates.setdefault(key, {})[field] = value
+            case AgreeRecord(key=key, fields=fields):
+                updates.setdefault(key, {}).update(fields)
+            case SetField(key=key, field=field, value=value, side=side):
+                if done(side, key):
+                    updates.setdefault(key, {})[field] = value
+                else:
+                    failed_fields.add((key, field))
+            case CreateRecord(key=key, side=side, fields=fields):
+                created = done(side, key)
+                if created is not None:
+                    updates.setdefault(key, {}).update(fields)
+                    new_refs.setdefault(key, {})[side] = created.ref
+            case Forget(key=key):
+                forgotten.append(key)
+            case Conflict() as c:
+                found.append(
+                    NewConflict(
+                        key=c.key,
+                        field=c.field,
+                        base=c.base,
+                        erp=c.erp,
+                        shop=c.shop,
+                        reason=c.reason,
+                        suggested=c.suggested,
+                    )
+                )
+            case CloseConflict() as close:
+                closing.append(close)
+            case ArchiveRecord() | Report():
+                pass
+    closed: list[tuple[str, str, str]] = [
+        (c.key, c.field, c.status)
+        for c in closing
+        if c.status == "dismissed" or (c.key, c.field) not in failed_fields
+    ]
+    links = _changed_links(reads, stored, new_refs)
+    dead_letters: list[NewDeadLetter] = []
+    cleared: list[tuple[str, str]] = []
+    for side in SIDES:
+        ops = {op.key: op for op in operations[side]}
+        for key, result in results[side].items():
+            if isinstance(result, Failed):
+                dead_letters.append(
+                    NewDeadLetter(
+                        key=key,
+                        side=side,
+                        reason=result.reason,
+                        operation=msgspec.to_builtins(ops[key]),
+                    )
+                )
+            else:
+                cleared.append((key, side))
+    for bad in rejected:
+        dead_letters.append(
+            NewDeadLetter(key=bad.key, side=bad.side, reason=bad.reason, operation={})
+        )
+    still_wrong = {d.key for d in dead_letters} | {c.key for c in found}
+    written = {op.key for side in SIDES for op in operations[side]}
+    cleared.extend(
+        (key, side)
+        for key, side in parked
+        if key not in still_wrong
+        and key not in written
+        and all(key in reads[s].observed for s in SIDES)
+    )
+    cursors: dict[str, str] = {
+        side: read.cursor for side, read in reads.items() if read.cursor is not None
+    }
+    return CommitBatch(
+        connection=connection,
+        kind=kind,
+        job=job,
+        mode=mode,
+        started_at=started,
+        status="ok" if not dead_letters else "partial",
+        counts=counts,
+        error=None,
+        base_updates=list(updates.items()),
+        base_deletes=forgotten,
+        links=links,
+        conflicts_found=found,
+        conflicts_closed=closed,
+        dead_letters=dead_letters,
+        dead_letters_cleared=cleared,
+        cursors=cursors,
+    )
+
+
+def _changed_links(
+    reads: Mapping[Side, SideRead],
+    stored: Mapping[str, StoredRecord],
+    new_refs: Mapping[str, Mapping[Side, str]],
+) -> list[tuple[str, str | None, str | None]]:
+    links: list[tuple[str, str | None, str | None]] = []
+    keys = reads["erp"].refs.keys() | reads["shop"].refs.keys() | new_refs.keys()
+    for key in keys:
+        erp_ref = new_refs.get(key, {}).get("erp") or reads["erp"].refs.get(key)
+        shop_ref = new_refs.get(key, {}).get("shop") or reads["shop"].refs.get(key)
+        known = stored.get(key)
+        if known is None or (erp_ref or known.erp_ref, shop_ref or known.shop_ref) != (
+            known.erp_ref,
+            known.shop_ref,
+        ):
+            links.append((key, erp_ref, shop_ref))
+    return links

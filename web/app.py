@@ -15,7 +15,7 @@ from aiohttp import web
 
 from engine.config import Config
 from engine.store.state import Store
-from web import auth, review, status
+from web import auth, review, status, templating
 from web.auth import GUARD, Guard, access_control, security_headers
 from web.context import SITE, Site
 from web.review_store import ReviewStore
@@ -43,6 +43,7 @@ def create_app(
         middlewares=[security_headers, access_control(guard, public)],
         client_max_size=MAX_FORM_BYTES,
     )
+    templating.setup(app)
     app[GUARD] = guard
     app[SITE] = Site(store=store, review=ReviewStore(store), config=config)
     app.router.add_routes(auth.routes)

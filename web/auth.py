@@ -25,8 +25,7 @@ from typing import Any
 import msgspec
 from aiohttp import web
 
-from web.html import el
-from web.layout import page
+from web.templating import NONCE, render_page, render_text
 
 SESSION_COOKIE = "concord_session"
 LOGIN_COOKIE = "concord_login"
@@ -58,8 +57,6 @@ class Session(msgspec.Struct, kw_only=True):
 
 
 SESSION = web.RequestKey("session", Session)
-NONCE = web.RequestKey("nonce", str)
-"""The response's CSP nonce, for the inline style and script of the page."""
 
 
 def clean_name(text: str) -> str:
@@ -206,13 +203,10 @@ def session_of(request: web.Request) -> Session:
 
 
 def forbidden(request: web.Request, reason: str) -> web.HTTPForbidden:
-    body = page(
-        "Forbidden",
-        el("div", el("h1", "Forbidden"), el("p", reason), el("p", el("a", "Back", href="/"))),
-        nonce=request[NONCE],
-        nav=None,
+    context = {"title": "Forbidden", "heading": "Forbidden", "reason": reason}
+    return web.HTTPForbidden(
+        text=render_text("message.html", request, context), content_type="text/html"
     )
-    return web.HTTPForbidden(text=body, content_type="text/html")
 
 
 def unauthorized(request: web.Request) -> web.Response:
@@ -243,44 +237,15 @@ def _login_response(
 ) -> web.Response:
     guard: Guard = request.config_dict[GUARD]
     pre_session = request.cookies.get(LOGIN_COOKIE) or secrets.token_urlsafe(24)
-    body = el(
-        "form",
-        el("h1", "Concord review"),
-        el("p", "Enter the access token to review conflicts.", class_="muted"),
-        el("input", type="hidden", name="csrf", value=guard.login_csrf(pre_session)),
-        el("input", type="hidden", name="next", value=safe_next(next_path)),
-        el("label", "Your name (kept with every decision)", for_="name"),
-        el(
-            "input",
-            type="text",
-            id="name",
-            name="name",
-            value=name,
-            required=True,
-            maxlength=_NAME_LIMIT,
-            autocomplete="name",
-            autofocus=not name,
-        ),
-        el("label", "Access token", for_="token"),
-        el(
-            "input",
-            type="password",
-            id="token",
-            name="token",
-            required=True,
-            autocomplete="current-password",
-            autofocus=bool(name),
-        ),
-        el("button", "Sign in", class_="primary"),
-        method="post",
-        action="/login",
-        class_="login",
-    )
-    response = web.Response(
-        text=page("Sign in · Concord", body, nonce=request[NONCE], nav=None, notices=notices),
-        content_type="text/html",
-        status=status,
-    )
+    context = {
+        "title": "Sign in · Concord",
+        "notices": notices,
+        "csrf": guard.login_csrf(pre_session),
+        "next": safe_next(next_path),
+        "name": name,
+        "name_limit": _NAME_LIMIT,
+    }
+    response = render_page("login.html", request, context, status=status)
     # Path "/": a 401 on any page shows this form, and must reuse the pre-session it names.
     _set_cookie(request, response, LOGIN_COOKIE, pre_session, LOGIN_SECONDS)
     return response

@@ -8,8 +8,17 @@ from aiohttp import web
 from engine.config import Config
 from engine.store.state import ConflictRow, Store
 from web.auth import Session
-from web.layout import Nav
 from web.review_store import ReviewStore
+
+
+class Nav(msgspec.Struct, frozen=True, kw_only=True):
+    """What the navigation bar shows: where we are, who is signed in, the counts."""
+
+    here: str
+    user: str
+    csrf: str
+    open_conflicts: int = 0
+    dead_letters: int = 0
 
 
 class Site(msgspec.Struct, kw_only=True):

@@ -13,11 +13,12 @@ from aiohttp import web
 from multidict import MultiDictProxy
 
 from engine.store.state import Store
-from web.auth import NONCE, safe_next, session_of
-from web.conflict_view import Filters, detail_page, review_page
+from web.auth import safe_next, session_of
+from web.conflict_view import Filters, detail_context, review_context
 from web.context import site_of
 from web.export import FORMATS, MEDIA_TYPES, Format, export
 from web.review_store import Take, Target
+from web.templating import render_page
 from web.values import BadValue, parse_typed
 
 MAX_TARGETS = 5000
@@ -44,16 +45,15 @@ async def conflicts_page(request: web.Request) -> web.StreamResponse:
         status=filters.status_filter,
         search=filters.search,
     )
-    body = review_page(
+    context = review_context(
         selection,
         await site.review.facets(),
         filters,
         nav=await site.nav("/conflicts", session),
-        nonce=request[NONCE],
         notices=session.take_notices(),
         rule_of=site.rule_of,
     )
-    return web.Response(text=body, content_type="text/html")
+    return render_page("conflicts.html", request, context)
 
 
 async def conflict_page(request: web.Request) -> web.StreamResponse:
@@ -63,16 +63,15 @@ async def conflict_page(request: web.Request) -> web.StreamResponse:
     row = await site.store.get_conflict(int(request.match_info["id"]))
     if row is None:
         raise web.HTTPNotFound(text=f"there is no conflict {request.match_info['id']}")
-    body = detail_page(
+    context = detail_context(
         row,
         await site.review.history(row.id),
         rule=site.rule_of(row),
         nav=await site.nav("/conflicts", session),
-        nonce=request[NONCE],
         notices=session.take_notices(),
         back=safe_next(request.query.get("back"), "/conflicts"),
     )
-    return web.Response(text=body, content_type="text/html")
+    return render_page("conflict.html", request, context)
 
 
 def _target(text: str) -> Target:

@@ -5,9 +5,10 @@ from __future__ import annotations
 from aiohttp import web
 
 from engine.config import jobs_of
-from web.auth import NONCE, session_of
+from web.auth import session_of
 from web.context import site_of
-from web.status_view import JobsByConnection, status_page
+from web.status_view import JobsByConnection, status_context
+from web.templating import render_page
 
 MAX_RETRIES = 5000
 
@@ -19,17 +20,16 @@ async def status(request: web.Request) -> web.StreamResponse:
     jobs: JobsByConnection = {}
     if site.config is not None:
         jobs = {name: jobs_of(c) for name, c in site.config.connections.items()}
-    body = status_page(
+    context = status_context(
         jobs=jobs,
         last_runs=await site.review.last_runs(),
         runs=await site.store.list_runs(limit=30),
         letters=await site.review.dead_letters(limit=None),  # every held order, all shown
         events=await site.review.recent_events(limit=30),
         nav=await site.nav("/status", session),
-        nonce=request[NONCE],
         notices=session.take_notices(),
     )
-    return web.Response(text=body, content_type="text/html")
+    return render_page("status.html", request, context)
 
 
 async def retry(request: web.Request) -> web.StreamResponse:

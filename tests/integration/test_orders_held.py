@@ -12,9 +12,10 @@ from test_orders import run
 from test_orders_sides import FRANCE, Sides, place, sides
 
 from engine.store.state import Store
-from web.layout import Nav
+from web.context import Nav
 from web.review_store import ReviewStore
-from web.status_view import status_page
+from web.status_view import status_context
+from web.templating import render_file
 
 __all__ = ["sides"]  # the fixture, shared
 
@@ -78,15 +79,15 @@ async def test_every_held_order_is_listed_with_its_reason_and_counted_per_reason
     assert all(f"held order main/{number} " in text for number in abroad + unknown)
 
     letters = await ReviewStore(store).dead_letters(limit=None)
-    page = status_page(
+    context = status_context(
         jobs={},
         last_runs=[],
         runs=[],
         letters=letters,
         events=[],
         nav=Nav(here="/status", user="ops", csrf="x"),
-        nonce="n",
         notices=[],
     )
+    page = render_file("status.html", {**context, "nonce": "n"})
     assert "25 held" in page and "<td>23</td>" in page and "<td>2</td>" in page
     assert all(f"<td>{number}<div" in page for number in abroad + unknown)

@@ -175,7 +175,7 @@ async def test_export_csv_json_and_html(workdir: Path, db_url: str, ids: dict[st
     assert code == 0 and "4 conflicts written to conflicts.html" in err
     page = (workdir / "conflicts.html").read_text()
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "<script" not in page
-    assert "main · product" in page and "default-src &#x27;none&#x27;" in page
+    assert "main · product" in page and "default-src &#39;none&#39;" in page
 
 
 async def test_serve_needs_its_token_and_serves_on_loopback(workdir: Path, db_url: str) -> None:

@@ -205,7 +205,7 @@ async def test_a_value_the_field_cannot_hold_is_refused_naming_the_field(
         data={"csrf": csrf, "op": "value", "value": "cheap", "id": targets(body)["SKU-5 price"]},
     ) as response:
         text = await response.text()
-    assert "Nothing resolved: price: &#x27;cheap&#x27; does not fit the field" in text
+    assert "Nothing resolved: price: &#39;cheap&#39; does not fit the field" in text
     assert ("SKU-5", "price") in await by_field(store)
 
 

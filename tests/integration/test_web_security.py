@@ -11,7 +11,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from engine.store.state import CommitBatch, NewConflict, Store
+from engine.store.state import CommitBatch, NewConflict, NewDeadLetter, Store
 from web.app import create_app
 from web.server import running
 
@@ -253,6 +253,49 @@ async def test_values_from_the_platforms_are_shown_as_text_never_as_markup(
         assert "<img src=x" not in body and "<b>bold</b>" not in body, path
         assert "&lt;script&gt;window.__pwned = 1&lt;/script&gt;" in body, path
         assert "&lt;b&gt;bold&lt;/b&gt;" in body, path
+
+
+async def test_a_hostile_name_is_escaped_on_every_page_that_shows_names(
+    url: str, client: aiohttp.ClientSession, store: Store
+) -> None:
+    """The product's key, a dead letter's key and reason, and the reviewer's own name (in the
+    navigation bar and the trail) are shown as text, in content and in attributes alike."""
+    await store.commit(
+        CommitBatch(
+            connection="main",
+            kind="product",
+            job="products",
+            mode="full",
+            started_at=datetime.now(UTC),
+            status="partial",
+            dead_letters=[
+                NewDeadLetter(key=HOSTILE, side="shop", operation={}, reason=f"locked {HOSTILE}")
+            ],
+        )
+    )
+    hostile = next(r for r in await store.list_conflicts(status="open") if r.key == HOSTILE)
+    csrf = await sign_in(client, url, HOSTILE)
+    async with client.post(
+        f"{url}/conflicts/resolve", data={"csrf": csrf, "op": "erp", "id": str(hostile.id)}
+    ) as response:
+        assert response.status == 200 and "Resolved 1" in await response.text()
+    pages = (
+        "/conflicts",
+        "/conflicts?status=all",
+        f"/conflicts/{hostile.id}",
+        "/status",
+        "/conflicts/export?format=html&status=all",
+    )
+    for path in pages:
+        async with client.get(url + path) as response:
+            assert response.status == 200, path
+            body = await response.text()
+        assert "<script>window.__pwned" not in body and '"><img' not in body, path
+        assert "&lt;script&gt;window.__pwned = 1&lt;/script&gt;&#34;&gt;&lt;img" in body, path
+    async with client.get(f"{url}/status") as response:
+        body = await response.text()
+    assert "locked &lt;script&gt;window.__pwned" in body  # the dead letter's reason
+    assert body.count("&lt;script&gt;window.__pwned") >= 4  # nav, letter, reason, trail
 
 
 async def test_every_response_carries_the_security_headers(

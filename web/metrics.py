@@ -1,120 +1,165 @@
 """Prometheus metrics: what the loop did (from Postgres) and how the request budgets are used.
 
-:func:`metrics_text` renders the text exposition format (version 0.0.4);
+:func:`metrics_text` renders the text exposition format (version 0.0.4) with prometheus_client;
 :func:`metrics_handler` serves it as an aiohttp handler, for ``/metrics`` on ``concord serve``.
 Job and connection figures come from the database, so any worker's page shows every worker's
 work; budget figures are this process's budgets (the workers' own, when served by one).
+
+The figures are read at each scrape, so they are handed to prometheus_client as metric
+families from a collector of our own, in a registry of our own: the library's global registry
+(and its process metrics) stays out, and several applications in one process never collide.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from itertools import accumulate
 
 from aiohttp import web
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
+from prometheus_client.metrics_core import (
+    CounterMetricFamily,
+    GaugeHistogramMetricFamily,
+    GaugeMetricFamily,
+    Metric,
+)
+from prometheus_client.registry import Collector
 
 from adapters.budget import RequestBudget
 from engine.loop.leases import Leases
 from engine.loop.status import gather_status
 from engine.store.state import Store
+from web.review_store import ReviewStore, RunSeconds
 
-CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+CONTENT_TYPE = CONTENT_TYPE_PLAIN_0_0_4
 
-Labels = dict[str, str]
+RUN_SECONDS_BUCKETS = (1.0, 5.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0, 3600.0)
+"""Upper bounds of the run duration buckets: a quick incremental cycle to an hour-long full one."""
 
-
-class _Family:
-    """One metric: its help, its type and its samples."""
-
-    def __init__(self, name: str, kind: str, help_text: str) -> None:
-        self.name = name
-        self.kind = kind
-        self.help = help_text
-        self.samples: list[tuple[Labels, float]] = []
-
-    def add(self, labels: Labels, value: float) -> None:
-        self.samples.append((labels, value))
-
-    def render(self) -> list[str]:
-        lines = [f"# HELP {self.name} {self.help}", f"# TYPE {self.name} {self.kind}"]
-        for labels, value in self.samples:
-            inside = ",".join(f'{key}="{_escape(text)}"' for key, text in labels.items())
-            lines.append(f"{self.name}{{{inside}}} {_number(value)}")
-        return lines
+_JOB = ["connection", "job"]
+_LANE = ["account", "lane"]
 
 
-def _escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+def _gauge(name: str, help_text: str, labels: Sequence[str]) -> GaugeMetricFamily:
+    return GaugeMetricFamily(name, help_text, labels=labels)
 
 
-def _number(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else repr(float(value))
+def _counter(name: str, help_text: str, labels: Sequence[str]) -> CounterMetricFamily:
+    return CounterMetricFamily(name, help_text, labels=labels)
+
+
+async def _job_families(store: Store) -> list[Metric]:
+    written = _gauge(
+        "concord_job_records_written",
+        "Records written to either side by a job over the kept run history.",
+        _JOB,
+    )
+    failed = _gauge(
+        "concord_job_failed_runs", "Failed runs of a job in the kept run history.", _JOB
+    )
+    lag = _gauge("concord_job_lag_seconds", "Seconds since a job last ran successfully.", _JOB)
+    late = _gauge("concord_job_late", "1 when a job has not succeeded since it was due.", _JOB)
+    last = _gauge("concord_job_last_run_seconds", "How long a job's last run took.", _JOB)
+    running = _gauge("concord_job_running", "1 while a worker holds the job's lease.", _JOB)
+    conflicts = _gauge("concord_conflicts_open", "Conflicts waiting for a person.", ["connection"])
+    letters = _gauge("concord_dead_letters_open", "Writes parked after failing.", ["connection"])
+    intents = _gauge(
+        "concord_intents_pending", "Order imports begun and not yet confirmed.", ["connection"]
+    )
+    for status in await gather_status(Leases(store.pool, "metrics")):
+        conflicts.add_metric([status.connection], status.open_conflicts)
+        letters.add_metric([status.connection], status.dead_letters)
+        intents.add_metric([status.connection], status.pending_intents)
+        for job in status.jobs:
+            labels = [job.connection, job.job]
+            written.add_metric(labels, job.records_written)
+            failed.add_metric(labels, job.failed_runs)
+            late.add_metric(labels, 1 if job.late else 0)
+            running.add_metric(labels, 1 if job.running_on else 0)
+            if job.lag_seconds is not None:
+                lag.add_metric(labels, job.lag_seconds)
+            if job.last_run is not None and job.last_run.seconds is not None:
+                last.add_metric(labels, job.last_run.seconds)
+    return [written, failed, lag, late, last, running, conflicts, letters, intents]
+
+
+def _run_seconds(rows: Sequence[RunSeconds]) -> GaugeHistogramMetricFamily:
+    """The durations of the finished runs in the kept run history, per job.
+
+    A gauge histogram, not a histogram: the history is pruned (``keep_runs_days``), so a
+    bucket's count can go down, which a histogram's counters never do.
+    """
+    family = GaugeHistogramMetricFamily(
+        "concord_job_run_seconds",
+        "How long a job's finished runs took, over the kept run history.",
+        labels=_JOB,
+    )
+    bounds = [*(str(b) for b in RUN_SECONDS_BUCKETS), "+Inf"]
+    jobs: dict[tuple[str, str], list[RunSeconds]] = {}
+    for row in rows:
+        jobs.setdefault((row.connection, row.job), []).append(row)
+    for (connection, job), buckets in jobs.items():
+        per_bucket = [0] * len(bounds)
+        for bucket in buckets:
+            per_bucket[bucket.bucket] += bucket.runs
+        family.add_metric(
+            [connection, job],
+            list(zip(bounds, accumulate(per_bucket), strict=True)),
+            gsum_value=sum(b.seconds for b in buckets),
+        )
+    return family
+
+
+def _budget_families(budgets: Iterable[RequestBudget]) -> list[Metric]:
+    requests = _counter(
+        "concord_budget_requests", "Requests let through by a budget, by lane.", _LANE
+    )
+    waiting = _gauge("concord_budget_waiting", "Requests queued in a budget now, by lane.", _LANE)
+    waited = _counter("concord_budget_wait_seconds", "Time requests spent queued, by lane.", _LANE)
+    max_wait = _gauge(
+        "concord_budget_max_wait_seconds", "Longest time one request was queued.", _LANE
+    )
+    in_flight = _gauge(
+        "concord_budget_in_flight", "Requests of an account in flight now.", ["account"]
+    )
+    rate = _gauge("concord_budget_rate", "Requests per second allowed now (adaptive).", ["account"])
+    max_rate = _gauge("concord_budget_max_rate", "Requests per second configured.", ["account"])
+    throttled = _counter(
+        "concord_budget_throttled", "Throttle signals (HTTP 429) received.", ["account"]
+    )
+    for budget in budgets:
+        account = [budget.account]
+        in_flight.add_metric(account, budget.in_flight)
+        rate.add_metric(account, round(budget.current_rate(), 3))
+        max_rate.add_metric(account, budget.max_rate)
+        throttled.add_metric(account, budget.throttled)
+        for lane, stats in budget.lanes.items():
+            labels = [budget.account, lane]
+            requests.add_metric(labels, stats.granted)
+            waiting.add_metric(labels, stats.waiting)
+            waited.add_metric(labels, round(stats.wait_seconds, 6))
+            max_wait.add_metric(labels, round(stats.max_wait, 6))
+    return [requests, waiting, waited, max_wait, in_flight, rate, max_rate, throttled]
+
+
+class _Scrape(Collector):
+    """The families read for one scrape, handed to prometheus_client to render."""
+
+    def __init__(self, families: Sequence[Metric]) -> None:
+        self.families = families
+
+    def collect(self) -> Iterable[Metric]:
+        return self.families
 
 
 async def metrics_text(store: Store, budgets: Iterable[RequestBudget]) -> str:
     """Every metric, in Prometheus's text format."""
-    families = {
-        name: _Family(name, kind, help_text)
-        for name, kind, help_text in (
-            (
-                "concord_job_records_written",
-                "gauge",
-                "Records written to either side by a job over the kept run history.",
-            ),
-            ("concord_job_failed_runs", "gauge", "Failed runs of a job in the kept run history."),
-            ("concord_job_lag_seconds", "gauge", "Seconds since a job last ran successfully."),
-            ("concord_job_late", "gauge", "1 when a job has not succeeded since it was due."),
-            ("concord_job_last_run_seconds", "gauge", "How long a job's last run took."),
-            ("concord_job_running", "gauge", "1 while a worker holds the job's lease."),
-            ("concord_conflicts_open", "gauge", "Conflicts waiting for a person."),
-            ("concord_dead_letters_open", "gauge", "Writes parked after failing."),
-            ("concord_intents_pending", "gauge", "Order imports begun and not yet confirmed."),
-            (
-                "concord_budget_requests_total",
-                "counter",
-                "Requests let through by a budget, by lane.",
-            ),
-            ("concord_budget_waiting", "gauge", "Requests queued in a budget now, by lane."),
-            (
-                "concord_budget_wait_seconds_total",
-                "counter",
-                "Time requests spent queued, by lane.",
-            ),
-            ("concord_budget_max_wait_seconds", "gauge", "Longest time one request was queued."),
-            ("concord_budget_in_flight", "gauge", "Requests of an account in flight now."),
-            ("concord_budget_rate", "gauge", "Requests per second allowed now (adaptive)."),
-            ("concord_budget_max_rate", "gauge", "Requests per second configured."),
-            ("concord_budget_throttled_total", "counter", "Throttle signals (HTTP 429) received."),
-        )
-    }
-    for status in await gather_status(Leases(store.pool, "metrics")):
-        where = {"connection": status.connection}
-        families["concord_conflicts_open"].add(where, status.open_conflicts)
-        families["concord_dead_letters_open"].add(where, status.dead_letters)
-        families["concord_intents_pending"].add(where, status.pending_intents)
-        for job in status.jobs:
-            labels = {"connection": job.connection, "job": job.job}
-            families["concord_job_records_written"].add(labels, job.records_written)
-            families["concord_job_failed_runs"].add(labels, job.failed_runs)
-            families["concord_job_late"].add(labels, 1 if job.late else 0)
-            families["concord_job_running"].add(labels, 1 if job.running_on else 0)
-            if job.lag_seconds is not None:
-                families["concord_job_lag_seconds"].add(labels, job.lag_seconds)
-            if job.last_run is not None and job.last_run.seconds is not None:
-                families["concord_job_last_run_seconds"].add(labels, job.last_run.seconds)
-    for budget in budgets:
-        account = {"account": budget.account}
-        families["concord_budget_in_flight"].add(account, budget.in_flight)
-        families["concord_budget_rate"].add(account, round(budget.current_rate(), 3))
-        families["concord_budget_max_rate"].add(account, budget.max_rate)
-        families["concord_budget_throttled_total"].add(account, budget.throttled)
-        for lane, stats in budget.lanes.items():
-            labels = {**account, "lane": lane}
-            families["concord_budget_requests_total"].add(labels, stats.granted)
-            families["concord_budget_waiting"].add(labels, stats.waiting)
-            families["concord_budget_wait_seconds_total"].add(labels, round(stats.wait_seconds, 6))
-            families["concord_budget_max_wait_seconds"].add(labels, round(stats.max_wait, 6))
-    lines = [line for family in families.values() for line in family.render()]
-    return "\n".join(lines) + "\n"
+    runs = await ReviewStore(store).run_seconds(RUN_SECONDS_BUCKETS)
+    families = [*await _job_families(store), _run_seconds(runs), *_budget_families(budgets)]
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(_Scrape(families))
+    return generate_latest(registry).decode()
 
 
 def metrics_handler(

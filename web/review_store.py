@@ -90,6 +90,19 @@ class DeadLetter(msgspec.Struct, frozen=True):
         return self.retry_at is not None and self.retry_at > self.last_seen
 
 
+class RunSeconds(msgspec.Struct, frozen=True):
+    """How many finished runs of a job fell in one duration bucket, and their total seconds.
+
+    ``bucket`` is the index of the first bound a run's duration does not exceed (the number of
+    bounds for a run longer than them all)."""
+
+    connection: str
+    job: str
+    bucket: int
+    runs: int
+    seconds: float
+
+
 class Selection(msgspec.Struct, frozen=True):
     """Conflicts matching a filter: at most ``limit`` of them, and how many match in all."""
 
@@ -207,6 +220,12 @@ class ReviewStore:
         async with self._connection("request retries") as conn:
             rows = await conn.fetch(query("review_request_retry"), list(ids), by)
         return sorted(row[0] for row in rows)
+
+    async def run_seconds(self, bounds: Sequence[float]) -> list[RunSeconds]:
+        """The finished runs of every job counted per duration bucket (``bounds`` ascending)."""
+        async with self._connection("run durations") as conn:
+            rows = await conn.fetch(query("review_run_seconds"), list(bounds))
+        return [RunSeconds(**dict(row)) for row in rows]
 
     async def last_runs(self) -> list[RunRow]:
         """The latest run of every job that ever ran."""

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import aiohttp
 from aiohttp import web
+from prometheus_client import REGISTRY
 
 from adapters.budget import RequestBudget
 from adapters.simkit import serve
@@ -29,12 +30,13 @@ def parse(text: str) -> dict[str, dict[frozenset[tuple[str, str]], float]]:
             continue
         if line.startswith("# TYPE "):
             _, _, name, kind = line.split(" ")
-            assert kind in ("counter", "gauge") and name not in typed
+            assert kind in ("counter", "gauge", "histogram") and name not in typed
             typed.add(name)
             continue
         match = _SAMPLE.match(line)
         assert match, f"not a sample line: {line!r}"
-        assert match["name"] in typed, f"{match['name']} has no TYPE line before it"
+        family = match["name"].removesuffix("_bucket")
+        assert family in typed, f"{match['name']} has no TYPE line before it"
         labels = frozenset(re.findall(rf'({_NAME})="((?:[^"\\]|\\.)*)"', match["labels"]))
         samples.setdefault(match["name"], {})[labels] = float(match["value"])
     return samples
@@ -52,12 +54,13 @@ async def seed(store: Store) -> None:
             kind="product",
             job="products",
             mode="full",
-            started_at=datetime.now(UTC),
+            started_at=datetime.now(UTC) - timedelta(seconds=10),
             status="ok",
             counts={"writes_shop": 40, "writes_erp": 2},
         )
     )
-    await store.record_failed_run("main", "stock", "incremental", datetime.now(UTC), "boom")
+    started = datetime.now(UTC) - timedelta(seconds=200)
+    await store.record_failed_run("main", "stock", "incremental", started, "boom")
 
 
 async def test_the_text_says_what_the_store_and_the_budgets_hold(store: Store) -> None:
@@ -79,6 +82,15 @@ async def test_the_text_says_what_the_store_and_the_budgets_hold(store: Store) -
     assert stock not in samples["concord_job_lag_seconds"]  # never succeeded
     assert samples["concord_conflicts_open"][at(connection="main")] == 0
     assert samples["concord_dead_letters_open"][at(connection="main")] == 0
+    # A run started 10 s and one 200 s before it was recorded (the store stamps the finish).
+
+    def bucket(job: str, le: str) -> float:
+        return samples["concord_job_run_seconds_bucket"][at(connection="main", job=job, le=le)]
+
+    assert (bucket("products", "5.0"), bucket("products", "15.0")) == (0, 1)
+    assert [bucket("stock", le) for le in ("120.0", "300.0", "+Inf")] == [0, 1, 1]
+    assert samples["concord_job_run_seconds_gcount"][stock] == 1
+    assert 200 <= samples["concord_job_run_seconds_gsum"][stock] < 300
     account = 'http://shop.example/\\"x\\"'
     requests = samples["concord_budget_requests_total"]
     assert requests[at(account=account, lane="orders")] == 1
@@ -87,6 +99,8 @@ async def test_the_text_says_what_the_store_and_the_budgets_hold(store: Store) -
     assert samples["concord_budget_throttled_total"][at(account=account)] == 1
     assert samples["concord_budget_rate"][at(account=account)] == 5
     assert samples["concord_budget_max_rate"][at(account=account)] == 10
+    # Concord's own registry: nothing lands in prometheus_client's process-wide one.
+    assert not [m for m in REGISTRY.collect() if m.name.startswith("concord")]
 
 
 async def test_the_handler_serves_the_text_over_http(store: Store) -> None:

@@ -98,3 +98,21 @@ order by connection, job, id desc;
 -- name: review_count_dead_letters
 -- How many dead letters are open, for the navigation bar.
 select count(*) from concord_dead_letter where status = 'open';
+
+-- name: review_run_seconds
+-- How many finished runs of each job took how long, over the kept run history: a run's bucket
+-- is how many of the ascending bounds ($1, seconds) lie below its duration, so it counts under
+-- the first bound it does not exceed (the bounds' length: above them all).
+select connection, job, bucket, count(*) as runs, sum(seconds)::float8 as seconds
+from (
+    select connection, job, seconds,
+        (select count(*) from unnest($1::float8[]) as bound where bound < seconds)::int as bucket
+    from (
+        select connection, job,
+            extract(epoch from finished_at - started_at)::float8 as seconds
+        from concord_run
+        where finished_at is not null
+    ) as finished
+) as bucketed
+group by connection, job, bucket
+order by connection, job, bucket;

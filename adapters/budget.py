@@ -24,6 +24,7 @@ rate.
 from __future__ import annotations
 
 import asyncio
+import bisect
 import heapq
 import logging
 import time
@@ -54,6 +55,10 @@ class GrantSource(Protocol):
         ...
 
 
+HELD_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
+"""Upper bounds (seconds) of the buckets :attr:`LaneStats.held_counts` counts requests in."""
+
+
 class LaneStats(msgspec.Struct, kw_only=True):
     """What one lane of a budget has used (for metrics and measurements)."""
 
@@ -69,6 +74,9 @@ class LaneStats(msgspec.Struct, kw_only=True):
     """Total time requests held their turn (were in flight), through :meth:`RequestBudget.slot`."""
     max_held: float = 0.0
     """Longest time one request was in flight."""
+    held_counts: list[int] = msgspec.field(default_factory=lambda: [0] * (len(HELD_BUCKETS) + 1))
+    """Requests by time in flight: how many fell in each bucket of :data:`HELD_BUCKETS` (the
+    first bound not below their time; the last count: longer than every bound)."""
     overtook: int = 0
     """Requests let through ahead of a less urgent lane's request queued earlier: the lanes at
     work (a first-come, first-served queue would leave this at 0)."""
@@ -170,6 +178,7 @@ class RequestBudget:
             stats = self.lanes[lane]
             stats.held_seconds += held
             stats.max_held = max(stats.max_held, held)
+            stats.held_counts[bisect.bisect_left(HELD_BUCKETS, held)] += 1
             self.release()
 
     def current_rate(self) -> float:

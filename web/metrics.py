@@ -22,11 +22,12 @@ from prometheus_client.metrics_core import (
     CounterMetricFamily,
     GaugeHistogramMetricFamily,
     GaugeMetricFamily,
+    HistogramMetricFamily,
     Metric,
 )
 from prometheus_client.registry import Collector
 
-from adapters.budget import RequestBudget
+from adapters.budget import HELD_BUCKETS, RequestBudget
 from engine.loop.leases import Leases
 from engine.loop.status import gather_status
 from engine.store.state import Store
@@ -84,6 +85,11 @@ async def _job_families(store: Store) -> list[Metric]:
     return [written, failed, lag, late, last, running, conflicts, letters, intents]
 
 
+def _bounds(buckets: Sequence[float]) -> list[str]:
+    """Bucket bounds as the ``le`` labels spell them, the last one unbounded."""
+    return [*(str(b) for b in buckets), "+Inf"]
+
+
 def _run_seconds(rows: Sequence[RunSeconds]) -> GaugeHistogramMetricFamily:
     """The durations of the finished runs in the kept run history, per job.
 
@@ -95,7 +101,7 @@ def _run_seconds(rows: Sequence[RunSeconds]) -> GaugeHistogramMetricFamily:
         "How long a job's finished runs took, over the kept run history.",
         labels=_JOB,
     )
-    bounds = [*(str(b) for b in RUN_SECONDS_BUCKETS), "+Inf"]
+    bounds = _bounds(RUN_SECONDS_BUCKETS)
     jobs: dict[tuple[str, str], list[RunSeconds]] = {}
     for row in rows:
         jobs.setdefault((row.connection, row.job), []).append(row)
@@ -128,6 +134,12 @@ def _budget_families(budgets: Iterable[RequestBudget]) -> list[Metric]:
     throttled = _counter(
         "concord_budget_throttled", "Throttle signals (HTTP 429) received.", ["account"]
     )
+    held = HistogramMetricFamily(
+        "concord_budget_request_seconds",
+        "How long requests were in flight to the platform, by lane.",
+        labels=_LANE,
+    )
+    held_bounds = _bounds(HELD_BUCKETS)
     for budget in budgets:
         account = [budget.account]
         in_flight.add_metric(account, budget.in_flight)
@@ -140,7 +152,12 @@ def _budget_families(budgets: Iterable[RequestBudget]) -> list[Metric]:
             waiting.add_metric(labels, stats.waiting)
             waited.add_metric(labels, round(stats.wait_seconds, 6))
             max_wait.add_metric(labels, round(stats.max_wait, 6))
-    return [requests, waiting, waited, max_wait, in_flight, rate, max_rate, throttled]
+            held.add_metric(
+                labels,
+                list(zip(held_bounds, accumulate(stats.held_counts), strict=True)),
+                sum_value=round(stats.held_seconds, 6),
+            )
+    return [requests, waiting, waited, max_wait, in_flight, rate, max_rate, throttled, held]
 
 
 class _Scrape(Collector):

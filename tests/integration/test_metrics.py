@@ -35,7 +35,8 @@ def parse(text: str) -> dict[str, dict[frozenset[tuple[str, str]], float]]:
             continue
         match = _SAMPLE.match(line)
         assert match, f"not a sample line: {line!r}"
-        family = match["name"].removesuffix("_bucket")
+        family = re.sub(r"_(bucket|count|sum)$", "", match["name"])
+        family = family if family in typed else match["name"]
         assert family in typed, f"{match['name']} has no TYPE line before it"
         labels = frozenset(re.findall(rf'({_NAME})="((?:[^"\\]|\\.)*)"', match["labels"]))
         samples.setdefault(match["name"], {})[labels] = float(match["value"])
@@ -99,6 +100,11 @@ async def test_the_text_says_what_the_store_and_the_budgets_hold(store: Store) -
     assert samples["concord_budget_throttled_total"][at(account=account)] == 1
     assert samples["concord_budget_rate"][at(account=account)] == 5
     assert samples["concord_budget_max_rate"][at(account=account)] == 10
+    in_flight = samples["concord_budget_request_seconds_count"]
+    assert in_flight[at(account=account, lane="orders")] == 1
+    assert in_flight[at(account=account, lane="products")] == 3
+    infinite = samples["concord_budget_request_seconds_bucket"]
+    assert infinite[at(account=account, lane="products", le="+Inf")] == 3
     # Concord's own registry: nothing lands in prometheus_client's process-wide one.
     assert not [m for m in REGISTRY.collect() if m.name.startswith("concord")]
 

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from adapters.budget import Budgets, RequestBudget, budget_for
+from adapters.budget import HELD_BUCKETS, Budgets, RequestBudget, budget_for
 from canonical.lanes import in_lane
 
 
@@ -93,3 +93,15 @@ def test_clients_of_one_account_share_one_budget_within_a_worker() -> None:
     assert sorted(b.account for b in book) == ["http://erp", "http://shop"]
     outside = budget_for("http://shop", requests_per_second=10.0, max_concurrency=4)
     assert outside is not first
+
+
+async def test_each_request_is_counted_in_the_bucket_of_its_time_in_flight() -> None:
+    clock = Clock()
+    budget = RequestBudget("shop", requests_per_second=1000.0, max_concurrency=4, clock=clock)
+    for took in (0.02, 0.2, 3.0, 120.0):
+        async with budget.slot("stock"):
+            clock.now += took
+    counts = dict(zip((*HELD_BUCKETS, "longer"), budget.lanes["stock"].held_counts, strict=True))
+    assert (counts[0.05], counts[0.25], counts[5.0], counts["longer"]) == (1, 1, 1, 1)
+    assert sum(budget.lanes["stock"].held_counts) == 4
+    assert budget.lanes["stock"].held_seconds == pytest.approx(123.22)

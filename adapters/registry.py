@@ -24,7 +24,7 @@ FACTORIES: dict[str, str] = {
 
 SIMULATORS: dict[str, str] = {
     "woocommerce": "adapters.woocommerce.simulator.runner:run_simulator",
-    "odoo": "adapters.odoo.simulator:run_simulator",
+    "odoo": "adapters.odoo.simulator.app:run_simulator",
     "shopify": "adapters.shopify.simulator.runner:run_simulator",
 }
 

@@ -26,10 +26,10 @@ from aiohttp import web
 
 from adapters import simkit
 from adapters.base import Adapter, Create, Failed, Side
-from adapters.odoo import simulator as odoo
-from adapters.odoo.dispatch import call
-from adapters.odoo.seed import warehouse_location
-from adapters.odoo.store import OdooStore
+from adapters.odoo.simulator import app as odoo
+from adapters.odoo.simulator.dispatch import call
+from adapters.odoo.simulator.seed import warehouse_location
+from adapters.odoo.simulator.store import OdooStore
 from adapters.registry import build_adapter
 from adapters.woocommerce import simulator as woo
 from adapters.woocommerce.simulator import model as wc

@@ -14,10 +14,10 @@ from typing import Any
 
 import msgspec
 
-from adapters.odoo.dispatch import call
 from adapters.odoo.mapping import common_prefix
-from adapters.odoo.seed import warehouse_location
-from adapters.odoo.store import OdooStore
+from adapters.odoo.simulator.dispatch import call
+from adapters.odoo.simulator.seed import warehouse_location
+from adapters.odoo.simulator.store import OdooStore
 from adapters.woocommerce.simulator.catalogue import description
 from adapters.woocommerce.simulator.store import Sellable
 from adapters.woocommerce.simulator.store import Store as ShopStore

@@ -197,8 +197,8 @@ def _now() -> datetime:
 def build_app(platform: Platform, products: int, seed: int) -> web.Application:
     """The simulator's app with the benchmark's routes, its catalogue seeded (and enriched)."""
     if platform == "odoo":
-        from adapters.odoo.simulator import create_app as odoo_app
-        from adapters.odoo.simulator import store_of as odoo_store
+        from adapters.odoo.simulator.app import create_app as odoo_app
+        from adapters.odoo.simulator.app import store_of as odoo_store
 
         app = odoo_app(products=products, seed=seed)
         store: Any = odoo_store(app)

@@ -15,21 +15,10 @@ import msgspec
 
 from canonical.errors import ConfigError
 from canonical.models import RECORD_TYPES
-from engine.cycle.transforms import Transforms, check_transforms
 from rules.accounting.chart import AccountingConfig
 from rules.order_config import OrdersConfig
 from rules.policy import FieldRule, KindRules
-
-_DURATION = re.compile(r"^(\d+)(s|m|h|d)$")
-_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-
-
-def parse_duration(text: str) -> int:
-    """``"5m"`` → 300 seconds. Raises ``ValueError`` for anything else."""
-    match = _DURATION.match(text.strip())
-    if not match or int(match.group(1)) == 0:
-        raise ValueError(f"{text!r} is not a duration such as 30s, 5m, 1h or 1d")
-    return int(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+from rules.transforms import Transforms, check_transforms
 
 
 class DatabaseConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -60,11 +49,11 @@ class JobConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields
     fields: list[str] | None = None
     every: str | None = None
     """An interval (``5m``) or a cron expression; unset: the kind's default
-    (engine.loop.schedule)."""
+    (engine.schedule)."""
     full_every: str | None = None
     """How often the job reads everything instead of what changed; unset: weekly."""
     run: str | None = None
-    """Which job runner runs it (engine.loop.runners); unset: the kind's default, the sync cycle."""
+    """Which job runner runs it (engine.jobs); unset: the kind's default, the sync cycle."""
 
 
 class ConnectionConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -246,7 +235,7 @@ def _check(config: Config) -> None:
         for key, reason in check_transforms(connection.transforms, connection.rules):
             raise ConfigError(source, f"{where}.transforms.{key}", reason)
         if connection.accounting is not None:
-            from engine.accounting.settings import check_accounting
+            from rules.accounting.settings import check_accounting
 
             for key, reason in check_accounting(connection.accounting):
                 raise ConfigError(source, f"{where}.accounting.{key}", reason)
@@ -277,8 +266,8 @@ def _check_job(source: str, where: str, job: JobConfig) -> None:
     if job.kind not in RECORD_TYPES:
         raise ConfigError(source, f"{where}.kind", _unknown_kind(job.kind))
     # Imported here: both modules build on this one.
-    from engine.loop.runners import check_runner
-    from engine.loop.schedule import parse_schedule
+    from engine.runner_names import check_runner
+    from engine.schedule import parse_schedule
 
     for key, text in (("every", job.every), ("full_every", job.full_every)):
         try:

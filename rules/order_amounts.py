@@ -14,8 +14,9 @@ everywhere. The shop rounded its own way. So, with the ERP's :class:`ErpPricing`
    than a cent a line is no rounding: the order is held (an amount is missing or wrong).
 
 A rounding line carries the ``rounding_sku`` article when one is configured. :func:`erp_total`
-is the prediction, the same arithmetic as the ERP's (see ``adapters/odoo/sale_amounts.py`` for
-Odoo's); the engine still compares the ERP's own total after every import.
+is the prediction, the same arithmetic as the ERP's (see
+``adapters/odoo/simulator/sale_amounts.py`` for Odoo's); the engine still compares the ERP's
+own total after every import.
 """
 
 from __future__ import annotations

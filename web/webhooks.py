@@ -37,7 +37,7 @@ import msgspec
 from aiohttp import web
 
 from canonical.errors import StoreError
-from engine.orders.store import OrderStore
+from engine.store.orders import OrderStore
 from engine.store.state import Store
 
 log = logging.getLogger("concord.webhooks")

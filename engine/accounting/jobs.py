@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from engine.accounting.job import run_booking
 from engine.config import ConnectionConfig, JobConfig
-from engine.loop.runners import JobContext, JobOutcome
+from engine.jobs import JobContext, JobOutcome
 from rules.accounting.chart import AccountingConfig
 from rules.order_rules import since_moment
 

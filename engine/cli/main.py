@@ -80,7 +80,7 @@ def main(ctx: click.Context, config_path: str, log_json: bool, verbose: bool) ->
 @click.pass_context
 def check_config(ctx: click.Context, file: str | None) -> None:
     """Check a configuration file (and that its secrets can be read) without connecting."""
-    from engine.loop.runners import schedule_of
+    from engine.jobs import schedule_of
 
     if file is not None:
         ctx.obj = _State(config_path=file)
@@ -288,8 +288,8 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
 def status(ctx: click.Context, connection: str | None, as_json: bool) -> None:
     """Per connection and job: last run, lag, errors, pending intents, dead letters, conflicts;
     every held order with its reason, and how many per reason."""
+    from engine.jobs import schedule_of, scheduled_jobs
     from engine.loop.leases import Leases
-    from engine.loop.runners import schedule_of, scheduled_jobs
     from engine.loop.status import gather_status, status_lines
     from engine.orders.held import KIND as ORDER_KIND
     from engine.orders.held import held_lines, held_orders

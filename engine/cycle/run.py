@@ -53,10 +53,11 @@ from engine.cycle.snapshot import (
     fetch_missing,
     ingest_in_turns,
 )
-from engine.cycle.transforms import Pipeline, Transforms
+from engine.cycle.transforms import Pipeline
 from engine.store.fencing import FencedOut
 from engine.store.state import NewDeadLetter, Store, StoredRecord
 from rules.policy import KindRules
+from rules.transforms import Transforms
 
 log = logging.getLogger("concord.cycle")
 

@@ -53,45 +53,15 @@ from canonical.fields import from_fields, normalise_decimal, to_fields
 from canonical.models import Order, Price, Product, Stock
 from engine.cycle.decide import Observed
 from engine.cycle.snapshot import Rejected, SideRead
-from rules.categories import CODES_FIELD, CategoryError, CategoryRule, category_path, with_root
-from rules.policy import KindRules
+from rules.categories import CODES_FIELD, CategoryError, category_path, with_root
 from rules.prices import PriceError, PriceRule, check_prices, erp_group, shop_price
 from rules.stock import SEEN_QUANTITY, StockRule, available, reserved
-from rules.taxes import TaxError, TaxRule, erp_tax_code, shop_tax_class
+from rules.taxes import TaxError, erp_tax_code, shop_tax_class
+from rules.transforms import Transforms
 from rules.variants import GROUP_REF, VariantRule, group_articles, group_key, split_changes
 
 if TYPE_CHECKING:
     from engine.store.state import Store
-
-
-class Transforms(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """``[connections.<name>.transforms]``: the catalogue rules of one connection."""
-
-    variants: VariantRule | None = None
-    categories: CategoryRule | None = None
-    taxes: TaxRule | None = None
-    prices: PriceRule | None = None
-    stock: StockRule | None = None
-
-
-def check_transforms(
-    transforms: Transforms, rules: Mapping[str, KindRules]
-) -> list[tuple[str, str]]:
-    """Combinations of rules that cannot work together, as (key, reason)."""
-    problems: list[tuple[str, str]] = []
-    stock_rules = rules.get("stock")
-    if transforms.stock is not None and transforms.stock.available and stock_rules is not None:
-        rule = stock_rules.rule("quantity")
-        if rule.owner != "erp" and rule.policy == "merge-delta":
-            # A sale not yet imported is in both counts then: merging would take it twice.
-            problems.append(
-                (
-                    "stock.available",
-                    "stock available to sell needs the ERP to own stock quantity; "
-                    "merge-delta would count an unimported sale twice",
-                )
-            )
-    return problems
 
 
 class Pipeline:
@@ -293,7 +263,7 @@ class Pipeline:
         once the ERP has delivered it: until then the shop must not sell its units again."""
         done: dict[str, str | None] = {}
         if self._store is not None:
-            from engine.orders.store import OrderStore
+            from engine.store.orders import OrderStore
 
             intents = await OrderStore(self._store).of_keys(self._connection, numbers)
             done = {

@@ -15,7 +15,7 @@ from typing import Any
 import msgspec
 
 from engine.loop.leases import Leases
-from engine.loop.schedule import parse_schedule
+from engine.schedule import parse_schedule
 
 LATE_GRACE = timedelta(seconds=60)
 """How far past its due time a job's success may be before it counts as late."""

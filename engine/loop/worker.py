@@ -1,7 +1,7 @@
 """The continuous loop behind ``concord run``: every job of every connection, on its schedule.
 
 A :class:`Worker` registers its slots (:func:`plan_slots`), then claims what is due
-(:class:`engine.loop.leases.Leases`), runs it (its runner, :mod:`engine.loop.runners`, in the lane
+(:class:`engine.loop.leases.Leases`), runs it (its runner, :mod:`engine.jobs`, in the lane
 of its kind, :mod:`canonical.lanes`) while a heartbeat renews its lease, and records how it ended.
 Any number of workers, on any number of machines, can share one database: a job is only ever run by
 the worker holding its lease, and a job whose worker died is taken over when its lease expires.
@@ -33,9 +33,7 @@ from adapters.budget import Budgets
 from canonical.errors import ConcordError
 from canonical.lanes import in_lane, lane_of_kind
 from engine.config import Config
-from engine.loop.budget_grants import PostgresGrants
-from engine.loop.leases import Claim, Leases, Slot
-from engine.loop.runners import (
+from engine.jobs import (
     JobContext,
     full_schedule_of,
     load_runner,
@@ -43,8 +41,10 @@ from engine.loop.runners import (
     schedule_of,
     scheduled_jobs,
 )
-from engine.loop.schedule import next_due, parse_schedule
+from engine.loop.budget_grants import PostgresGrants
+from engine.loop.leases import Claim, Leases, Slot
 from engine.runtime import open_adapters
+from engine.schedule import next_due, parse_schedule
 from engine.store.fencing import Fence, FencedOut, fenced
 from engine.store.health import StoreUnreachable
 from engine.store.state import Store

@@ -24,7 +24,7 @@ from adapters.base import Adapter, AdapterError, Side
 from canonical.errors import ConcordError
 from canonical.models import Order
 from engine.orders.importer import erp_orders
-from engine.orders.store import KIND, Finding, OrderStore
+from engine.store.orders import KIND, Finding, OrderStore
 from engine.store.state import CommitBatch, Store
 from rules.order_config import OrdersConfig
 from rules.order_rules import is_importable, reference_of, since_moment

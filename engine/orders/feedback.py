@@ -47,7 +47,7 @@ from canonical.orders import OrderProgress
 from engine.cycle.run import CycleResult
 from engine.orders.faults import checkpoint
 from engine.orders.importer import OrderImportUnsupported, erp_orders
-from engine.orders.store import Intent, OrderStore
+from engine.store.orders import Intent, OrderStore
 from engine.store.state import CommitBatch, NewDeadLetter, Store
 from rules import status_map
 from rules.order_config import OrdersConfig

@@ -50,7 +50,7 @@ from canonical.orders import ErpOrder, ErpPricing, SaleOrder
 from engine.cycle.run import CycleResult
 from engine.cycle.snapshot import Rejected
 from engine.orders.faults import checkpoint
-from engine.orders.store import KIND, OrderStore
+from engine.store.orders import KIND, OrderStore
 from engine.store.state import CommitBatch, NewDeadLetter, Store
 from rules.order_config import OrdersConfig
 from rules.order_rules import OrderHeld, is_importable, to_sale_order

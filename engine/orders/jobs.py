@@ -5,7 +5,7 @@ false`` turns them off again) gets three jobs: ``orders`` (the import, every ``o
 ``order-feedback`` (statuses, invoices, refunds back, same interval) and ``order-audit``
 (every ``orders.audit_every``, daily by default).
 
-Registering them with the loop (engine/loop/runners.py)::
+Registering them with the loop (engine/runner_names.py)::
 
     JOB_SOURCES.append("engine.orders.jobs:order_jobs")
     RUNNERS["orders"] = RunnerSpec(target="engine.orders.jobs:import_job")
@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from adapters.base import Adapter, Side
 from engine.config import ConnectionConfig, JobConfig
-from engine.loop.runners import JobOutcome
+from engine.jobs import JobOutcome
 from rules.order_config import OrdersConfig
 
 if TYPE_CHECKING:

@@ -27,7 +27,7 @@ from typing import Any
 import aiohttp
 import msgspec
 
-from engine.orders.store import OrderStore
+from engine.store.orders import OrderStore
 from engine.store.state import Store
 
 SKUS = ("SKU-000002", "SKU-000003", "SKU-000004", "SKU-000005")

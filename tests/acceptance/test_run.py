@@ -22,7 +22,7 @@ import asyncpg
 import msgspec
 import pytest
 
-from adapters.odoo.simulator import create_app as create_odoo
+from adapters.odoo.simulator.app import create_app as create_odoo
 from adapters.simkit import STATS_KEY, Faults, serve, set_faults
 from adapters.woocommerce.simulator.app import create_app as create_shop
 from adapters.woocommerce.simulator.app import store_of

@@ -27,7 +27,7 @@ from adapters.base import Adapter, Capabilities
 from adapters.http import HttpClient
 from adapters.memory.adapter import MemoryAdapter, MemoryPlatform
 from adapters.odoo import adapter as odoo_adapter
-from adapters.odoo import simulator as odoo
+from adapters.odoo.simulator import app as odoo
 from adapters.woocommerce import simulator as woo
 from adapters.woocommerce.adapter import WooCommerceAdapter
 from adapters.woocommerce.settings import AdapterSettings

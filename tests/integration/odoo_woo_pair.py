@@ -11,9 +11,9 @@ from typing import Any
 from adapters.base import Side
 from adapters.odoo.adapter import OdooAdapter
 from adapters.odoo.adapter import create as create_odoo
-from adapters.odoo.simulator import create_app as create_odoo_app
-from adapters.odoo.simulator import store_of as odoo_store_of
-from adapters.odoo.store import OdooStore
+from adapters.odoo.simulator.app import create_app as create_odoo_app
+from adapters.odoo.simulator.app import store_of as odoo_store_of
+from adapters.odoo.simulator.store import OdooStore
 from adapters.simkit import serve
 from adapters.woocommerce import WooCommerceAdapter
 from adapters.woocommerce.settings import AdapterSettings
@@ -66,7 +66,7 @@ async def open_pair(
     tmp_path: Path, config: str, *, products: int = 0, varied: bool = False
 ) -> AsyncIterator[Pair]:
     """The two simulators (the Odoo one seeded with ``products`` articles, ``varied`` as
-    :func:`adapters.odoo.seed.seed_catalogue` says) and their adapters."""
+    :func:`adapters.odoo.simulator.seed.seed_catalogue` says) and their adapters."""
     odoo_app = create_odoo_app(products=products, varied=varied)
     shop_app = create_shop_app(products=0)
     (tmp_path / "odoo_key").write_text("odoo-test-key")

@@ -25,7 +25,7 @@ from engine.accounting.job import run_booking
 from engine.accounting.jobs import booking_period
 from engine.accounting.store import Ledger
 from engine.config import ConnectionConfig
-from engine.loop.runners import JobContext, load_runner, schedule_of, scheduled_jobs
+from engine.jobs import JobContext, load_runner, schedule_of, scheduled_jobs
 from engine.store.state import Store
 from rules.accounting.chart import AccountingConfig, parse_vat_key
 from rules.accounting.fec import COLUMNS

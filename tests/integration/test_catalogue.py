@@ -21,8 +21,8 @@ from adapters.woocommerce.simulator import create_app, store_of
 from canonical.models import Attribute, Price, Product, Stock
 from engine.config import ConnectionConfig, JobConfig, parse_config
 from engine.cycle.run import CycleResult, run_cycle
-from engine.cycle.transforms import Transforms
 from engine.store.state import Store
+from rules.transforms import Transforms
 
 CONFIG = """
 [connections.main.erp]

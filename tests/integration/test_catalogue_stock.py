@@ -18,9 +18,9 @@ from adapters.woocommerce.simulator import create_app, store_of
 from canonical.models import Order, Stock
 from engine.config import JobConfig
 from engine.cycle.run import CycleResult, run_cycle
-from engine.cycle.transforms import Transforms
 from engine.store.state import Store
 from rules.policy import FieldRule, KindRules
+from rules.transforms import Transforms
 
 OWNED_BY_ERP = KindRules(default=FieldRule(owner="erp"))
 AVAILABLE = msgspec.convert({"stock": {"available": True}}, Transforms)

@@ -15,8 +15,8 @@ import pytest
 from convergence_law import IDLE, README_RULES, writes
 from odoo_woo_pair import Pair, open_pair
 
-from adapters.odoo.dispatch import call
-from adapters.odoo.store import OdooStore
+from adapters.odoo.simulator.dispatch import call
+from adapters.odoo.simulator.store import OdooStore
 from engine.store.state import Store
 
 

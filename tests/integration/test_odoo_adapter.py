@@ -23,8 +23,8 @@ from adapters.base import (
     Update,
 )
 from adapters.odoo.adapter import OdooAdapter, create
-from adapters.odoo.seed import warehouse_location
-from adapters.odoo.simulator import create_app, store_of
+from adapters.odoo.simulator.app import create_app, store_of
+from adapters.odoo.simulator.seed import warehouse_location
 from adapters.simkit import Faults
 from canonical.errors import ConfigError
 from canonical.fields import to_fields

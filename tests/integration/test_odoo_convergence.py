@@ -13,9 +13,9 @@ import pytest
 from convergence_law import README_RULES
 from odoo_woo_pair import Pair, open_pair
 
-from adapters.odoo.dispatch import call
-from adapters.odoo.seed import warehouse_location
-from adapters.odoo.store import OdooStore
+from adapters.odoo.simulator.dispatch import call
+from adapters.odoo.simulator.seed import warehouse_location
+from adapters.odoo.simulator.store import OdooStore
 from adapters.woocommerce.simulator import model as shop_model
 from engine.cycle.run import CycleResult
 from engine.store.state import Store

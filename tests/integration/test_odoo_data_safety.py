@@ -18,11 +18,11 @@ from integration.test_odoo_adapter import running as odoo_running
 
 from adapters.base import Create, Done, Failed, Update
 from adapters.odoo.adapter import OdooAdapter
-from adapters.odoo.dispatch import call
-from adapters.odoo.errors import OdooError
-from adapters.odoo.seed import warehouse_location
-from adapters.odoo.simulator import create_app, store_of
-from adapters.odoo.store import OdooStore
+from adapters.odoo.simulator.app import create_app, store_of
+from adapters.odoo.simulator.dispatch import call
+from adapters.odoo.simulator.errors import OdooError
+from adapters.odoo.simulator.seed import warehouse_location
+from adapters.odoo.simulator.store import OdooStore
 from canonical.fields import to_fields
 from canonical.models import Price, Product
 

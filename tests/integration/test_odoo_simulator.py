@@ -9,9 +9,9 @@ import aiohttp
 import pytest
 
 from adapters import simkit
-from adapters.odoo.seed import warehouse_location
-from adapters.odoo.simulator import create_app, store_of
-from adapters.odoo.store import OdooStore
+from adapters.odoo.simulator.app import create_app, store_of
+from adapters.odoo.simulator.seed import warehouse_location
+from adapters.odoo.simulator.store import OdooStore
 
 KEY = "odoo-test-key"
 

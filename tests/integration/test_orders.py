@@ -9,7 +9,7 @@ from test_orders_sides import CONFIG, FRANCE, Sides, place, sale_orders, sides, 
 
 from canonical.orders import SaleOrder
 from engine.orders.importer import run_orders
-from engine.orders.store import OrderStore
+from engine.store.orders import OrderStore
 from engine.store.state import Store
 from rules.order_config import OrdersConfig
 from rules.order_rules import to_sale_order

@@ -9,10 +9,10 @@ from pathlib import Path
 
 from test_orders_sides import CONFIG, FRANCE, Sides, place, sale_orders, sides
 
-from adapters.odoo.dispatch import call
+from adapters.odoo.simulator.dispatch import call
 from engine.orders.audit import run_audit
 from engine.orders.importer import run_orders
-from engine.orders.store import OrderStore
+from engine.store.orders import OrderStore
 from engine.store.state import Store
 
 __all__ = ["sides"]  # the fixture, shared

@@ -7,7 +7,7 @@ from typing import Any
 
 from test_orders_sides import CONFIG, Sides, place, sale_orders, sides
 
-from adapters.odoo.dispatch import call
+from adapters.odoo.simulator.dispatch import call
 from adapters.woocommerce.simulator.orders_logic import create_refund
 from engine.orders.feedback import run_feedback
 from engine.orders.importer import run_orders

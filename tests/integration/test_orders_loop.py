@@ -11,7 +11,7 @@ from test_worker import running, wait_for
 
 from adapters.base import Adapter, Side
 from engine.config import Config, parse_config
-from engine.loop.runners import load_runner, runner_name, scheduled_jobs
+from engine.jobs import load_runner, runner_name, scheduled_jobs
 from engine.loop.worker import Worker, WorkerSettings
 from engine.store.state import Store
 

@@ -15,10 +15,10 @@ import pytest
 from test_orders_sides import FRANCE, WITH_LINE_ARTICLES, Sides, open_sides, place, sale_orders
 
 from adapters.base import PermanentError
-from adapters.odoo.store import OdooStore
+from adapters.odoo.simulator.store import OdooStore
 from adapters.woocommerce.simulator import Store as ShopStore
 from engine.orders.importer import run_orders
-from engine.orders.store import OrderStore
+from engine.store.orders import OrderStore
 from engine.store.state import Store
 from rules.order_config import OrdersConfig
 

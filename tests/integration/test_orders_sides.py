@@ -13,9 +13,9 @@ import pytest
 from adapters import simkit
 from adapters.base import Adapter, Side
 from adapters.odoo import adapter as odoo_adapter
-from adapters.odoo.simulator import create_app as odoo_app
-from adapters.odoo.simulator import store_of as odoo_store
-from adapters.odoo.store import OdooStore
+from adapters.odoo.simulator.app import create_app as odoo_app
+from adapters.odoo.simulator.app import store_of as odoo_store
+from adapters.odoo.simulator.store import OdooStore
 from adapters.woocommerce import adapter as wc_adapter
 from adapters.woocommerce.simulator import Store as ShopStore
 from adapters.woocommerce.simulator import create_app as shop_app

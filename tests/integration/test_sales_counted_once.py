@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from odoo_woo_pair import Pair, open_pair
 
-from adapters.odoo.dispatch import call
-from adapters.odoo.seed import warehouse_location
+from adapters.odoo.simulator.dispatch import call
+from adapters.odoo.simulator.seed import warehouse_location
 from canonical.errors import ConfigError
 from engine.config import parse_config
 from engine.orders.importer import run_orders

@@ -14,9 +14,9 @@ import pytest
 from convergence_law import IDLE, README_RULES, writes
 
 from adapters.odoo.adapter import create as create_odoo
-from adapters.odoo.dispatch import call
-from adapters.odoo.simulator import create_app as create_odoo_app
-from adapters.odoo.simulator import store_of as odoo_store_of
+from adapters.odoo.simulator.app import create_app as create_odoo_app
+from adapters.odoo.simulator.app import store_of as odoo_store_of
+from adapters.odoo.simulator.dispatch import call
 from adapters.shopify import simulator
 from adapters.shopify.adapter import ShopifyAdapter
 from adapters.shopify.settings import ShopifySettings

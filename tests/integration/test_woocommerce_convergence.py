@@ -21,7 +21,7 @@ from integration.odoo_woo_pair import open_pair, shop_adapter
 
 from adapters.base import Create, Done, Failed, Side, Update
 from adapters.memory.adapter import MemoryAdapter
-from adapters.odoo.store import OdooStore
+from adapters.odoo.simulator.store import OdooStore
 from adapters.simkit import serve
 from adapters.woocommerce import WooCommerceAdapter
 from adapters.woocommerce.simulator import Store as ShopStore

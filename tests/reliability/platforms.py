@@ -38,7 +38,7 @@ import msgspec
 from aiohttp import web
 
 from adapters import simkit
-from adapters.odoo import simulator as odoo
+from adapters.odoo.simulator import app as odoo
 from adapters.sandbox import Sandbox
 from adapters.woocommerce.simulator import app as woo
 

@@ -22,17 +22,17 @@ import pytest
 from click.testing import CliRunner
 from reliability_support import field_differences, read_side
 
-from adapters.odoo.dispatch import call
+from adapters.odoo.simulator.dispatch import call
 from adapters.sandbox import WEB_DESCRIPTION, Sandbox, sandbox
 from engine.cli.demo import DEMO_JOBS, DEMO_RULES
 from engine.cli.main import main
 from engine.cycle.carried import compared_fields
 from engine.cycle.run import CycleResult, run_cycle
-from engine.cycle.transforms import Transforms
 from engine.orders.importer import run_orders
 from engine.store.state import Store
 from rules.order_config import OrdersConfig
 from rules.taxes import TaxRule
+from rules.transforms import Transforms
 
 CORPUS = Path(__file__).resolve().parents[1] / "data" / "bad"
 CONNECTION = "bad"

@@ -22,7 +22,7 @@ import aiohttp
 import pytest
 from reliability_support import SECRETS, control, platforms_process, worker_env
 
-from engine.orders.store import OrderStore
+from engine.store.orders import OrderStore
 from engine.store.state import Store
 
 KILLS = 20

@@ -30,7 +30,7 @@ from adapters.base import (
     Side,
     Snapshot,
 )
-from adapters.odoo.dispatch import call
+from adapters.odoo.simulator.dispatch import call
 from adapters.registry import build_adapter
 from adapters.sandbox import Sandbox, sandbox
 from canonical.fields import to_fields

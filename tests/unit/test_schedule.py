@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from engine.loop.schedule import Cron, Every, next_due, parse_schedule
+from engine.schedule import Cron, Every, next_due, parse_schedule
 
 
 def at(text: str) -> datetime:

@@ -19,9 +19,9 @@ from canonical.fields import to_fields
 from canonical.models import Customer, Product
 from engine.config import JobConfig
 from engine.cycle.run import CycleResult, run_cycle
-from engine.cycle.transforms import Transforms
 from engine.store.state import Store
 from rules.policy import FieldRule, KindRules
+from rules.transforms import Transforms
 
 __all__ = ["rpc", "sides"]  # the fixtures, shared
 

@@ -17,11 +17,22 @@ enough.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-from engine.config import parse_duration
+_DURATION = re.compile(r"^(\d+)(s|m|h|d)$")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_duration(text: str) -> int:
+    """``"5m"`` → 300 seconds. Raises ``ValueError`` for anything else."""
+    match = _DURATION.match(text.strip())
+    if not match or int(match.group(1)) == 0:
+        raise ValueError(f"{text!r} is not a duration such as 30s, 5m, 1h or 1d")
+    return int(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+
 
 DEFAULT_EVERY: dict[str, str] = {
     "order": "5m",

@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from adapters.odoo.behaviour import ACTIONS, action
-from adapters.odoo.errors import OdooError
-from adapters.odoo.schema import FIELDS
-from adapters.odoo.store import OdooStore
+from adapters.odoo.simulator.behaviour import ACTIONS, action
+from adapters.odoo.simulator.errors import OdooError
+from adapters.odoo.simulator.schema import FIELDS
+from adapters.odoo.simulator.store import OdooStore
 
 SIGNATURES: dict[str, tuple[str, ...]] = {
     "search_read": ("domain", "fields", "offset", "limit", "order"),

@@ -19,10 +19,10 @@ import msgspec
 from aiohttp import web
 
 from adapters import simkit
-from adapters.odoo.dispatch import call, name_args
-from adapters.odoo.errors import OdooError
-from adapters.odoo.seed import seed_catalogue
-from adapters.odoo.store import OdooStore
+from adapters.odoo.simulator.dispatch import call, name_args
+from adapters.odoo.simulator.errors import OdooError
+from adapters.odoo.simulator.seed import seed_catalogue
+from adapters.odoo.simulator.store import OdooStore
 from adapters.simkit import Faults
 
 UID = 2

@@ -11,12 +11,12 @@ import re
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any
 
-from adapters.odoo import hierarchy, sale_amounts
-from adapters.odoo.errors import OdooError
-from adapters.odoo.schema import FIELDS, FieldSpec
+from adapters.odoo.simulator import hierarchy, sale_amounts
+from adapters.odoo.simulator.errors import OdooError
+from adapters.odoo.simulator.schema import FIELDS, FieldSpec
 
 if TYPE_CHECKING:
-    from adapters.odoo.store import OdooStore, Row
+    from adapters.odoo.simulator.store import OdooStore, Row
 
 _DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")

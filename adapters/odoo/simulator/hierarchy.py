@@ -14,11 +14,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from adapters.odoo.errors import OdooError
-from adapters.odoo.schema import FIELDS
+from adapters.odoo.simulator.errors import OdooError
+from adapters.odoo.simulator.schema import FIELDS
 
 if TYPE_CHECKING:
-    from adapters.odoo.store import OdooStore, Row
+    from adapters.odoo.simulator.store import OdooStore, Row
 
 PARENT_FIELD = {"product.category": "parent_id", "stock.location": "location_id"}
 """Per tree model, its field naming the parent."""

@@ -19,7 +19,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from adapters.odoo.store import OdooStore, Row
+    from adapters.odoo.simulator.store import OdooStore, Row
 
 CENT = Decimal("0.01")
 DIGITS = {

@@ -1,13 +1,8 @@
-"""Job runners: what the scheduler calls when a job is due, by name.
+"""What the scheduler hands a job and gets back, and which jobs a connection has.
 
-The scheduler knows nothing of what a job does. A job names its runner (``run = "audit"`` in its
-table) or gets the default of its kind; the runner receives a :class:`JobContext` (the store, the
-connection's two adapters, the job, whether this is the full resync) and returns a
-:class:`JobOutcome`. Runners are imported on first use, as adapters are.
-
-To add a runner, list it in :data:`RUNNERS` (and in :data:`DEFAULT_RUNNER` for the kinds it
-should run by default); it may give its own default interval and say whether a weekly full run
-makes sense for it.
+The scheduler knows nothing of what a job does: the runner a job names
+(:mod:`engine.runner_names`) receives a :class:`JobContext` (the store, the connection's two
+adapters, the job, whether this is the full resync) and returns a :class:`JobOutcome`.
 """
 
 from __future__ import annotations
@@ -21,11 +16,12 @@ import msgspec
 
 from adapters.base import Adapter, Side
 from engine.config import ConnectionConfig, JobConfig, jobs_of
-from engine.cycle.transforms import Transforms
-from engine.loop.schedule import DEFAULT_EVERY, DEFAULT_FULL_EVERY, FALLBACK_EVERY
+from engine.runner_names import DEFAULT_RUNNER, JOB_SOURCES, check_runner
+from engine.schedule import DEFAULT_EVERY, DEFAULT_FULL_EVERY, FALLBACK_EVERY
 from rules.accounting.chart import AccountingConfig
 from rules.order_config import OrdersConfig
 from rules.policy import KindRules
+from rules.transforms import Transforms
 
 if TYPE_CHECKING:
     from engine.store.state import Store
@@ -62,32 +58,6 @@ class JobOutcome(msgspec.Struct, kw_only=True):
 JobRunner = Callable[[JobContext], Awaitable[JobOutcome]]
 
 
-class RunnerSpec(msgspec.Struct, frozen=True, kw_only=True):
-    target: str
-    """``module:function`` of the :data:`JobRunner`."""
-    every: str | None = None
-    """Default schedule of its jobs; ``None``: the kind's default."""
-    full_resync: bool = True
-    """Whether its jobs also get the weekly full run."""
-
-
-RUNNERS: dict[str, RunnerSpec] = {
-    "cycle": RunnerSpec(target="engine.loop.runners:run_sync_cycle"),
-    "orders": RunnerSpec(target="engine.orders.jobs:import_job"),
-    "order-feedback": RunnerSpec(target="engine.orders.jobs:feedback_job"),
-    "order-audit": RunnerSpec(target="engine.orders.jobs:audit_job", full_resync=False),
-    "accounting": RunnerSpec(target="engine.accounting.jobs:booking_job", full_resync=False),
-}
-"""Runners by name."""
-
-DEFAULT_RUNNER: dict[str, str] = {}
-"""The runner of a job that names none, by kind; any other kind runs the sync cycle."""
-
-JOB_SOURCES: list[str] = ["engine.orders.jobs:order_jobs", "engine.accounting.jobs:accounting_jobs"]
-"""``module:function``s giving a connection's jobs that are not in its ``jobs`` table (say, the
-order import configured in its own table): ``(ConnectionConfig) -> dict[str, JobConfig]``."""
-
-
 def scheduled_jobs(connection: ConnectionConfig) -> dict[str, JobConfig]:
     """Every job the loop runs for ``connection``: its ``jobs`` (or the defaults), then those
     of :data:`JOB_SOURCES`."""
@@ -117,33 +87,7 @@ def full_schedule_of(job: JobConfig) -> str | None:
     return job.full_every or DEFAULT_FULL_EVERY
 
 
-def check_runner(name: str) -> RunnerSpec:
-    """The runner called ``name``; ``LookupError`` lists the known ones."""
-    try:
-        return RUNNERS[name]
-    except KeyError:
-        known = ", ".join(sorted(RUNNERS))
-        raise LookupError(f"unknown job runner {name!r} (known: {known})") from None
-
-
 def load_runner(name: str) -> JobRunner:
     """The runner function called ``name``."""
     module_name, _, attribute = check_runner(name).target.partition(":")
     return cast(JobRunner, getattr(importlib.import_module(module_name), attribute))
-
-
-async def run_sync_cycle(context: JobContext) -> JobOutcome:
-    """The reconcile cycle: incremental normally, a full read for the periodic resync."""
-    from engine.cycle.run import run_cycle
-
-    result = await run_cycle(
-        context.store,
-        connection=context.connection,
-        job_name=context.job_name,
-        job=context.job,
-        rules=context.rules,
-        adapters=context.adapters,
-        full=context.full,
-        transforms=context.transforms,
-    )
-    return JobOutcome(run_id=result.run_id, counts=result.counts)

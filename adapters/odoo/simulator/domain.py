@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from adapters.odoo.errors import OdooError
+from adapters.odoo.simulator.errors import OdooError
 
 Row = dict[str, Any]
 Predicate = Callable[[Row], bool]

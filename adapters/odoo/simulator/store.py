@@ -12,10 +12,10 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from adapters.odoo import behaviour, hierarchy
-from adapters.odoo.domain import compile_domain, mentions, parse_order
-from adapters.odoo.errors import OdooError
-from adapters.odoo.schema import FIELDS, TAX_FIELD_RENAMED, FieldSpec
+from adapters.odoo.simulator import behaviour, hierarchy
+from adapters.odoo.simulator.domain import compile_domain, mentions, parse_order
+from adapters.odoo.simulator.errors import OdooError
+from adapters.odoo.simulator.schema import FIELDS, TAX_FIELD_RENAMED, FieldSpec
 
 Row = dict[str, Any]
 Clock = Callable[[], datetime]

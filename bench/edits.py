@@ -19,7 +19,7 @@ from adapters.odoo.simulator.dispatch import call
 from adapters.odoo.simulator.seed import warehouse_location
 from adapters.odoo.simulator.store import OdooStore
 from adapters.woocommerce.simulator.catalogue import description
-from adapters.woocommerce.simulator.store import Sellable
+from adapters.woocommerce.simulator.records import Sellable
 from adapters.woocommerce.simulator.store import Store as ShopStore
 from bench.setup import WEB_DESCRIPTION
 

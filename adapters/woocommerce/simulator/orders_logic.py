@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from adapters.woocommerce.simulator import model as m
 from adapters.woocommerce.simulator.common import (
@@ -13,11 +13,9 @@ from adapters.woocommerce.simulator.common import (
     decimal_or_none,
     money,
 )
+from adapters.woocommerce.simulator.records import Records, Sellable
 from adapters.woocommerce.simulator.tax_rates import apply_taxes, has_rates_for
 from adapters.woocommerce.simulator.writes import apply_address, apply_meta
-
-if TYPE_CHECKING:
-    from adapters.woocommerce.simulator.store import Sellable, Store
 
 _ORDER_TEXT = (
     "customer_note",
@@ -28,7 +26,7 @@ _ORDER_TEXT = (
 )
 
 
-def build_order(store: Store, lines: list[dict[str, Any]], data: dict[str, Any]) -> m.Order:
+def build_order(store: Records, lines: list[dict[str, Any]], data: dict[str, Any]) -> m.Order:
     """A new ``pending`` order (not yet stored) from line specs and a REST-like body.
 
     A line names its article by ``product_id``/``variation_id`` or by ``sku``.
@@ -82,7 +80,7 @@ def _cents(value: Decimal) -> Decimal:
     return value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
-def _fee(store: Store, spec: dict[str, Any]) -> m.FeeLine:
+def _fee(store: Records, spec: dict[str, Any]) -> m.FeeLine:
     total = decimal_or_none(str(spec.get("total", "0"))) or Decimal(0)
     tax_class = str(spec.get("tax_class", ""))
     status = str(spec.get("tax_status", "taxable"))
@@ -100,7 +98,7 @@ def _fee(store: Store, spec: dict[str, Any]) -> m.FeeLine:
     )
 
 
-def _apply_coupon(store: Store, order: m.Order, spec: dict[str, Any]) -> None:
+def _apply_coupon(store: Records, order: m.Order, spec: dict[str, Any]) -> None:
     """A coupon spread over the lines as WooCommerce does: ``percent`` off each line, or a
     fixed ``amount`` shared in proportion to the lines' subtotals (the cents left over go to
     the first lines). Each line's tax is then computed on its discounted total."""
@@ -146,7 +144,7 @@ def _apply_coupon(store: Store, order: m.Order, spec: dict[str, Any]) -> None:
     )
 
 
-def update_order_fields(store: Store, order: m.Order, data: dict[str, Any]) -> None:
+def update_order_fields(store: Records, order: m.Order, data: dict[str, Any]) -> None:
     """The plain fields of an order body (status is handled by the store: it moves stock)."""
     for key in _ORDER_TEXT:
         if isinstance(data.get(key), str):
@@ -158,7 +156,7 @@ def update_order_fields(store: Store, order: m.Order, data: dict[str, Any]) -> N
         apply_meta(store, order.meta_data, data["meta_data"])
 
 
-def _line(store: Store, spec: dict[str, Any]) -> m.LineItem:
+def _line(store: Records, spec: dict[str, Any]) -> m.LineItem:
     item: Sellable | None = None
     if spec.get("variation_id"):
         item = store.variations.get(int(spec["variation_id"]))
@@ -239,7 +237,7 @@ def recompute_totals(order: m.Order) -> None:
     order.total = money(items + fees + shipping + cart_tax + shipping_tax)
 
 
-def create_refund(store: Store, order: m.Order, data: dict[str, Any]) -> m.Refund:
+def create_refund(store: Records, order: m.Order, data: dict[str, Any]) -> m.Refund:
     """A refund of ``order`` per ``POST /orders/{id}/refunds``; restocks when asked."""
     if data.get("api_refund", True):
         # No gateway here can refund automatically, like most offline payment methods.

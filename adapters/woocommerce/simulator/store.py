@@ -15,6 +15,7 @@ from typing import Any
 from adapters.woocommerce.simulator import model as m
 from adapters.woocommerce.simulator.common import SimError, stamp
 from adapters.woocommerce.simulator.orders_logic import build_order
+from adapters.woocommerce.simulator.records import Sellable
 
 STOCK_REDUCING = frozenset({"processing", "completed", "on-hold"})
 STOCK_RESTORING = frozenset({"cancelled", "pending"})
@@ -24,9 +25,6 @@ ORDER_STATUSES = frozenset(
 
 Listener = Callable[[str, Any], None]
 """Called with a webhook topic (``product.updated``) and the record (or ``{"id": N}``)."""
-
-
-Sellable = m.Product | m.Variation
 
 
 class Store:

@@ -13,15 +13,12 @@ are rounded per line, half up, as with "round tax at subtotal level" off; the or
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
-from typing import TYPE_CHECKING
 
 import msgspec
 
 from adapters.woocommerce.simulator import model as m
 from adapters.woocommerce.simulator.common import TAX_RATES, money
-
-if TYPE_CHECKING:
-    from adapters.woocommerce.simulator.store import Store
+from adapters.woocommerce.simulator.records import Records
 
 
 class _Rate(msgspec.Struct, frozen=True, kw_only=True):
@@ -58,7 +55,7 @@ def _slug(tax_class: str) -> str:
     return tax_class or "standard"
 
 
-def rate_for(store: Store, country: str, tax_class: str) -> _Rate:
+def rate_for(store: Records, country: str, tax_class: str) -> _Rate:
     """The rate applied to an item of ``tax_class`` going to ``country``."""
     rows = sorted(
         (
@@ -75,13 +72,13 @@ def _country(order: m.Order) -> str:
     return (order.shipping.country or order.billing.country or "").strip().upper()
 
 
-def has_rates_for(store: Store, order: m.Order) -> bool:
+def has_rates_for(store: Records, order: m.Order) -> bool:
     """Whether the tax table has rates of the order's destination country."""
     country = _country(order)
     return any(rate.country == country for rate in store.tax_rates.values())
 
 
-def apply_taxes(store: Store, order: m.Order) -> None:
+def apply_taxes(store: Records, order: m.Order) -> None:
     """Tax every line (on its total after coupons), shipping line and fee of ``order`` at the
     rates of its destination; set its tax lines and totals."""
     country = _country(order)

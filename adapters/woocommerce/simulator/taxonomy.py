@@ -9,6 +9,7 @@ from aiohttp import web
 from adapters.woocommerce.simulator import model as m
 from adapters.woocommerce.simulator.common import SimError
 from adapters.woocommerce.simulator.products import STORE_KEY, slugify
+from adapters.woocommerce.simulator.records import Sellable
 from adapters.woocommerce.simulator.rest import (
     PREFIX,
     batch,
@@ -20,7 +21,7 @@ from adapters.woocommerce.simulator.rest import (
     paginated,
     respond,
 )
-from adapters.woocommerce.simulator.store import Sellable, Store, refresh
+from adapters.woocommerce.simulator.store import Store, refresh
 
 
 def _store(request: web.Request) -> Store:

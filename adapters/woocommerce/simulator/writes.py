@@ -11,7 +11,7 @@ left without categories gets the shop's default one ("Uncategorized").
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from adapters.woocommerce.simulator import model as m
 from adapters.woocommerce.simulator.common import (
@@ -22,9 +22,7 @@ from adapters.woocommerce.simulator.common import (
     stamp,
 )
 from adapters.woocommerce.simulator.content import kses_post, title, wc_clean
-
-if TYPE_CHECKING:
-    from adapters.woocommerce.simulator.store import Sellable, Store
+from adapters.woocommerce.simulator.records import Records, Sellable
 
 PRODUCT_TYPES = ("simple", "grouped", "external", "variable")
 PRODUCT_STATUSES = ("draft", "pending", "private", "publish")
@@ -102,7 +100,7 @@ def _price(value: str) -> str:
     return text if text and decimal_or_none(text) is not None else ""
 
 
-def apply_sellable(store: Store, item: Sellable, data: dict[str, Any]) -> None:
+def apply_sellable(store: Records, item: Sellable, data: dict[str, Any]) -> None:
     """Validate ``data`` against the schema and write it to ``item`` (SKU rules included)."""
     bad = _check(data, item)
     if bad:
@@ -121,24 +119,24 @@ def apply_sellable(store: Store, item: Sellable, data: dict[str, Any]) -> None:
             setattr(item, key, value)
 
 
-def _text(field: str, clean: Callable[[str], str]) -> Callable[[Store, Sellable, Any], None]:
-    def handler(store: Store, item: Sellable, value: Any) -> None:
+def _text(field: str, clean: Callable[[str], str]) -> Callable[[Records, Sellable, Any], None]:
+    def handler(store: Records, item: Sellable, value: Any) -> None:
         if field in item.__struct_fields__:
             setattr(item, field, clean(value))
 
     return handler
 
 
-def _tax_class(store: Store, item: Sellable, value: Any) -> None:
+def _tax_class(store: Records, item: Sellable, value: Any) -> None:
     item.tax_class = value if value in store.tax_classes and value != "standard" else ""
 
 
-def _stock_quantity(store: Store, item: Sellable, value: Any) -> None:
+def _stock_quantity(store: Records, item: Sellable, value: Any) -> None:
     item.stock_quantity = value
 
 
-def _sale_date(field: str, gmt: bool) -> Callable[[Store, Sellable, Any], None]:
-    def handler(store: Store, item: Sellable, value: Any) -> None:
+def _sale_date(field: str, gmt: bool) -> Callable[[Records, Sellable, Any], None]:
+    def handler(store: Records, item: Sellable, value: Any) -> None:
         if not value:
             setattr(item, field, None)
             setattr(item, f"{field}_gmt", None)
@@ -153,15 +151,15 @@ def _sale_date(field: str, gmt: bool) -> Callable[[Store, Sellable, Any], None]:
     return handler
 
 
-def _dimensions(store: Store, item: Sellable, value: Any) -> None:
+def _dimensions(store: Records, item: Sellable, value: Any) -> None:
     if isinstance(value, dict):
         for key in ("length", "width", "height"):
             if isinstance(value.get(key), str):
                 setattr(item.dimensions, key, value[key])
 
 
-def _terms(kind: str) -> Callable[[Store, Sellable, Any], None]:
-    def handler(store: Store, item: Sellable, value: Any) -> None:
+def _terms(kind: str) -> Callable[[Records, Sellable, Any], None]:
+    def handler(store: Records, item: Sellable, value: Any) -> None:
         if not isinstance(item, m.Product):
             return
         terms: list[m.Term] = []
@@ -179,7 +177,7 @@ def _terms(kind: str) -> Callable[[Store, Sellable, Any], None]:
     return handler
 
 
-def _images(store: Store, item: Sellable, value: Any) -> None:
+def _images(store: Records, item: Sellable, value: Any) -> None:
     images = [
         m.Image(
             id=store.next_id("attachment"),
@@ -196,7 +194,7 @@ def _images(store: Store, item: Sellable, value: Any) -> None:
         item.image = images[0] if images else None
 
 
-def _attributes(store: Store, item: Sellable, value: Any) -> None:
+def _attributes(store: Records, item: Sellable, value: Any) -> None:
     try:
         if isinstance(item, m.Product):
             item.attributes = [
@@ -221,11 +219,11 @@ def _attributes(store: Store, item: Sellable, value: Any) -> None:
         raise invalid_params({"attributes": "attributes is not a list of attributes."}) from None
 
 
-def _meta_data(store: Store, item: Any, value: Any) -> None:
+def _meta_data(store: Records, item: Any, value: Any) -> None:
     apply_meta(store, item.meta_data, value)
 
 
-def apply_meta(store: Store, meta: list[m.Meta], value: Any) -> None:
+def apply_meta(store: Records, meta: list[m.Meta], value: Any) -> None:
     """Meta entries are upserted by id or key; ``null`` value deletes (as WooCommerce does)."""
     for entry in value:
         if not isinstance(entry, dict) or "key" not in entry:
@@ -242,7 +240,7 @@ def apply_meta(store: Store, meta: list[m.Meta], value: Any) -> None:
             )
 
 
-_HANDLERS: dict[str, Callable[[Store, Sellable, Any], None]] = {
+_HANDLERS: dict[str, Callable[[Records, Sellable, Any], None]] = {
     "name": _text("name", title),
     "description": _text("description", kses_post),
     "short_description": _text("short_description", kses_post),
@@ -264,7 +262,7 @@ _HANDLERS: dict[str, Callable[[Store, Sellable, Any], None]] = {
 _ADDRESS_FIELDS = m.Address.__struct_fields__
 
 
-def apply_customer(store: Store, customer: m.Customer, data: dict[str, Any]) -> None:
+def apply_customer(store: Records, customer: m.Customer, data: dict[str, Any]) -> None:
     """Write a customers-route body to ``customer``."""
     bad: dict[str, str] = {
         key: f"{key} is not of type string."

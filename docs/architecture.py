@@ -7,9 +7,9 @@ an import runs against the arrows, when modules import each other in a circle, o
 written page no longer matches.
 
 An arrow ``a -> b`` means modules of ``a`` may import modules of ``b``. Imports made only for
-type checking (under ``if TYPE_CHECKING:``) count too: they are arrows a reader follows. A circle
-is counted among the imports that run; a type named back across one (a simulator's helpers
-naming the store that calls them) is listed on the page, to be replaced by a protocol.
+type checking (under ``if TYPE_CHECKING:``) count too, for the arrows and for circles alike:
+they are arrows a reader follows. Where helpers need the type of the module that calls them,
+they name a protocol of what they use (e.g. ``adapters/odoo/simulator/records.py``).
 """
 
 from __future__ import annotations
@@ -186,8 +186,6 @@ class Module:
     path: Path
     summary: str
     imports: frozenset[str]
-    typing_only: frozenset[str] = frozenset()
-    """Imported only under ``if TYPE_CHECKING:``."""
 
 
 def modules() -> dict[str, Module]:
@@ -204,33 +202,18 @@ def modules() -> dict[str, Module]:
         tree = ast.parse(path.read_text(encoding="utf-8"))
         doc = ast.get_docstring(tree) or ""
         package = name if path.name == "__init__.py" else name.rpartition(".")[0]
-        typing = [n for n in ast.walk(tree) if isinstance(n, ast.If) and _is_type_checking(n)]
-        everything = frozenset(_imported(tree, package, paths))
-        at_runtime = frozenset(_imported(tree, package, paths, skip=typing))
         found[name] = Module(
             name=name,
             path=path,
             summary=doc.strip().split("\n\n")[0].replace("\n", " "),
-            imports=everything,
-            typing_only=everything - at_runtime,
+            imports=frozenset(_imported(tree, package, paths)),
         )
     return found
 
 
-def _is_type_checking(node: ast.If) -> bool:
-    test = node.test
-    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
-        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
-    )
-
-
-def _imported(
-    tree: ast.Module, package: str, ours: dict[str, Path], skip: list[ast.If] | None = None
-) -> Iterator[str]:
-    hidden = {id(n) for block in skip or [] for n in ast.walk(block) if n is not block}
+def _imported(tree: ast.Module, package: str, ours: dict[str, Path]) -> Iterator[str]:
+    # Imports under ``if TYPE_CHECKING:`` are walked too: a reader follows them as any other.
     for node in ast.walk(tree):
-        if id(node) in hidden:
-            continue
         if isinstance(node, ast.Import):
             for alias in node.names:
                 yield from _ours(alias.name, ours)
@@ -293,7 +276,7 @@ def circles(found: dict[str, Module]) -> list[list[str]]:
         stack.append(name)
         on_stack.add(name)
         # A package's __init__ importing its own modules is how a package is made, not a circle.
-        for target in sorted(found[name].imports - found[name].typing_only - {name}):
+        for target in sorted(found[name].imports - {name}):
             if target.startswith(name + ".") and found[name].path.name == "__init__.py":
                 continue
             if target not in index:
@@ -340,16 +323,6 @@ def page(found: dict[str, Module]) -> str:
             if not _implied(source, target):
                 lines.append(f"    {source} --> {target}")
     lines += ["```", ""]
-    lines += [
-        "### Types named back across a circle",
-        "",
-        "Imported only for type checking, these close a circle the running code does not have; "
-        "each is to be replaced by a protocol of what the helper uses:",
-        "",
-    ]
-    for group in circles({n: _with_typing(m) for n, m in found.items()}):
-        lines.append("- " + " <-> ".join(f"`{member}`" for member in group))
-    lines.append("")
     for part, (what, _) in PARTS.items():
         members = sorted(m for m in found if part_of(m) == part)
         lines += [f"### {part}", "", f"{what[0].upper()}{what[1:]}.", ""]
@@ -360,10 +333,6 @@ def page(found: dict[str, Module]) -> str:
             lines.append(f"- `{member}`" + (f": {summary}" if summary else ""))
         lines.append("")
     return "\n".join(lines)
-
-
-def _with_typing(module: Module) -> Module:
-    return Module(module.name, module.path, module.summary, module.imports)
 
 
 def _reaches_back(part: str) -> bool:

@@ -73,3 +73,35 @@ def test_the_check_sees_a_circle(architecture: ModuleType) -> None:
     assert ["engine.config", "engine.schedule"] in architecture.circles(
         {**found, schedule.name: looped}
     )
+
+
+def test_an_import_made_only_for_type_checking_closes_a_circle_too(
+    architecture: ModuleType, tmp_path: Path
+) -> None:
+    # The shape the simulators had: a helper naming, for its annotations, the store calling it.
+    helper = tmp_path / "helper.py"
+    helper.write_text(
+        "from typing import TYPE_CHECKING\n"
+        "if TYPE_CHECKING:\n"
+        "    from adapters.odoo.simulator.store import OdooStore\n"
+    )
+    found = architecture.modules()
+    store = found["adapters.odoo.simulator.store"]
+    tree = architecture.ast.parse(helper.read_text())
+    named = frozenset(
+        architecture._imported(
+            tree, "adapters.odoo.simulator", {n: m.path for n, m in found.items()}
+        )
+    )
+    assert named == {"adapters.odoo.simulator.store"}
+    helper_module = type(store)(
+        name="adapters.odoo.simulator.helper", path=helper, summary="", imports=named
+    )
+    calling = type(store)(
+        name=store.name,
+        path=store.path,
+        summary=store.summary,
+        imports=store.imports | {helper_module.name},
+    )
+    groups = architecture.circles({**found, store.name: calling, helper_module.name: helper_module})
+    assert ["adapters.odoo.simulator.helper", "adapters.odoo.simulator.store"] in groups

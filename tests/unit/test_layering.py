@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -36,19 +38,37 @@ def loaded_after(modules: list[str]) -> set[str]:
 
 NO_HTTP = modules_of("canonical", "rules", "engine")
 PURE = [*modules_of("canonical", "rules"), "engine.cycle.decide", "engine.cycle.actions"]
+ENGINE_PARTS = sorted(
+    {name.split(".")[1] for name in NO_HTTP if name.count(".") >= 1 and name.startswith("engine.")}
+)
+"""Each sub-package and top-level module of the engine, checked on its own as well: a part
+imported alone loads only what it needs, which the import of everything together can hide."""
 
 
 def test_the_lists_cover_the_parts() -> None:
     assert "engine.loop.worker" in NO_HTTP and "engine.cli.main" in NO_HTTP
     assert "rules.transforms" in PURE and "canonical.models" in PURE
+    assert {"cycle", "store", "orders", "loop", "cli", "config"} <= set(ENGINE_PARTS)
 
 
 def test_engine_rules_and_vocabulary_never_import_aiohttp() -> None:
     assert "aiohttp" not in loaded_after(NO_HTTP)
 
 
+@pytest.mark.parametrize("part", ["canonical", "rules", *(f"engine.{p}" for p in ENGINE_PARTS)])
+def test_each_part_alone_never_imports_aiohttp(part: str) -> None:
+    assert "aiohttp" not in loaded_after(
+        [m for m in NO_HTTP if m == part or m.startswith(part + ".")]
+    )
+
+
 def test_the_decision_rules_and_vocabulary_never_import_a_database_driver() -> None:
     assert "asyncpg" not in loaded_after(PURE)
+
+
+@pytest.mark.parametrize("module", ["engine.cycle.decide", "engine.cycle.actions"])
+def test_the_decision_alone_never_imports_a_database_driver(module: str) -> None:
+    assert "asyncpg" not in loaded_after([module])
 
 
 def test_the_check_sees_a_module_that_speaks_http() -> None:

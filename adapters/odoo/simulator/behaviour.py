@@ -9,20 +9,18 @@ from __future__ import annotations
 
 import re
 from decimal import ROUND_HALF_UP, Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from adapters.odoo.simulator import hierarchy, sale_amounts
 from adapters.odoo.simulator.errors import OdooError
+from adapters.odoo.simulator.records import Records, Row
 from adapters.odoo.simulator.schema import FIELDS, FieldSpec
-
-if TYPE_CHECKING:
-    from adapters.odoo.simulator.store import OdooStore, Row
 
 _DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
-def compute(store: OdooStore, model: str, row: Row, field: str) -> Any:
+def compute(store: Records, model: str, row: Row, field: str) -> Any:
     """The value of a computed (non-stored) field."""
     rid = row["id"]
     if field == "display_name":
@@ -55,7 +53,7 @@ def compute(store: OdooStore, model: str, row: Row, field: str) -> Any:
     raise OdooError.value(f"Cannot compute {model}.{field} for record {rid}")
 
 
-def _display_name(store: OdooStore, model: str, row: Row) -> str:
+def _display_name(store: Records, model: str, row: Row) -> str:
     if model in ("product.category", "stock.location"):
         return str(compute(store, model, row, "complete_name"))
     if model == "product.template.attribute.value":
@@ -75,7 +73,7 @@ def _display_name(store: OdooStore, model: str, row: Row) -> str:
 
 
 def _convert(
-    store: OdooStore, model: str, field: str, spec: FieldSpec, value: Any, current: Any
+    store: Records, model: str, field: str, spec: FieldSpec, value: Any, current: Any
 ) -> Any:
     def wrong() -> OdooError:
         return OdooError.value(f"Wrong value for {model}.{field}: {value!r}")
@@ -121,7 +119,7 @@ def _convert(
     raise wrong()
 
 
-def _rounded(store: OdooStore, spec: FieldSpec, number: float) -> float:
+def _rounded(store: Records, spec: FieldSpec, number: float) -> float:
     # A float field with digits is rounded half-up to its precision when written, so a price
     # sent as 9.999 is stored (and read back) as 10.0.
     if not spec.digits:
@@ -151,7 +149,7 @@ def _x2many_commands(model: str, field: str, value: Any, ids: list[int]) -> list
     return ids
 
 
-def _check_unique(store: OdooStore, model: str, rid: int, field: str, value: Any) -> None:
+def _check_unique(store: Records, model: str, rid: int, field: str, value: Any) -> None:
     if model != "product.product" or not value:
         return
     if field == "barcode":
@@ -170,7 +168,7 @@ def _check_unique(store: OdooStore, model: str, rid: int, field: str, value: Any
             )
 
 
-def _assign(store: OdooStore, model: str, rid: int, vals: Row, stamp: str) -> None:
+def _assign(store: Records, model: str, rid: int, vals: Row, stamp: str) -> None:
     """Set plain and relational values on an existing row; one2many commands create children."""
     row = store.tables[model][rid]
     for field, value in vals.items():
@@ -194,7 +192,7 @@ def _assign(store: OdooStore, model: str, rid: int, vals: Row, stamp: str) -> No
 
 
 def _relink(
-    store: OdooStore, model: str, field: str, spec: FieldSpec, rid: int, old: Any, new: Any
+    store: Records, model: str, field: str, spec: FieldSpec, rid: int, old: Any, new: Any
 ) -> None:
     # Keep the parent's one2many list (order lines, template variants) in step with the child.
     for name, parent_spec in FIELDS[spec.relation].items():
@@ -212,7 +210,7 @@ def _relink(
                 )
 
 
-def _one2many(store: OdooStore, spec: FieldSpec, parent: int, commands: Any) -> None:
+def _one2many(store: Records, spec: FieldSpec, parent: int, commands: Any) -> None:
     if not isinstance(commands, list):
         raise OdooError.value(f"Wrong value for one2many: {commands!r}")
     for command in commands:
@@ -235,7 +233,7 @@ def _required(model: str, field: str) -> OdooError:
     )
 
 
-def _defaults(store: OdooStore, model: str, vals: Row) -> Row:
+def _defaults(store: Records, model: str, vals: Row) -> Row:
     if model == "sale.order":
         vals.setdefault("name", f"S{len(store.tables['sale.order']) + 1:05d}")
         vals.setdefault("date_order", store.now())
@@ -267,7 +265,7 @@ def _accountable_line_refused(model: str, row: Row) -> str | None:
     return None
 
 
-def create_one(store: OdooStore, model: str, vals: Row, context: dict[str, Any]) -> int:
+def create_one(store: Records, model: str, vals: Row, context: dict[str, Any]) -> int:
     """Create one record; ``product.*`` creations make the template/variant pair as Odoo does."""
     for field in vals:
         store.spec(model, field)
@@ -308,7 +306,7 @@ def create_one(store: OdooStore, model: str, vals: Row, context: dict[str, Any])
     return rid
 
 
-def write_one(store: OdooStore, model: str, rid: int, vals: Row) -> None:
+def write_one(store: Records, model: str, rid: int, vals: Row) -> None:
     """Write on one record, sending delegated fields to the template (Odoo's ``_inherits``)."""
     for field in vals:
         store.spec(model, field)
@@ -333,7 +331,7 @@ def write_one(store: OdooStore, model: str, rid: int, vals: Row) -> None:
     _assign(store, model, rid, vals, store.now())
 
 
-def unlink_one(store: OdooStore, model: str, rid: int) -> None:
+def unlink_one(store: Records, model: str, rid: int) -> None:
     row = store.row(model, rid)
     if model == "sale.order" and store.raw(model, row, "state") == "sale":
         raise OdooError.user(
@@ -350,7 +348,7 @@ def unlink_one(store: OdooStore, model: str, rid: int) -> None:
     store.delete(model, rid)
 
 
-def action(store: OdooStore, model: str, method: str, ids: list[int]) -> Any:
+def action(store: Records, model: str, method: str, ids: list[int]) -> Any:
     """Run a business action on records; raises NotFound for an unknown method."""
     rows = [store.row(model, rid) for rid in ids]
     stamp = store.now()
@@ -398,7 +396,7 @@ def action(store: OdooStore, model: str, method: str, ids: list[int]) -> Any:
     raise OdooError.not_found(f"The method {method!r} does not exist on the model {model!r}")
 
 
-def _deliver(store: OdooStore, order: int) -> None:
+def _deliver(store: Records, order: int) -> None:
     """Confirming an order with articles plans their delivery, as the sale_stock module does."""
     row = store.tables["sale.order"][order]
     lines = store.tables["sale.order.line"]
@@ -419,7 +417,7 @@ def _deliver(store: OdooStore, order: int) -> None:
     )
 
 
-def _ship(store: OdooStore, picking: Row, stamp: str) -> None:
+def _ship(store: Records, picking: Row, stamp: str) -> None:
     """A delivery validated: its order's articles leave the warehouse's internal quants (the
     on-hand count drops now, not when the order was confirmed), as stock does in Odoo."""
     order = store.tables["sale.order"].get(picking.get("sale_id") or 0)
@@ -449,7 +447,7 @@ def _ship(store: OdooStore, picking: Row, stamp: str) -> None:
     _assign(store, "stock.picking", picking["id"], {"state": "done", "date_done": stamp}, stamp)
 
 
-def _check_balanced(store: OdooStore, move: Row) -> None:
+def _check_balanced(store: Records, move: Row) -> None:
     """A journal entry is posted only when its debits equal its credits (to the cent)."""
     lines = [store.tables["account.move.line"][i] for i in move["line_ids"]]
     debit = round(sum(float(line.get("debit") or 0.0) for line in lines), 2)

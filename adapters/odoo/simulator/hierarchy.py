@@ -12,20 +12,18 @@ on the ids found. ``x`` is an id, a list of ids, or a name (matched with ``ilike
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from adapters.odoo.simulator.errors import OdooError
+from adapters.odoo.simulator.records import Records, Row
 from adapters.odoo.simulator.schema import FIELDS
-
-if TYPE_CHECKING:
-    from adapters.odoo.simulator.store import OdooStore, Row
 
 PARENT_FIELD = {"product.category": "parent_id", "stock.location": "location_id"}
 """Per tree model, its field naming the parent."""
 OPERATORS = ("child_of", "parent_of")
 
 
-def ancestors(store: OdooStore, model: str, row: Row) -> list[int]:
+def ancestors(store: Records, model: str, row: Row) -> list[int]:
     """Ids from the root down to ``row`` included; a loop in the data is an error."""
     parent_field = PARENT_FIELD[model]
     chain = [row["id"]]
@@ -39,11 +37,11 @@ def ancestors(store: OdooStore, model: str, row: Row) -> list[int]:
     return list(reversed(chain))
 
 
-def parent_path(store: OdooStore, model: str, row: Row) -> str:
+def parent_path(store: Records, model: str, row: Row) -> str:
     return "".join(f"{rid}/" for rid in ancestors(store, model, row))
 
 
-def check_no_cycle(store: OdooStore, model: str, rid: int) -> None:
+def check_no_cycle(store: Records, model: str, rid: int) -> None:
     """Odoo's ``_check_recursion``: a record may not become its own ancestor."""
     if model in PARENT_FIELD:
         ancestors(store, model, store.tables[model][rid])
@@ -63,7 +61,7 @@ def _relation(model: str, path: str) -> str:
     return current
 
 
-def _targets(store: OdooStore, model: str, operand: Any) -> list[int]:
+def _targets(store: Records, model: str, operand: Any) -> list[int]:
     if isinstance(operand, bool):
         raise OdooError.value(f"Invalid hierarchy operand {operand!r}")
     if isinstance(operand, int):
@@ -77,7 +75,7 @@ def _targets(store: OdooStore, model: str, operand: Any) -> list[int]:
     raise OdooError.value(f"Invalid hierarchy operand {operand!r}")
 
 
-def _expand(store: OdooStore, model: str, operator: str, ids: list[int]) -> list[int]:
+def _expand(store: Records, model: str, operator: str, ids: list[int]) -> list[int]:
     table = store.tables[model]
     if model not in PARENT_FIELD:
         return [rid for rid in ids if rid in table]
@@ -105,7 +103,7 @@ def mentioned(domain: Sequence[Any]) -> bool:
     return any(_is_hierarchy_leaf(term) for term in domain)
 
 
-def expand_domain(store: OdooStore, model: str, domain: Sequence[Any]) -> list[Any]:
+def expand_domain(store: Records, model: str, domain: Sequence[Any]) -> list[Any]:
     """``domain`` with every ``child_of``/``parent_of`` leaf turned into an ``in`` of ids."""
     out: list[Any] = []
     for term in domain:

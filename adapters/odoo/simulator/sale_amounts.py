@@ -16,10 +16,9 @@ Percent taxes excluded from the price only (what web orders are booked with).
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from adapters.odoo.simulator.store import OdooStore, Row
+from adapters.odoo.simulator.records import Records, Row
 
 CENT = Decimal("0.01")
 DIGITS = {
@@ -36,7 +35,7 @@ def _decimal(value: Any) -> Decimal:
     return Decimal(repr(float(value or 0)))
 
 
-def digits(store: OdooStore, name: str) -> int:
+def digits(store: Records, name: str) -> int:
     """The digits of a decimal precision (2 when the database has no such row)."""
     for row in store.tables["decimal.precision"].values():
         if row.get("name") == name:
@@ -44,7 +43,7 @@ def digits(store: OdooStore, name: str) -> int:
     return 2
 
 
-def rounded_on_write(store: OdooStore, model: str, field: str, value: float) -> float:
+def rounded_on_write(store: Records, model: str, field: str, value: float) -> float:
     """``value`` as Odoo stores it in a float field with digits (half up)."""
     precision = DIGITS.get((model, field))
     if precision is None:
@@ -53,7 +52,7 @@ def rounded_on_write(store: OdooStore, model: str, field: str, value: float) -> 
     return float(_decimal(value).quantize(step, rounding=ROUND_HALF_UP))
 
 
-def rounding_method(store: OdooStore) -> str:
+def rounding_method(store: Records) -> str:
     companies = store.tables["res.company"]
     if not companies:
         return PER_LINE
@@ -65,7 +64,7 @@ def _money(value: Decimal) -> Decimal:
     return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-def _rates(store: OdooStore, line: Row) -> list[Decimal]:
+def _rates(store: Records, line: Row) -> list[Decimal]:
     taxes = store.tables["account.tax"]
     return [_decimal(taxes[t].get("amount", 0)) for t in line.get(store.tax_field, [])]
 
@@ -76,7 +75,7 @@ def _base(line: Row) -> Decimal:
     return quantity * price * (1 - _decimal(line.get("discount", 0.0)) / 100)
 
 
-def line_amount(store: OdooStore, line: Row, field: str) -> float:
+def line_amount(store: Records, line: Row, field: str) -> float:
     """``price_subtotal``, ``price_tax`` or ``price_total`` of one order line."""
     subtotal = _money(_base(line))
     if rounding_method(store) == PER_LINE:
@@ -87,7 +86,7 @@ def line_amount(store: OdooStore, line: Row, field: str) -> float:
     return float(_money(values[field]) if field != "price_tax" else values[field])
 
 
-def order_amount(store: OdooStore, order: Row, field: str) -> float:
+def order_amount(store: Records, order: Row, field: str) -> float:
     """``amount_untaxed``, ``amount_tax`` or ``amount_total`` of a sale order."""
     lines = [store.tables["sale.order.line"][i] for i in order.get("order_line", [])]
     untaxed = sum((_money(_base(line)) for line in lines), Decimal(0))

@@ -12,7 +12,8 @@ from __future__ import annotations
 import random
 from datetime import datetime, timedelta
 
-from adapters.odoo.simulator.store import STAMP, OdooStore, Row
+from adapters.odoo.simulator.records import Row
+from adapters.odoo.simulator.store import STAMP, OdooStore
 
 _START = datetime(2024, 1, 1)
 _CATEGORIES = (

@@ -15,9 +15,9 @@ from typing import Any
 from adapters.odoo.simulator import behaviour, hierarchy
 from adapters.odoo.simulator.domain import compile_domain, mentions, parse_order
 from adapters.odoo.simulator.errors import OdooError
+from adapters.odoo.simulator.records import Row
 from adapters.odoo.simulator.schema import FIELDS, TAX_FIELD_RENAMED, FieldSpec
 
-Row = dict[str, Any]
 Clock = Callable[[], datetime]
 _CACHE_SIZE = 64
 _MISSING = object()

@@ -76,16 +76,10 @@ to committed and ``orders/create`` is delivered to subscribers — and ``refund(
 ``concord simulate shopify --products N --seed S`` serves a seeded shop.
 """
 
-from adapters.shopify.simulator.app import (
-    Settings,
-    Shop,
-    bulk_of,
-    create_app,
-    deliveries_of,
-    shop_of,
-)
+from adapters.shopify.simulator.app import bulk_of, create_app, deliveries_of, shop_of
 from adapters.shopify.simulator.clock import Clock, ManualClock
 from adapters.shopify.simulator.runner import run_simulator
+from adapters.shopify.simulator.shop import Settings, Shop
 from adapters.shopify.simulator.store import Store, gid, parse_gid
 
 __all__ = [

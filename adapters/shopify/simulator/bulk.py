@@ -21,7 +21,7 @@ import asyncio
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import msgspec
 from aiohttp import web
@@ -41,11 +41,9 @@ from adapters.shopify.simulator.clock import iso
 from adapters.shopify.simulator.connection import BULK
 from adapters.shopify.simulator.reads import NODE_LOADERS
 from adapters.shopify.simulator.schema import admin_schema
+from adapters.shopify.simulator.shop import Shop
 from adapters.shopify.simulator.store import Store, gid, parse_gid
 from adapters.shopify.simulator.views import View
-
-if TYPE_CHECKING:
-    from adapters.shopify.simulator.app import Shop
 
 CONCURRENT_SINCE = "2026-01"
 MAX_CONCURRENT = 5

@@ -10,15 +10,11 @@ run in another process (``concord simulate shopify``, the benchmark):
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import msgspec
 from aiohttp import web
 
 from adapters.shopify.simulator.clock import ManualClock
-
-if TYPE_CHECKING:
-    from adapters.shopify.simulator.app import Shop
+from adapters.shopify.simulator.shop import Shop
 
 
 class BucketChange(msgspec.Struct, kw_only=True):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from aiohttp import web
 
 from adapters.shopify.simulator import (
@@ -20,10 +18,7 @@ from adapters.shopify.simulator import (
     webhooks,
 )
 from adapters.shopify.simulator.idempotency import idempotent
-
-if TYPE_CHECKING:
-    from adapters.shopify.simulator.app import Shop
-
+from adapters.shopify.simulator.shop import Shop
 
 DELIVERIES_KEY = web.AppKey("shopify_deliveries", webhooks.Deliveries)
 BULK_KEY = web.AppKey("shopify_bulk", bulk.BulkOperations)

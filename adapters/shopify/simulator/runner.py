@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-from adapters.shopify.simulator.app import Settings, create_app
+from adapters.shopify.simulator.app import create_app
+from adapters.shopify.simulator.shop import Settings
 from adapters.simkit import serve
 
 

@@ -16,7 +16,7 @@ import hashlib
 import hmac
 import uuid
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlparse
 
 import aiohttp
@@ -27,11 +27,9 @@ from adapters.shopify.simulator.clock import iso
 from adapters.shopify.simulator.connection import paginate
 from adapters.shopify.simulator.payloads import payload
 from adapters.shopify.simulator.reads import NODE_LOADERS
+from adapters.shopify.simulator.shop import Shop
 from adapters.shopify.simulator.store import Store, gid, parse_gid
 from adapters.shopify.simulator.views import View
-
-if TYPE_CHECKING:
-    from adapters.shopify.simulator.app import Shop
 
 _RESOURCES = (
     "BULK_OPERATIONS",

@@ -13,6 +13,7 @@ appended to :attr:`ShopifyAdapter.rejected` as ``(ref, reason)``.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import Any
@@ -31,7 +32,7 @@ from adapters.base import (
     Snapshot,
     Update,
 )
-from adapters.shopify import cost
+from adapters.shopify import bulk_read, cost
 from adapters.shopify import orders as shop_orders
 from adapters.shopify import products as shop_products
 from adapters.shopify.client import ShopifyClient, user_errors
@@ -42,6 +43,7 @@ from adapters.shopify.writes import SET_COST, SET_PRODUCT, product_input
 from canonical.fields import from_fields, to_fields
 from canonical.models import Product
 
+log = logging.getLogger("concord.shopify")
 KINDS = ("product", "stock", "customer", "order")
 READ_ONLY = ("customer", "order")
 CARRIED = {
@@ -101,9 +103,23 @@ class ShopifyAdapter:
         if kind in READ_ONLY:
             seen = await self._people(kind, search)
             return Snapshot(records=seen, cursor=_newest(seen, since), complete=since is None)
-        found = await self._list(search)
+        found = await self._list(search) if since is not None else await self._everything()
         seen = await self._convert(found)
         return Snapshot(records=seen, cursor=_newest(seen, since), complete=since is None)
+
+    async def _everything(self) -> list[ShopProduct]:
+        """Every product: by a bulk operation when the catalogue is large, else in pages."""
+        above = self.settings.bulk_read_above
+        if await bulk_read.product_count(self.client, above + 1) > above:
+            try:
+                nodes = await bulk_read.read_products(
+                    self.client, poll_seconds=self.settings.bulk_poll_seconds
+                )
+            except bulk_read.Busy as exc:
+                log.info("Shopify: %s; the catalogue is read page by page", exc)
+            else:
+                return [p for p in map(self._decode, nodes) if p is not None]
+        return await self._list(None)
 
     def _since(self, since: str | None) -> str | None:
         """The search for records changed after ``since`` less the overlap (None: all)."""
@@ -191,8 +207,9 @@ class ShopifyAdapter:
     async def _all_variants(self, product_id: str) -> list[ShopVariant]:
         document = (
             "query Variants($id: ID!, $after: String) { product(id: $id) {"
-            " variants(first: 250, after: $after) { nodes { id sku price compareAtPrice"
-            " barcode selectedOptions { name value } } pageInfo { hasNextPage endCursor } } } }"
+            " variants(first: 250, after: $after) {"
+            f" nodes {{ {shop_products.VARIANT_FIELDS} }} pageInfo {{ hasNextPage endCursor }}"
+            " } } }"
         )
         variants: list[ShopVariant] = []
         after: str | None = None

@@ -82,7 +82,8 @@ class ShopifyClient:
         self.throttled = 0
         self.underpriced = 0
         """Queries the shop priced above what was planned (a cost model to correct)."""
-        self._deprecation_logged = False
+        self.deprecations: set[str] = set()
+        """Reasons Shopify gave for calling this API version deprecated, each logged once."""
 
     @property
     def query_limit(self) -> float:
@@ -125,8 +126,8 @@ class ShopifyClient:
         raise AssertionError("unreachable")
 
     def _note_deprecation(self, reason: str | None) -> None:
-        if reason and not self._deprecation_logged:
-            self._deprecation_logged = True
+        if reason and reason not in self.deprecations:
+            self.deprecations.add(reason)
             log.warning(
                 "Shopify API version %s is deprecated: %s", self.settings.api_version, reason
             )

@@ -26,10 +26,10 @@ VARIANTS_PER_PRODUCT = 8
 DEFAULT_OPTION = "Title"
 DEFAULT_VALUE = "Default Title"
 
-_VARIANT = "id sku price compareAtPrice barcode selectedOptions { name value }"
+VARIANT_FIELDS = "id sku price compareAtPrice barcode selectedOptions { name value }"
 _PRODUCT = (
     "id title descriptionHtml status updatedAt "
-    f"variants(first: {VARIANTS_PER_PRODUCT}) {{ nodes {{ {_VARIANT} }} "
+    f"variants(first: {VARIANTS_PER_PRODUCT}) {{ nodes {{ {VARIANT_FIELDS} }} "
     "pageInfo { hasNextPage } }"
 )
 VARIANT_COST = 2 * cost.OBJECT

@@ -11,6 +11,7 @@
     restore_rate = 100                 # points per second of the plan (Basic 100, Advanced
                                        # 200, Plus 1000)
     bucket_size = 2000                 # points the bucket holds
+    bulk_read_above = 250              # full reads of more products go by a bulk operation
 """
 
 from __future__ import annotations
@@ -40,6 +41,10 @@ class ShopifySettings(msgspec.Struct, frozen=True, kw_only=True):
     overlap_seconds: float = 120.0
     timeout: float = 60.0
     max_attempts: int = 6
+    bulk_read_above: int = 250
+    """A full read of a catalogue with more products runs as a bulk operation."""
+    bulk_poll_seconds: float = 5.0
+    """Longest wait between two looks at a running bulk operation."""
 
     def __repr__(self) -> str:
         # The token never reaches a log through a repr.
@@ -59,6 +64,8 @@ _NUMBERS: dict[str, tuple[type, float]] = {
     "overlap_seconds": (float, 0.0),
     "timeout": (float, 0.001),
     "max_attempts": (int, 1),
+    "bulk_read_above": (int, 0),
+    "bulk_poll_seconds": (float, 0.01),
 }
 
 

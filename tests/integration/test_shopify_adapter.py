@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
 
+import msgspec
 import pytest
 
 from adapters.base import Done, Update
@@ -77,7 +79,8 @@ async def test_reads_stay_within_the_points_and_wait_out_throttling(
     assert len(snapshot.records) >= 10
     assert all(isinstance(s.record, Product) for s in snapshot.records)
     bucket[TOKEN].drain(400)  # another app of the shop spent every point
-    again = await adapter.snapshot("product", None)
+    # A search for everything changed since long ago: its first request is a full page.
+    again = await adapter.snapshot("product", "2000-01-01T00:00:00Z")
     assert {s.ref for s in again.records} == {s.ref for s in snapshot.records}
     counters = simulator.shop_of(app).counters
     assert counters.get("max_cost_exceeded", 0) == 0
@@ -110,3 +113,23 @@ async def test_orders_and_customers_read_to_the_cent(shop: tuple[Any, ShopifyAda
     customers = await adapter.fetch("customer", ["ADA@example.com"])
     assert [c.record.natural_key() for c in customers] == ["ada@example.com"]
     assert adapter.client.underpriced == 0
+
+
+async def test_a_deprecated_api_version_is_logged_once(
+    shop: tuple[Any, ShopifyAdapter], caplog: pytest.LogCaptureFixture
+) -> None:
+    _, current = shop
+    settings = msgspec.structs.replace(current.settings, api_version="2025-04")
+    adapter = ShopifyAdapter(settings)
+    try:
+        with caplog.at_level(logging.WARNING, logger="concord.shopify"):
+            await adapter.snapshot("product", None)
+            await adapter.snapshot("customer", None)
+    finally:
+        await adapter.aclose()
+    warnings = [r.getMessage() for r in caplog.records if "deprecated" in r.getMessage()]
+    assert len(warnings) == 1 and "2025-04" in warnings[0]
+    assert len(adapter.client.deprecations) == 1
+    assert TOKEN not in caplog.text
+    await current.snapshot("product", None)
+    assert current.client.deprecations == set()  # a current version is not

@@ -46,8 +46,9 @@ class Pair:
         )
 
 
-@pytest.fixture
-async def pair(tmp_path: Path) -> AsyncIterator[Pair]:
+@pytest.fixture(params=["pages", "bulk"])
+async def pair(tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[Pair]:
+    """The two sides; the shop's full reads page by page, or by bulk operations."""
     odoo_app = create_odoo_app(products=40, varied=True)
     shop_app = simulator.create_app(
         settings=simulator.Settings(bucket_size=2000, restore_rate=1000)
@@ -71,6 +72,8 @@ async def pair(tmp_path: Path) -> AsyncIterator[Pair]:
                 location="Warehouse",
                 requests_per_second=1000,
                 max_concurrency=8,
+                bulk_read_above=0 if request.param == "bulk" else 10**6,
+                bulk_poll_seconds=0.05,
             )
         )
         try:

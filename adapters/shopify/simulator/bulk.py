@@ -11,8 +11,8 @@ reference.
 
 Tests drive the lifecycle with events: with ``BulkOperations.hold`` set, an operation waits in
 ``CREATED`` until :meth:`BulkOperations.start` and in ``RUNNING`` until
-:meth:`BulkOperations.finish`; :meth:`BulkOperations.wait_running` and
-:meth:`BulkOperations.wait` return once it is running, or done.
+:meth:`BulkOperations.finish`; :meth:`BulkOperations.created` returns the next one created,
+:meth:`BulkOperations.wait_running` and :meth:`BulkOperations.wait` once it is running, or done.
 """
 
 from __future__ import annotations
@@ -66,6 +66,8 @@ class Operation:
     running: asyncio.Event = field(default_factory=asyncio.Event)
     done: asyncio.Event = field(default_factory=asyncio.Event)
     variables_key: str | None = None
+    base_url: str = ""
+    """Where the simulator was reached when the operation started: its result's address."""
 
 
 def _is_connection(value: Any) -> bool:
@@ -110,6 +112,7 @@ class BulkOperations:
         self.operations: dict[int, Operation] = shop.store.extra.setdefault("bulk_operations", {})
         self.uploads: dict[str, bytes] = {}
         self.hold = False
+        self._launched: asyncio.Queue[int] = asyncio.Queue()
         self._tasks: set[asyncio.Task[None]] = set()
 
     # -- driving from tests -------------------------------------------------------------
@@ -126,6 +129,10 @@ class BulkOperations:
         await operation.running.wait()
         return operation
 
+    async def created(self) -> int:
+        """The id of the next operation created (or the oldest not yet taken)."""
+        return await self._launched.get()
+
     async def wait(self, operation_id: int) -> Operation:
         operation = self.operations[operation_id]
         await operation.done.wait()
@@ -134,7 +141,9 @@ class BulkOperations:
     # -- running ------------------------------------------------------------------------
 
     def _launch(self, operation: Operation, base_url: str) -> None:
+        operation.base_url = base_url
         self.operations[operation.id] = operation
+        self._launched.put_nowait(operation.id)
         if not self.hold:
             operation.started.set()
             operation.finished.set()
@@ -215,7 +224,7 @@ class BulkOperations:
     # -- GraphQL ------------------------------------------------------------------------
 
     def view(self, operation: Operation, base_url: str | None = None) -> View:
-        base = base_url or self.shop.settings.public_url
+        base = base_url or operation.base_url or self.shop.settings.public_url
         has_rows = operation.status == "COMPLETED" and operation.result
         return {
             "__typename": "BulkOperation",

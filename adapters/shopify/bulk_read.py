@@ -1,0 +1,140 @@
+"""Full reads through a bulk operation: one query Shopify runs in the background, its result
+a JSONL file.
+
+Paging through a catalogue costs points per product (a page of products with their variants
+is close to the single-query cap), so on the Basic plan's 100 points/s a 30,000-product read
+takes most of an hour; a bulk operation costs one mutation, a few polls and a download.
+:func:`read_products` starts ``bulkOperationRunQuery``, polls the operation (``node(id:)``)
+until it is done, and reads the file line by line from the URL Shopify hands out. That URL is
+a signed storage address, so the download is sent without the shop's access token.
+
+Each line is one node. A variant's line carries its product's id in ``__parentId`` and may come
+anywhere after it; the variants are put back under their product, so the products come out in
+the shape of a page's nodes and are converted by the same code.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import aiohttp
+import msgspec
+
+from adapters.base import PermanentError, TransientError
+from adapters.shopify import cost
+from adapters.shopify.client import ShopifyClient, user_errors
+from adapters.shopify.products import VARIANT_FIELDS
+
+log = logging.getLogger("concord.shopify")
+
+PRODUCTS = (
+    "{ products { edges { node { id title descriptionHtml status updatedAt"
+    f" variants {{ edges {{ node {{ {VARIANT_FIELDS} }} }} }} }} }} }} }}"
+)
+RUN = (
+    "mutation Run($query: String!) { bulkOperationRunQuery(query: $query) {"
+    " bulkOperation { id status } userErrors { field message code } } }"
+)
+STATUS = (
+    "query Status($id: ID!) { node(id: $id) { ... on BulkOperation {"
+    " id status errorCode objectCount url } } }"
+)
+COUNT = "query Count($limit: Int) { productsCount(limit: $limit) { count precision } }"
+BUSY = frozenset({"OPERATION_IN_PROGRESS", "LIMIT_REACHED"})
+"""Refusals meaning other bulk operations of the app are running: read page by page instead."""
+_DONE = frozenset({"COMPLETED", "FAILED", "CANCELED", "EXPIRED"})
+_FIRST_POLL = 0.05
+
+
+class Busy(Exception):
+    """Shopify runs as many bulk operations of this app as it allows."""
+
+
+async def product_count(client: ShopifyClient, limit: int) -> int:
+    """How many products the shop holds, counted up to ``limit``."""
+    data = await client.execute(COUNT, {"limit": limit}, cost=cost.OBJECT)
+    return int((data.get("productsCount") or {}).get("count") or 0)
+
+
+async def read_products(client: ShopifyClient, *, poll_seconds: float) -> list[dict[str, Any]]:
+    """Every product node, its variants under ``variants.nodes``; :class:`Busy` when Shopify
+    runs too many bulk operations of this app to start one."""
+    operation = await _start(client, PRODUCTS)
+    url = await _wait(client, operation, poll_seconds)
+    if url is None:
+        return []  # a completed operation without a file found nothing
+    return _stitch(await _download(url, client.settings.timeout))
+
+
+async def _start(client: ShopifyClient, query: str) -> str:
+    data = await client.execute(RUN, {"query": query}, cost=cost.MUTATION)
+    payload = data.get("bulkOperationRunQuery")
+    problems = user_errors(payload)
+    if any(p.code in BUSY for p in problems):
+        raise Busy("; ".join(p.reason() for p in problems))
+    if problems:
+        raise PermanentError("Shopify bulk query: " + "; ".join(p.reason() for p in problems))
+    operation = (payload or {}).get("bulkOperation") or {}
+    if not operation.get("id"):
+        raise TransientError("Shopify bulk query: started without an operation id")
+    return str(operation["id"])
+
+
+async def _wait(client: ShopifyClient, operation: str, poll_seconds: float) -> str | None:
+    """The result's URL once the operation completes; polled, since nothing else tells a
+    client without a webhook endpoint that it is done."""
+    delay = _FIRST_POLL
+    while True:
+        data = await client.execute(STATUS, {"id": operation}, cost=cost.OBJECT)
+        state = data.get("node") or {}
+        status = state.get("status")
+        if status in _DONE:
+            break
+        await asyncio.sleep(delay)
+        delay = min(poll_seconds, delay * 2)
+    if status == "COMPLETED":
+        url = state.get("url")
+        return str(url) if url else None
+    code = state.get("errorCode") or "no error code"
+    message = f"Shopify bulk operation {operation} ended {status} ({code})"
+    if code == "ACCESS_DENIED":
+        raise PermanentError(message)
+    raise TransientError(message)
+
+
+async def _download(url: str, seconds: float) -> list[bytes]:
+    try:
+        async with (
+            aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=seconds * 10)) as session,
+            session.get(url) as response,
+        ):
+            if response.status != 200:
+                raise TransientError(f"Shopify bulk result: HTTP {response.status}")
+            return [line async for line in response.content if line.strip()]
+    except (TimeoutError, aiohttp.ClientError) as exc:
+        raise TransientError(f"Shopify bulk result: {type(exc).__name__}: {exc}") from None
+
+
+def _stitch(lines: list[bytes]) -> list[dict[str, Any]]:
+    products: dict[str, dict[str, Any]] = {}
+    variants: list[dict[str, Any]] = []
+    decode = msgspec.json.Decoder(dict[str, Any])
+    for number, line in enumerate(lines, 1):
+        try:
+            row = decode.decode(line)
+        except msgspec.DecodeError as exc:
+            raise TransientError(f"Shopify bulk result line {number}: {exc}") from None
+        if "__parentId" in row:
+            variants.append(row)
+        else:
+            row["variants"] = {"nodes": [], "pageInfo": {"hasNextPage": False}}
+            products[str(row.get("id"))] = row
+    for variant in variants:
+        parent = products.get(str(variant.pop("__parentId")))
+        if parent is None:
+            log.warning("Shopify bulk result: variant %s of no product read", variant.get("id"))
+            continue
+        parent["variants"]["nodes"].append(variant)
+    return list(products.values())

@@ -71,7 +71,9 @@ class ShopifyAdapter:
         """SKU -> variant gid."""
         self._last: dict[str, Product] = {}
         """Product gid -> the article as last read or written."""
-        self.stock = StockKeeper(self.client, settings.location)
+        self.stock = StockKeeper(
+            self.client, settings.location, bulk_read_above=settings.bulk_read_above
+        )
         self._capabilities = Capabilities(
             batch_size=50,
             requests_per_second=settings.requests_per_second,
@@ -109,8 +111,7 @@ class ShopifyAdapter:
 
     async def _everything(self) -> list[ShopProduct]:
         """Every product: by a bulk operation when the catalogue is large, else in pages."""
-        above = self.settings.bulk_read_above
-        if await bulk_read.product_count(self.client, above + 1) > above:
+        if await self.stock.large():
             try:
                 nodes = await bulk_read.read_products(
                     self.client, poll_seconds=self.settings.bulk_poll_seconds

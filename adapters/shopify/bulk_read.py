@@ -33,6 +33,13 @@ PRODUCTS = (
     "{ products { edges { node { id title descriptionHtml status updatedAt"
     f" variants {{ edges {{ node {{ {VARIANT_FIELDS} }} }} }} }} }} }} }}"
 )
+LEVELS = (
+    "{ productVariants { edges { node { id sku inventoryItem { id tracked"
+    ' inventoryLevel(locationId: $location) { quantities(names: ["available"])'
+    " { name quantity } } } } } } }"
+)
+"""The levels query; ``$location`` is replaced by the location's gid, quoted (a bulk query
+takes no variables)."""
 RUN = (
     "mutation Run($query: String!) { bulkOperationRunQuery(query: $query) {"
     " bulkOperation { id status } userErrors { field message code } } }"
@@ -59,13 +66,33 @@ async def product_count(client: ShopifyClient, limit: int) -> int:
 
 
 async def read_products(client: ShopifyClient, *, poll_seconds: float) -> list[dict[str, Any]]:
-    """Every product node, its variants under ``variants.nodes``; :class:`Busy` when Shopify
-    runs too many bulk operations of this app to start one."""
-    operation = await _start(client, PRODUCTS)
+    """Every product node, its variants under ``variants.nodes``."""
+    return _stitch(await run(client, PRODUCTS, poll_seconds=poll_seconds))
+
+
+async def read_levels(
+    client: ShopifyClient, location: str, *, poll_seconds: float
+) -> list[dict[str, Any]]:
+    """Every variant node with its inventory item and its level at ``location``."""
+    query = LEVELS.replace("$location", msgspec.json.encode(location).decode())
+    return await run(client, query, poll_seconds=poll_seconds)
+
+
+async def run(client: ShopifyClient, query: str, *, poll_seconds: float) -> list[dict[str, Any]]:
+    """The rows of a bulk ``query``, in the file's order; :class:`Busy` when Shopify runs as
+    many bulk operations of this app as it allows."""
+    operation = await _start(client, query)
     url = await _wait(client, operation, poll_seconds)
     if url is None:
         return []  # a completed operation without a file found nothing
-    return _stitch(await _download(url, client.settings.timeout))
+    decode = msgspec.json.Decoder(dict[str, Any])
+    rows = []
+    for number, line in enumerate(await _download(url, client.settings.timeout), 1):
+        try:
+            rows.append(decode.decode(line))
+        except msgspec.DecodeError as exc:
+            raise TransientError(f"Shopify bulk result line {number}: {exc}") from None
+    return rows
 
 
 async def _start(client: ShopifyClient, query: str) -> str:
@@ -117,15 +144,10 @@ async def _download(url: str, seconds: float) -> list[bytes]:
         raise TransientError(f"Shopify bulk result: {type(exc).__name__}: {exc}") from None
 
 
-def _stitch(lines: list[bytes]) -> list[dict[str, Any]]:
+def _stitch(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     products: dict[str, dict[str, Any]] = {}
     variants: list[dict[str, Any]] = []
-    decode = msgspec.json.Decoder(dict[str, Any])
-    for number, line in enumerate(lines, 1):
-        try:
-            row = decode.decode(line)
-        except msgspec.DecodeError as exc:
-            raise TransientError(f"Shopify bulk result line {number}: {exc}") from None
+    for row in rows:
         if "__parentId" in row:
             variants.append(row)
         else:

@@ -19,7 +19,7 @@ from typing import Any
 import msgspec
 
 from adapters.base import Done, Failed, ItemResult, Operation, PermanentError
-from adapters.shopify import cost
+from adapters.shopify import bulk_read, cost
 from adapters.shopify.client import ShopifyClient, user_errors
 from canonical.models import Stock
 
@@ -65,9 +65,12 @@ def _level_of(node: Any) -> Level | None:
 class StockKeeper:
     """Reads and writes the ``available`` counts of one location."""
 
-    def __init__(self, client: ShopifyClient, location: str | None) -> None:
+    def __init__(
+        self, client: ShopifyClient, location: str | None, *, bulk_read_above: int = 250
+    ) -> None:
         self.client = client
         self.wanted_location = location
+        self.bulk_read_above = bulk_read_above
         self._location: str | None = None
         self.levels: dict[str, Level] = {}
         """SKU -> the level as last read."""
@@ -90,17 +93,36 @@ class StockKeeper:
         return self._location
 
     async def read(self, skus: Sequence[str] | None = None) -> list[Level]:
-        """The levels of every tracked variant (``skus`` None) or of these SKUs."""
+        """The levels of every tracked variant (``skus`` None) or of these SKUs; every level
+        of a large shop in one bulk operation."""
         location = await self.location()
-        document, first, requested = levels_query(self.client.query_limit)
-        searches: list[str | None] = [None]
         if skus is not None:
             unique = list(dict.fromkeys(skus))
-            searches = [
+            searches: list[str | None] = [
                 " OR ".join(f'sku:"{s}"' for s in unique[i : i + 50])
                 for i in range(0, len(unique), 50)
             ]
-        found: dict[str, Level] = {}
+            nodes = await self._pages(searches, location)
+        else:
+            nodes = await self._everything(location)
+        found = {level.item: level for level in map(_level_of, nodes) if level is not None}
+        for level in found.values():
+            self.levels[level.sku] = level
+        return list(found.values())
+
+    async def _everything(self, location: str) -> list[Any]:
+        if await self.large():
+            try:
+                return await bulk_read.read_levels(
+                    self.client, location, poll_seconds=self.client.settings.bulk_poll_seconds
+                )
+            except bulk_read.Busy:
+                pass  # read page by page
+        return await self._pages([None], location)
+
+    async def _pages(self, searches: list[str | None], location: str) -> list[Any]:
+        document, first, requested = levels_query(self.client.query_limit)
+        nodes: list[Any] = []
         for search in searches:
             after: str | None = None
             while True:
@@ -110,16 +132,16 @@ class StockKeeper:
                     cost=requested,
                 )
                 page = data["productVariants"]
-                for node in page["nodes"]:
-                    level = _level_of(node)
-                    if level is not None:
-                        found[level.item] = level
+                nodes += page["nodes"]
                 if not page["pageInfo"].get("hasNextPage"):
                     break
                 after = page["pageInfo"].get("endCursor")
-        for level in found.values():
-            self.levels[level.sku] = level
-        return list(found.values())
+        return nodes
+
+    async def large(self) -> bool:
+        """Whether the shop holds more products than are read page by page."""
+        above = self.bulk_read_above
+        return await bulk_read.product_count(self.client, above + 1) > above
 
     async def apply(self, operations: Sequence[Operation]) -> list[ItemResult]:
         """Set the counts; a result per operation, in order."""

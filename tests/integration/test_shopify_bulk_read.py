@@ -129,3 +129,19 @@ async def test_a_cancelled_bulk_read_fails_the_snapshot_to_be_tried_again(
             await reading
     finally:
         await adapter.aclose()
+
+
+async def test_a_bulk_read_of_stock_gives_the_levels_pages_give(shop: tuple[Any, str]) -> None:
+    app, url = shop
+    counts = {}
+    for above in (0, PAGES):
+        adapter = _adapter(url, bulk_read_above=above)
+        try:
+            snapshot = await adapter.snapshot("stock", None)
+            counts[above] = {s.ref: s.record for s in snapshot.records}
+        finally:
+            await adapter.aclose()
+    assert counts[0] == counts[PAGES] and len(counts[0]) > 30
+    operations = simulator.bulk_of(app).operations.values()
+    assert [(o.type, o.status) for o in operations] == [("QUERY", "COMPLETED")]
+    assert "inventoryLevel" in next(iter(operations)).query

@@ -32,7 +32,7 @@ from adapters.base import (
     Snapshot,
     Update,
 )
-from adapters.shopify import bulk_read, cost
+from adapters.shopify import bulk_read, bulk_write, cost
 from adapters.shopify import orders as shop_orders
 from adapters.shopify import products as shop_products
 from adapters.shopify.client import ShopifyClient, user_errors
@@ -75,7 +75,7 @@ class ShopifyAdapter:
             self.client, settings.location, bulk_read_above=settings.bulk_read_above
         )
         self._capabilities = Capabilities(
-            batch_size=50,
+            batch_size=250,
             requests_per_second=settings.requests_per_second,
             max_concurrency=settings.max_concurrency,
             incremental=True,
@@ -282,7 +282,8 @@ class ShopifyAdapter:
     # -- writing --------------------------------------------------------------------------
 
     async def apply(self, kind: str, operations: Sequence[Operation]) -> list[ItemResult]:
-        """Write each operation with one ``productSet``, concurrently; a result per item."""
+        """Write each operation with one ``productSet``: concurrently, or, more than
+        ``bulk_write_above`` of them, as the lines of one bulk mutation; a result per item."""
         _check(kind)
         if len(operations) > self._capabilities.batch_size:
             raise PermanentError(f"at most {self._capabilities.batch_size} operations per apply")
@@ -297,9 +298,50 @@ class ShopifyAdapter:
         missing = [k for k in creations if k not in self._product_of]
         if missing:
             await self.fetch("product", missing)
+        if len(operations) > self.settings.bulk_write_above:
+            results = await self._write_in_bulk(operations)
+            if results is not None:
+                return results
         return list(await asyncio.gather(*(self._write(op) for op in operations)))
 
     async def _write(self, operation: Operation) -> ItemResult:
+        prepared = await self._prepare(operation)
+        if isinstance(prepared, Failed):
+            return prepared
+        data = await self.client.execute(SET_PRODUCT, prepared, cost=SET_COST)
+        return await self._settle(operation.key, data.get("productSet"))
+
+    async def _write_in_bulk(self, operations: Sequence[Operation]) -> list[ItemResult] | None:
+        """Every operation in one bulk mutation (None: Shopify runs as many as it allows)."""
+        prepared = await asyncio.gather(*(self._prepare(op) for op in operations))
+        lines = [p for p in prepared if not isinstance(p, Failed)]
+        try:
+            answers = iter(
+                await bulk_write.run(
+                    self.client, SET_PRODUCT, lines, poll_seconds=self.settings.bulk_poll_seconds
+                )
+            )
+        except bulk_read.Busy as exc:
+            log.info("Shopify: %s; %d articles written one by one", exc, len(operations))
+            return None
+        results: list[ItemResult] = []
+        for operation, variables in zip(operations, prepared, strict=True):
+            key = operation.key
+            row = variables if isinstance(variables, Failed) else next(answers)
+            if isinstance(row, Failed):
+                results.append(row)
+            elif row is None:
+                results.append(Failed(key=key, reason=f"{key}: no line in the bulk result"))
+            elif row.get("errors"):
+                reason = "; ".join(str(e.get("message")) for e in row["errors"])
+                results.append(Failed(key=key, reason=f"{key}: {reason}"))
+            else:
+                payload = (row.get("data") or {}).get("productSet")
+                results.append(await self._settle(key, payload))
+        return results
+
+    async def _prepare(self, operation: Operation) -> dict[str, Any] | Failed:
+        """The ``productSet`` variables writing ``operation`` over the article as last read."""
         key = operation.key
         if isinstance(operation, Create):
             product_id = self._product_of.get(key)
@@ -316,16 +358,11 @@ class ShopifyAdapter:
         merged = {**(to_fields(base) if base else {}), **fields}
         record = from_fields("product", merged)
         assert isinstance(record, Product)
-        data = await self.client.execute(
-            SET_PRODUCT,
-            {
-                "input": product_input(
-                    record, product_id, self._variant_of, await self.stock.location()
-                )
-            },
-            cost=SET_COST,
-        )
-        payload = data.get("productSet")
+        location = await self.stock.location()
+        return {"input": product_input(record, product_id, self._variant_of, location)}
+
+    async def _settle(self, key: str, payload: Any) -> ItemResult:
+        """The result of one ``productSet``, the product it answered remembered."""
         problems = user_errors(payload)
         if problems:
             return Failed(key=key, reason=f"{key}: " + "; ".join(p.reason() for p in problems))

@@ -81,7 +81,15 @@ async def read_levels(
 async def run(client: ShopifyClient, query: str, *, poll_seconds: float) -> list[dict[str, Any]]:
     """The rows of a bulk ``query``, in the file's order; :class:`Busy` when Shopify runs as
     many bulk operations of this app as it allows."""
-    operation = await _start(client, query)
+    data = await client.execute(RUN, {"query": query}, cost=cost.MUTATION)
+    operation = started(data.get("bulkOperationRunQuery"), "query")
+    return await result_rows(client, operation, poll_seconds)
+
+
+async def result_rows(
+    client: ShopifyClient, operation: str, poll_seconds: float
+) -> list[dict[str, Any]]:
+    """The rows of the result of ``operation``, once it completes."""
     url = await _wait(client, operation, poll_seconds)
     if url is None:
         return []  # a completed operation without a file found nothing
@@ -95,17 +103,16 @@ async def run(client: ShopifyClient, query: str, *, poll_seconds: float) -> list
     return rows
 
 
-async def _start(client: ShopifyClient, query: str) -> str:
-    data = await client.execute(RUN, {"query": query}, cost=cost.MUTATION)
-    payload = data.get("bulkOperationRunQuery")
+def started(payload: Any, what: str) -> str:
+    """The id of the operation a ``bulkOperationRun…`` mutation started."""
     problems = user_errors(payload)
     if any(p.code in BUSY for p in problems):
         raise Busy("; ".join(p.reason() for p in problems))
     if problems:
-        raise PermanentError("Shopify bulk query: " + "; ".join(p.reason() for p in problems))
+        raise PermanentError(f"Shopify bulk {what}: " + "; ".join(p.reason() for p in problems))
     operation = (payload or {}).get("bulkOperation") or {}
     if not operation.get("id"):
-        raise TransientError("Shopify bulk query: started without an operation id")
+        raise TransientError(f"Shopify bulk {what}: started without an operation id")
     return str(operation["id"])
 
 

@@ -12,6 +12,7 @@
                                        # 200, Plus 1000)
     bucket_size = 2000                 # points the bucket holds
     bulk_read_above = 250              # full reads of more products go by a bulk operation
+    bulk_write_above = 20              # batches of more articles go by a bulk mutation
 """
 
 from __future__ import annotations
@@ -43,6 +44,8 @@ class ShopifySettings(msgspec.Struct, frozen=True, kw_only=True):
     max_attempts: int = 6
     bulk_read_above: int = 250
     """A full read of a catalogue with more products runs as a bulk operation."""
+    bulk_write_above: int = 20
+    """A batch of more articles is written as one bulk mutation."""
     bulk_poll_seconds: float = 5.0
     """Longest wait between two looks at a running bulk operation."""
 
@@ -65,6 +68,7 @@ _NUMBERS: dict[str, tuple[type, float]] = {
     "timeout": (float, 0.001),
     "max_attempts": (int, 1),
     "bulk_read_above": (int, 0),
+    "bulk_write_above": (int, 0),
     "bulk_poll_seconds": (float, 0.01),
 }
 

@@ -1,5 +1,6 @@
-"""Full reads of a large catalogue through a bulk operation, against the simulator: the same
-articles as page by page, a fraction of the points, and pages again when Shopify is busy."""
+"""Bulk operations against the simulator: full reads of a large catalogue (the same articles
+as page by page, a fraction of the points) and large batches of writes in one bulk mutation;
+one call at a time again when Shopify runs as many bulk operations as it allows."""
 
 from __future__ import annotations
 
@@ -10,12 +11,15 @@ from typing import Any
 
 import pytest
 
-from adapters.base import Snapshot, TransientError
+from adapters.base import Create, Done, Failed, Snapshot, TransientError
 from adapters.shopify import simulator
 from adapters.shopify.adapter import ShopifyAdapter
 from adapters.shopify.settings import ShopifySettings
 from adapters.shopify.simulator.catalogue import add_variant, new_product
+from adapters.shopify.writes import SET_PRODUCT
 from adapters.simkit import serve
+from canonical.fields import to_fields
+from canonical.models import Product
 
 TOKEN = "shpat_test"
 PAGES = 10**6
@@ -121,8 +125,8 @@ async def test_a_cancelled_bulk_read_fails_the_snapshot_to_be_tried_again(
         reading = asyncio.create_task(adapter.snapshot("product", None))
         created = await operations.created()
         await adapter.client.execute(
-            f'mutation {{ bulkOperationCancel(id: "gid://shopify/BulkOperation/{created}")'
-            " { userErrors { message } } }",
+            "mutation Cancel($id: ID!) { bulkOperationCancel(id: $id) { userErrors { message } } }",
+            {"id": f"gid://shopify/BulkOperation/{created}"},
             cost=10,
         )
         with pytest.raises(TransientError, match="CANCELED"):
@@ -145,3 +149,62 @@ async def test_a_bulk_read_of_stock_gives_the_levels_pages_give(shop: tuple[Any,
     operations = simulator.bulk_of(app).operations.values()
     assert [(o.type, o.status) for o in operations] == [("QUERY", "COMPLETED")]
     assert "inventoryLevel" in next(iter(operations)).query
+
+
+def _creations(count: int, prefix: str) -> list[Create]:
+    made = []
+    for number in range(count):
+        article = Product(
+            sku=f"{prefix}-{number:03d}",
+            name="" if number == 3 else f"Mug {number} — ☕",
+            description="<p>Stoneware.</p>",
+            price=Decimal("12.50"),
+            sale_price=Decimal("9.99") if number % 2 else None,
+            active=True,
+        )
+        made.append(Create(key=article.sku, fields=to_fields(article)))
+    return made
+
+
+async def test_a_large_batch_is_written_as_one_bulk_mutation(shop: tuple[Any, str]) -> None:
+    app, url = shop
+    adapter = _adapter(url, bulk_read_above=PAGES)
+    try:
+        results = await adapter.apply("product", _creations(30, "MUG"))
+        again = await adapter.fetch("product", [f"MUG-{n:03d}" for n in range(30)])
+    finally:
+        await adapter.aclose()
+    operations = simulator.bulk_of(app).operations.values()
+    assert [(o.type, o.status) for o in operations] == [("MUTATION", "COMPLETED")]
+    failed = [r for r in results if isinstance(r, Failed)]
+    assert [r.key for r in failed] == ["MUG-003"] and "Title can't be blank" in failed[0].reason
+    done = {r.key: r.ref for r in results if isinstance(r, Done)}
+    assert len(done) == 29
+    read = {s.record.sku: (s.ref, s.record) for s in again}
+    assert {sku: ref for sku, (ref, _) in read.items()} == done
+    assert read["MUG-001"][1].sale_price == Decimal("9.99")
+    assert read["MUG-001"][1].price == Decimal("12.50")
+
+
+async def test_a_busy_bulk_queue_means_writing_one_by_one(shop: tuple[Any, str]) -> None:
+    app, url = shop
+    operations = simulator.bulk_of(app)
+    operations.hold = True  # another job's bulk mutation of this app stays running
+    adapter = _adapter(url, bulk_read_above=PAGES, version="2025-10")
+    try:
+        operations.uploads["held"] = b""
+        answer = await adapter.client.execute(
+            "mutation Run($mutation: String!) { bulkOperationRunMutation(mutation: $mutation,"
+            ' stagedUploadPath: "held") { userErrors { code message } } }',
+            {"mutation": SET_PRODUCT},
+            cost=10,
+        )
+        assert answer["bulkOperationRunMutation"]["userErrors"] == []
+        [running] = operations.operations
+        results = await adapter.apply("product", _creations(25, "CUP"))
+        assert sum(isinstance(r, Done) for r in results) == 24
+        assert list(operations.operations) == [running]
+    finally:
+        operations.finish(running)
+        await operations.wait(running)
+        await adapter.aclose()

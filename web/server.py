@@ -19,7 +19,7 @@ from rules.order_config import webhook_secret
 from web.app import create_app
 from web.auth import MIN_TOKEN_LENGTH
 from web.metrics import metrics_handler
-from web.webhooks import order_webhook
+from web.webhooks import DIALECTS, order_webhook
 
 log = logging.getLogger("concord.serve")
 LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
@@ -93,13 +93,27 @@ async def _order_webhooks(
         orders = connection.orders
         if not orders.enabled or not (orders.webhook_secret_env or orders.webhook_secret_file):
             continue
-        secret = webhook_secret(orders, source=config.source, prefix=f"connections.{name}.orders")
+        where = f"connections.{name}"
+        platform = str(connection.shop.get("type", ""))
+        dialect = DIALECTS.get(platform)
+        if dialect is None:
+            raise ConfigError(
+                config.source,
+                f"{where}.orders."
+                + ("webhook_secret_env" if orders.webhook_secret_env else "webhook_secret_file"),
+                f"the shop type {platform!r} sends no order webhooks Concord receives "
+                f"(webhooks come from: {', '.join(sorted(DIALECTS))}); remove the secret and "
+                "let the polling import take the orders",
+            )
+        secret = webhook_secret(orders, source=config.source, prefix=f"{where}.orders")
         adapters = await stack.enter_async_context(open_adapters(config, name))
         queue = OrderImportQueue(
             order_importer(store, connection=name, adapters=adapters, config=orders)
         )
         worker = asyncio.create_task(queue.run(), name=f"webhook imports for {name}")
         stack.callback(worker.cancel)
-        handler = order_webhook(store=store, connection=name, secret=secret, trigger=queue.put)
-        routes.append(web.post(f"/webhooks/woocommerce/{name}", handler))
+        handler = order_webhook(
+            store=store, connection=name, secret=secret, trigger=queue.put, dialect=dialect
+        )
+        routes.append(web.post(f"/webhooks/{dialect.platform}/{name}", handler))
     return routes

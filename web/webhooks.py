@@ -1,27 +1,32 @@
-"""WooCommerce order webhooks: checked, deduplicated, and turned into immediate imports.
+"""Order webhooks of the shops: checked, deduplicated, and turned into immediate imports.
 
-:func:`order_webhook` builds the aiohttp handler of one connection. For each POST it:
+:func:`order_webhook` builds the aiohttp handler of one connection, speaking its shop's
+:class:`Dialect` (:data:`DIALECTS`: WooCommerce, Shopify). For each POST it:
 
-1. answers 200 to the form-encoded ping WooCommerce sends when a webhook is created;
-2. refuses (401) a delivery whose ``X-WC-Webhook-Signature`` is missing or is not the base64
-   HMAC-SHA256 of the exact body bytes under the webhook secret (compared in constant time);
-3. acknowledges (200) topics other than ``order.created|updated|restored`` without acting;
-4. takes each ``X-WC-Webhook-Delivery-ID`` once (a Postgres row): a redelivery is answered 200
-   and imports nothing;
-5. hands the order id to ``trigger`` (e.g. :meth:`engine.orders.queue.OrderImportQueue.put`).
+1. answers 200 to a ping (WooCommerce sends a form-encoded one when a webhook is created);
+2. refuses (401) a delivery whose signature header (``X-WC-Webhook-Signature``,
+   ``X-Shopify-Hmac-Sha256``) is missing or is not the base64 HMAC-SHA256 of the exact body
+   bytes under the webhook secret (compared in constant time);
+3. acknowledges (200) topics other than the order ones without acting;
+4. takes each delivery id (``X-WC-Webhook-Delivery-ID``, ``X-Shopify-Webhook-Id``: the same on
+   every retry of one delivery) once (a Postgres row): a redelivery is answered 200 and imports
+   nothing;
+5. hands the order's key to ``trigger`` (e.g. :meth:`engine.orders.queue.OrderImportQueue.put`):
+   the order id for WooCommerce, the order's name without ``#`` for Shopify (the key its
+   adapter reads orders by).
 
-Mounting it (``concord serve``)::
+Mounting it (``concord serve`` does this for each connection whose ``[orders]`` names a secret)::
 
     queue = OrderImportQueue(order_importer(store, connection=..., adapters=..., config=...))
     secret = webhook_secret(orders_config, source=config.source, prefix="connections.main.orders")
-    app.router.add_post("/webhooks/woocommerce/main",
+    app.router.add_post("/webhooks/shopify/main",
                         order_webhook(store=store, connection="main", secret=secret,
-                                      trigger=queue.put))
+                                      trigger=queue.put, dialect=DIALECTS["shopify"]))
     # and run queue.run() as a background task of the app
 
-The shop then gets ``http(s)://<concord>/webhooks/woocommerce/main`` as the delivery URL of
-its ``order.created`` and ``order.updated`` webhooks, with the same secret. The secret is
-never logged; rejected deliveries are logged by their delivery id only.
+The shop then gets ``http(s)://<concord>/webhooks/<type>/<connection>`` as the delivery URL of
+its order webhooks, signed with the same secret (for Shopify: the app's client secret). The
+secret is never logged; rejected deliveries are logged by their delivery id only.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ import hmac
 import logging
 import re
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 import msgspec
 from aiohttp import web
@@ -41,20 +47,76 @@ from engine.store.orders import OrderStore
 from engine.store.state import Store
 
 log = logging.getLogger("concord.webhooks")
-ORDER_TOPICS = frozenset({"order.created", "order.updated", "order.restored"})
 MAX_BODY = 2 * 1024 * 1024
-_PING = re.compile(rb"^webhook_id=\d+$")
+_WC_PING = re.compile(rb"^webhook_id=\d+$")
 
 Trigger = Callable[[str], Awaitable[None]]
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-class _Resource(msgspec.Struct):
+class _WooOrder(msgspec.Struct):
     id: int
 
 
+class _ShopifyOrder(msgspec.Struct):
+    name: str
+
+
+def _woo_key(body: bytes) -> str:
+    return str(msgspec.json.decode(body, type=_WooOrder).id)
+
+
+def _shopify_key(body: bytes) -> str:
+    key = msgspec.json.decode(body, type=_ShopifyOrder).name.strip().lstrip("#")
+    if not key:
+        raise msgspec.ValidationError("the order has an empty `name`")
+    return key
+
+
+def _never(body: bytes) -> bool:
+    return False
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """How one platform signs, names and identifies its order webhooks."""
+
+    platform: str
+    signature_header: str
+    delivery_header: str
+    topic_header: str
+    order_topics: frozenset[str]
+    order_key: Callable[[bytes], str]
+    """The key the shop adapter reads the order by, from the delivery's body."""
+    is_ping: Callable[[bytes], bool] = _never
+    """An unsigned body the platform sends to check the address (answered 200, nothing done)."""
+
+
+WOOCOMMERCE = Dialect(
+    platform="woocommerce",
+    signature_header="X-WC-Webhook-Signature",
+    delivery_header="X-WC-Webhook-Delivery-ID",
+    topic_header="X-WC-Webhook-Topic",
+    order_topics=frozenset({"order.created", "order.updated", "order.restored"}),
+    order_key=_woo_key,
+    is_ping=lambda body: _WC_PING.match(body.strip()) is not None,
+)
+SHOPIFY = Dialect(
+    platform="shopify",
+    signature_header="X-Shopify-Hmac-Sha256",
+    delivery_header="X-Shopify-Webhook-Id",
+    topic_header="X-Shopify-Topic",
+    order_topics=frozenset(
+        {"orders/create", "orders/updated", "orders/paid", "orders/cancelled", "orders/edited"}
+    ),
+    order_key=_shopify_key,
+)
+DIALECTS = {d.platform: d for d in (WOOCOMMERCE, SHOPIFY)}
+"""The shop adapter types whose order webhooks Concord receives."""
+
+
 def expected_signature(secret: str, body: bytes) -> str:
-    """What ``X-WC-Webhook-Signature`` must carry for ``body``."""
+    """What the signature header must carry for ``body`` (both platforms sign alike)."""
     return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
 
 
@@ -68,8 +130,15 @@ def _reply(status: int, message: str) -> web.Response:
     return web.json_response({"status": status, "message": message}, status=status)
 
 
-def order_webhook(*, store: Store, connection: str, secret: str, trigger: Trigger) -> Handler:
-    """The handler receiving one connection's WooCommerce order webhooks (see above)."""
+def order_webhook(
+    *,
+    store: Store,
+    connection: str,
+    secret: str,
+    trigger: Trigger,
+    dialect: Dialect = WOOCOMMERCE,
+) -> Handler:
+    """The handler receiving one connection's order webhooks in ``dialect`` (see above)."""
     if not secret:
         raise ValueError(f"{connection}: the webhook secret is empty")
     orders = OrderStore(store)
@@ -78,20 +147,20 @@ def order_webhook(*, store: Store, connection: str, secret: str, trigger: Trigge
         if request.content_length is not None and request.content_length > MAX_BODY:
             return _reply(413, "body too large")
         body = await request.read()
-        delivery = request.headers.get("X-WC-Webhook-Delivery-ID", "")
-        given = request.headers.get("X-WC-Webhook-Signature")
-        if given is None and _PING.match(body.strip()):
+        delivery = request.headers.get(dialect.delivery_header, "")
+        given = request.headers.get(dialect.signature_header)
+        if given is None and dialect.is_ping(body):
             return _reply(200, "pong")
         if not signature_ok(secret, body, given):
             log.warning("%s: webhook delivery %r refused: bad signature", connection, delivery)
             return _reply(401, "missing or invalid signature")
-        topic = request.headers.get("X-WC-Webhook-Topic", "")
-        if topic not in ORDER_TOPICS:
+        topic = request.headers.get(dialect.topic_header, "")
+        if topic not in dialect.order_topics:
             return _reply(200, f"topic {topic!r} ignored")
         if not delivery:
-            return _reply(400, "missing X-WC-Webhook-Delivery-ID")
+            return _reply(400, f"missing {dialect.delivery_header}")
         try:
-            order_id = str(msgspec.json.decode(body, type=_Resource).id)
+            order_id = dialect.order_key(body)
         except (msgspec.DecodeError, msgspec.ValidationError) as exc:
             return _reply(400, f"not an order: {exc}")
         try:

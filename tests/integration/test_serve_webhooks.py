@@ -12,6 +12,7 @@ from test_orders_sides import Sides, sale_orders, sides
 from test_webhooks import Rest
 from test_worker import wait_for
 
+from canonical.errors import ConfigError
 from engine.config import load_config
 from engine.store.state import Store
 from web.server import serve_forever
@@ -85,3 +86,27 @@ async def test_serve_mounts_the_order_webhook_and_imports_at_once(
         await asyncio.gather(server, return_exceptions=True)
     runs = await store.list_runs("main")
     assert any(r.job == "orders" and r.mode == "webhook" for r in runs)
+
+
+async def test_a_webhook_secret_for_a_shop_without_webhooks_is_refused(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CONCORD_DATABASE_URL", db_url)
+    monkeypatch.setenv("CONCORD_TOKEN", TOKEN)
+    monkeypatch.setenv("TEST_WC_WEBHOOK_SECRET", SECRET)
+    path = tmp_path / "concord.toml"
+    path.write_text(
+        """
+[connections.main.erp]
+type = "memory"
+
+[connections.main.shop]
+type = "memory"
+
+[connections.main.orders]
+webhook_secret_env = "TEST_WC_WEBHOOK_SECRET"
+"""
+    )
+    config = load_config(path)
+    with pytest.raises(ConfigError, match=r"orders\.webhook_secret_env.*'memory'"):
+        await serve_forever(config, host="127.0.0.1", port=0, announce=lambda line: None)

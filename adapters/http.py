@@ -35,7 +35,8 @@ class Response:
         self.body = body
 
 
-def _retry_after(headers: Mapping[str, str]) -> float | None:
+def retry_after_of(headers: Mapping[str, str]) -> float | None:
+    """The seconds a ``Retry-After`` header asks to wait (None: absent or not a number)."""
     value = headers.get("Retry-After")
     if value is None:
         return None
@@ -152,20 +153,23 @@ class HttpClient:
                     status, response_headers = raw.status, raw.headers
             except (TimeoutError, aiohttp.ClientConnectionError, aiohttp.ClientPayloadError) as exc:
                 raise TransientError(f"{method} {url}: {type(exc).__name__}: {exc}") from None
-            if status == 429:
+            if status == 429 and status not in ok:
                 # Before the turn is given back: the next request already goes slower.
-                self.budget.throttle(_retry_after(response_headers))
-        if status == 429:
+                self.budget.throttle(retry_after_of(response_headers))
+        # A 429 listed in ``ok`` is the adapter's to read: a platform may throttle one kind of
+        # write for a day, which must not pause the account's other requests.
+        if status == 429 and status not in ok:
             self.throttled += 1
             raise TransientError(
-                f"{method} {url}: throttled (HTTP 429)", retry_after=_retry_after(response_headers)
+                f"{method} {url}: throttled (HTTP 429)",
+                retry_after=retry_after_of(response_headers),
             )
         if status >= 500 and status not in ok:
             # A 5xx listed in ``ok`` is read by the adapter (a platform that reports a
             # deterministic refusal as a 500, with its reason in the body).
             raise TransientError(
                 f"{method} {url}: server error (HTTP {status})",
-                retry_after=_retry_after(response_headers),
+                retry_after=retry_after_of(response_headers),
             )
         return Response(status, response_headers, payload)
 

@@ -39,6 +39,7 @@ from adapters.shopify.client import ShopifyClient, user_errors
 from adapters.shopify.products import ShopProduct, ShopVariant, Unreadable
 from adapters.shopify.settings import ShopifySettings, parse_settings
 from adapters.shopify.stock import StockKeeper, to_stock
+from adapters.shopify.variant_limit import VariantAllowance, VariantLimitReached, is_variant_limit
 from adapters.shopify.writes import SET_COST, SET_PRODUCT, product_input
 from canonical.fields import from_fields, to_fields
 from canonical.models import Product
@@ -74,6 +75,8 @@ class ShopifyAdapter:
         self.stock = StockKeeper(
             self.client, settings.location, bulk_read_above=settings.bulk_read_above
         )
+        self.allowance = VariantAllowance()
+        """Shopify's daily variant-creation throttle, as last answered."""
         self._capabilities = Capabilities(
             batch_size=250,
             requests_per_second=settings.requests_per_second,
@@ -298,6 +301,15 @@ class ShopifyAdapter:
         missing = [k for k in creations if k not in self._product_of]
         if missing:
             await self.fetch("product", missing)
+        if self.allowance.held():
+            # Sending them would only be answered 429 again: they wait for the allowance.
+            held = {op.key: self.allowance.refuse(op.key) for op in operations if op.key in missing}
+            writes = [op for op in operations if op.key not in held]
+            done = {r.key: r for r in await self._write_all(writes)}
+            return [held.get(op.key) or done[op.key] for op in operations]
+        return await self._write_all(operations)
+
+    async def _write_all(self, operations: Sequence[Operation]) -> list[ItemResult]:
         if len(operations) > self.settings.bulk_write_above:
             results = await self._write_in_bulk(operations)
             if results is not None:
@@ -308,7 +320,11 @@ class ShopifyAdapter:
         prepared = await self._prepare(operation)
         if isinstance(prepared, Failed):
             return prepared
-        data = await self.client.execute(SET_PRODUCT, prepared, cost=SET_COST)
+        try:
+            data = await self.client.execute(SET_PRODUCT, prepared, cost=SET_COST)
+        except VariantLimitReached as exc:
+            self.allowance.reached(exc.retry_after)
+            return self.allowance.refuse(operation.key)
         return await self._settle(operation.key, data.get("productSet"))
 
     async def _write_in_bulk(self, operations: Sequence[Operation]) -> list[ItemResult] | None:
@@ -334,7 +350,11 @@ class ShopifyAdapter:
                 results.append(Failed(key=key, reason=f"{key}: no line in the bulk result"))
             elif row.get("errors"):
                 reason = "; ".join(str(e.get("message")) for e in row["errors"])
-                results.append(Failed(key=key, reason=f"{key}: {reason}"))
+                if is_variant_limit(reason):
+                    self.allowance.reached(None)
+                    results.append(self.allowance.refuse(key))
+                else:
+                    results.append(Failed(key=key, reason=f"{key}: {reason}"))
             else:
                 payload = (row.get("data") or {}).get("productSet")
                 results.append(await self._settle(key, payload))

@@ -3,7 +3,9 @@
 Each document is sent with the cost it will be charged (planned by the caller, see
 :mod:`adapters.shopify.cost`): the point budget holds it back until the bucket covers it, the
 shared HTTP client (:mod:`adapters.http`) takes its turn in the account's request budget and
-lanes, and retries 429s (``Retry-After``), 5xx and dropped connections. A ``THROTTLED`` answer
+lanes, and retries 5xx and dropped connections. A 429 is read here: the variant-creation
+throttle (:mod:`adapters.shopify.variant_limit`) raises :class:`VariantLimitReached` at once,
+any other slows the account's budget and is retried after ``Retry-After``. A ``THROTTLED`` answer
 (HTTP 200 with no data, the bucket short of the requested cost) is waited out for as long as
 the deficit takes to refill at the restore rate, then sent again.
 
@@ -22,12 +24,15 @@ from typing import Any
 import msgspec
 
 from adapters.base import PermanentError, TransientError
-from adapters.http import HttpClient
+from adapters.http import HttpClient, retry_after_of
 from adapters.shopify.cost import Cost, PointBudget
 from adapters.shopify.settings import ShopifySettings
+from adapters.shopify.variant_limit import VariantLimitReached, is_variant_limit
 
 log = logging.getLogger("concord.shopify")
 DEPRECATED = "X-Shopify-API-Deprecated-Reason"
+MAX_429_WAIT = 30.0
+"""Longest wait on a 429 before sending again (as the HTTP client caps its backoff)."""
 
 
 class GraphQLError(msgspec.Struct, frozen=True, kw_only=True):
@@ -97,12 +102,23 @@ class ShopifyClient:
         body = msgspec.json.encode({"query": document, "variables": variables or {}})
         for attempt in range(1, self.settings.max_attempts + 1):
             await self.points.reserve(cost)
-            response = await self.http.request("POST", "", body=body)
+            response = await self.http.request("POST", "", body=body, ok=(200, 429))
             self._note_deprecation(response.headers.get(DEPRECATED))
             try:
                 reply = _reply.decode(response.body)
             except msgspec.DecodeError as exc:
                 raise TransientError(f"Shopify: malformed answer: {exc}") from None
+            if response.status == 429:
+                wait = retry_after_of(response.headers)
+                message = "; ".join(e.message for e in reply.errors) or "HTTP 429"
+                if is_variant_limit(message):
+                    raise VariantLimitReached(f"Shopify: {message}", retry_after=wait)
+                self.http.budget.throttle(wait)
+                self.throttled += 1
+                if attempt == self.settings.max_attempts:
+                    raise TransientError(f"Shopify: throttled: {message}", retry_after=wait)
+                await asyncio.sleep(min(wait if wait is not None else 1.0, MAX_429_WAIT))
+                continue
             answer_cost = reply.extensions.cost if reply.extensions else None
             self.points.observe(answer_cost)
             charged = answer_cost.requested_query_cost if answer_cost else None

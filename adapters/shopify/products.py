@@ -26,16 +26,21 @@ VARIANTS_PER_PRODUCT = 8
 DEFAULT_OPTION = "Title"
 DEFAULT_VALUE = "Default Title"
 
+SKU_NAMESPACE = "concord"
+SKU_KEY = "sku"
+"""The product metafield holding a product-with-variants' own SKU (Shopify keeps SKUs on
+variants only), so the article reads back under the key the ERP gave it."""
+SKU_FIELD = f'parentSku: metafield(namespace: "{SKU_NAMESPACE}", key: "{SKU_KEY}") {{ value }}'
 VARIANT_FIELDS = "id sku price compareAtPrice barcode selectedOptions { name value }"
 _PRODUCT = (
-    "id title descriptionHtml status updatedAt "
+    f"id title descriptionHtml status updatedAt {SKU_FIELD} "
     f"variants(first: {VARIANTS_PER_PRODUCT}) {{ nodes {{ {VARIANT_FIELDS} }} "
     "pageInfo { hasNextPage } }"
 )
 VARIANT_COST = 2 * cost.OBJECT
 """A variant and its selected options (a list of objects costs one object)."""
-NODE_COST = cost.OBJECT + cost.connection_cost(VARIANTS_PER_PRODUCT, VARIANT_COST)
-"""Requested points of one product with its variants."""
+NODE_COST = 2 * cost.OBJECT + cost.connection_cost(VARIANTS_PER_PRODUCT, VARIANT_COST)
+"""Requested points of one product, its SKU metafield and its variants."""
 
 
 class Unreadable(ValueError):
@@ -61,12 +66,17 @@ class VariantPage(msgspec.Struct, frozen=True, kw_only=True):
     page_info: dict[str, Any] = msgspec.field(name="pageInfo", default_factory=dict)
 
 
+class Metafield(msgspec.Struct, frozen=True, kw_only=True):
+    value: str = ""
+
+
 class ShopProduct(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
     id: str
     title: str
     description_html: str = ""
     status: str = "ACTIVE"
     updated_at: str | None = None
+    parent_sku: Metafield | None = None
     variants: VariantPage | None = None
 
 
@@ -147,8 +157,8 @@ def is_default(variant: ShopVariant) -> bool:
 
 def to_product(product: ShopProduct, variants: list[ShopVariant]) -> Product:
     """The canonical article (one default variant) or product with variants (several: the
-    product's SKU is then its first variant's, in SKU order, which Shopify has no place for
-    otherwise)."""
+    product's SKU is then the one Concord kept in its ``concord.sku`` metafield, or, on a
+    product made elsewhere, its first variant's in SKU order)."""
     if not variants:
         raise Unreadable(f"product {product.id} has no variant, so no SKU")
     active = product.status == "ACTIVE"
@@ -178,8 +188,9 @@ def to_product(product: ShopProduct, variants: list[ShopVariant]) -> Product:
                 active=active,
             )
         )
+    kept = (product.parent_sku.value if product.parent_sku else "").strip()
     return Product(
-        sku=min(v.sku for v in canonical),
+        sku=kept or min(v.sku for v in canonical),
         name=product.title,
         description=product.description_html,
         active=active,

@@ -15,7 +15,14 @@ from decimal import Decimal
 from typing import Any
 
 from adapters.shopify import cost
-from adapters.shopify.products import _PRODUCT, DEFAULT_OPTION, DEFAULT_VALUE, NODE_COST
+from adapters.shopify.products import (
+    _PRODUCT,
+    DEFAULT_OPTION,
+    DEFAULT_VALUE,
+    NODE_COST,
+    SKU_KEY,
+    SKU_NAMESPACE,
+)
 from canonical.models import Product
 
 SET_PRODUCT = (
@@ -89,6 +96,17 @@ def product_input(
         {"name": name, "values": [{"name": v} for v in values[name]]} for name in names
     ]
     data["variants"] = rows
+    if product_id is None:
+        # Only on creation: productSet replaces a product's whole metafield list when given
+        # one, and an existing product's other metafields are the merchant's.
+        data["metafields"] = [
+            {
+                "namespace": SKU_NAMESPACE,
+                "key": SKU_KEY,
+                "type": "single_line_text_field",
+                "value": product.sku,
+            }
+        ]
     return data
 
 

@@ -10,14 +10,15 @@ from typing import Any
 import msgspec
 import pytest
 
-from adapters.base import Done, Update
+from adapters.base import Create, Done, Update
 from adapters.shopify import simulator
 from adapters.shopify.adapter import ShopifyAdapter
 from adapters.shopify.settings import ShopifySettings
 from adapters.shopify.simulator.catalogue import add_variant, new_product
 from adapters.shopify.simulator.orders_model import plant_customer, plant_order
 from adapters.simkit import serve
-from canonical.models import Order, Product, Stock
+from canonical.fields import to_fields
+from canonical.models import Attribute, Order, Product, Stock, Variant
 
 TOKEN = "shpat_test"
 
@@ -133,3 +134,42 @@ async def test_a_deprecated_api_version_is_logged_once(
     assert TOKEN not in caplog.text
     await current.snapshot("product", None)
     assert current.client.deprecations == set()  # a current version is not
+
+
+async def test_a_product_with_variants_reads_back_under_its_own_sku(
+    shop: tuple[Any, ShopifyAdapter],
+) -> None:
+    """Shopify keeps SKUs on variants only: the product's own is kept in a metafield, so the
+    next snapshot finds the article under the key the ERP gave it (not a variant's)."""
+    app, adapter = shop
+    boot = Product(
+        sku="BOOT",
+        name="Boot — ünïcode",
+        active=True,
+        variants=tuple(
+            Variant(
+                sku=f"BOOT-{size}",
+                attributes=(Attribute(name="Size", value=size),),
+                price=Decimal("59.00"),
+                active=True,
+            )
+            for size in ("38", "40")
+        ),
+    )
+    [made] = await adapter.apply("product", [Create(key="BOOT", fields=to_fields(boot))])
+    assert isinstance(made, Done), made
+    fresh = ShopifyAdapter(adapter.settings)
+    try:
+        snapshot = await fresh.snapshot("product", None)
+        [seen] = [s for s in snapshot.records if s.ref == made.ref]
+        assert seen.record.natural_key() == "BOOT"
+        assert isinstance(seen.record, Product)
+        assert [v.sku for v in seen.record.variants] == ["BOOT-38", "BOOT-40"]
+        renamed = Update(key="BOOT", ref=made.ref, fields={"name": "Boot"})
+        assert isinstance((await fresh.apply("product", [renamed]))[0], Done)
+    finally:
+        await fresh.aclose()
+    product = simulator.shop_of(app).store.products[int(made.ref.rsplit("/", 1)[1])]
+    assert [(f.namespace, f.key, f.value) for f in product.metafields] == [
+        ("concord", "sku", "BOOT")
+    ]

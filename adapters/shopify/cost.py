@@ -74,6 +74,9 @@ class PointBudget:
         self._level = maximum
         self._at = clock()
         self._lock = asyncio.Lock()
+        self._observed = asyncio.Event()
+        """Set by each answer: a waiter recomputes at once, since a query charged less than it
+        requested gives the difference back (often most of it)."""
         self.spent = 0.0
         """Points the shop charged (actual costs), for measurements."""
 
@@ -93,8 +96,13 @@ class PointBudget:
         async with self._lock:
             delay = self.delay(requested)
             while delay > 0:
-                # The bucket refills with time alone: nothing to wait on but the clock.
-                await asyncio.sleep(delay)
+                # The bucket refills with time, and comes back at once when an answer in
+                # flight is refunded: whichever comes first.
+                self._observed.clear()
+                try:
+                    await asyncio.wait_for(self._observed.wait(), delay)
+                except TimeoutError:
+                    pass
                 delay = self.delay(requested)
             self._level -= min(requested, self.maximum)
 
@@ -111,6 +119,7 @@ class PointBudget:
         self.restore_rate = status.restore_rate
         self._level = min(self.maximum, status.currently_available)
         self._at = self._clock()
+        self._observed.set()
 
     def throttled_for(self, cost: Cost | None) -> float:
         """After a ``THROTTLED`` answer: seconds until its requested cost is covered."""

@@ -3,6 +3,7 @@ canonical form and the productSet input that writes it back."""
 
 from __future__ import annotations
 
+import asyncio
 from decimal import Decimal
 
 import pytest
@@ -63,6 +64,27 @@ def test_the_point_budget_follows_the_shop_and_refills() -> None:
     assert points.delay(300) == pytest.approx(1.0)
     now[0] = 100.0
     assert points.available() == 1000  # never above the bucket
+
+
+async def test_a_waiting_query_goes_as_soon_as_an_answer_gives_points_back() -> None:
+    """Shopify takes a query's requested cost and refunds what it did not use: a query
+    waiting for points must not sleep out the refill when an answer brings them back."""
+    points = cost.PointBudget(2000, 100, clock=lambda: 0.0)  # the clock never moves
+    await points.reserve(982)
+    await points.reserve(982)
+    third = asyncio.create_task(points.reserve(982))
+    await asyncio.sleep(0)  # it is waiting: 36 points left, the refill would take 9.5 s
+    assert not third.done()
+    points.observe(
+        cost.Cost(
+            actual_query_cost=2,
+            throttle_status=cost.ThrottleStatus(
+                maximum_available=2000, currently_available=1016, restore_rate=100
+            ),
+        )
+    )
+    await asyncio.wait_for(third, 1.0)
+    assert points.available() == pytest.approx(34)
 
 
 def _variant(sku: str | None, price: str, was: str | None = None, **more: object) -> ShopVariant:

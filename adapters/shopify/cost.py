@@ -11,6 +11,7 @@ waits while the bucket cannot cover it, so queries are not sent only to come bac
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Callable
 
@@ -99,10 +100,8 @@ class PointBudget:
                 # The bucket refills with time, and comes back at once when an answer in
                 # flight is refunded: whichever comes first.
                 self._observed.clear()
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._observed.wait(), delay)
-                except TimeoutError:
-                    pass
                 delay = self.delay(requested)
             self._level -= min(requested, self.maximum)
 

@@ -24,7 +24,7 @@ def _scenarios(text: str) -> list[int]:
     unknown = [s for s in chosen if s not in ALL_SCENARIOS]
     if unknown or not chosen:
         raise click.BadParameter(
-            f"unknown scenario(s) {unknown}; they are 1 to 6", param_hint="--scenarios"
+            f"unknown scenario(s) {unknown}; they are 1 to 8", param_hint="--scenarios"
         )
     return chosen
 
@@ -48,6 +48,7 @@ def run_command(
     peer: bool,
     latency: bool = True,
     latency_max: str = "30k",
+    shopify_max: str = "30k",
 ) -> None:
     """Run the benchmark, print the table and write the JSON report and the chart."""
     if rate <= 0:
@@ -63,10 +64,15 @@ def run_command(
         peer=peer,
         latency=latency,
         latency_max=_sizes(latency_max, "--latency-max")[0],
+        shopify_max=_sizes(shopify_max, "--shopify-max")[0],
     )
     # Per-record failures are counted in the report; one log line each would bury the bar.
     logging.getLogger("concord").setLevel(logging.ERROR)
-    bar = StepBar(plan_steps(options.sizes, options.scenarios, options.latency_sizes()))
+    bar = StepBar(
+        plan_steps(
+            options.sizes, options.scenarios, options.latency_sizes(), options.shopify_sizes()
+        )
+    )
     try:
         report = asyncio.run(run_bench(options, bar))
     finally:

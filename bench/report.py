@@ -95,6 +95,21 @@ def targets(rows: Sequence[Row], decide: DecideSpeed | None) -> list[Target]:
             met=None if times is None else times >= _PEER_GOAL,
         )
     )
+    for scenario, what in ((7, "export"), (8, "resync")):
+        shopify = _find(rows, 30_000, scenario)
+        points = shopify.rate_share if shopify else None
+        out.append(
+            Target(
+                name=f"Odoo -> Shopify {what} at 30k, 100 points/s: points used, failures",
+                goal=">= 95%, 0 failed",
+                value="-"
+                if shopify is None or points is None
+                else f"{points:.1%}, {shopify.failed} failed, {shopify.throttled} THROTTLED",
+                met=None
+                if shopify is None or points is None
+                else points >= 0.95 and not shopify.failed,
+            )
+        )
     big, mid = _find(rows, 300_000, 3), resync
     scale = big.wall / mid.wall if big and mid and mid.wall else None
     out.append(

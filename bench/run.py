@@ -21,9 +21,12 @@ from bench import report as reporting
 from bench.decide_speed import DecideSpeed, measure_decide
 from bench.results import Machine, Report, Row
 from bench.scenarios import Runner, platforms
+from bench.shopify import run_shopify
 from engine.runtime import open_store
 
-ALL_SCENARIOS = (1, 2, 3, 4, 5, 6)
+ALL_SCENARIOS = (1, 2, 3, 4, 5, 6, 7, 8)
+SHOPIFY_SCENARIOS = (7, 8)
+"""Odoo -> Shopify (bench.shopify): their own pair of simulators, paid in points."""
 UNDER_LATENCY = (1, 2, 3, 4)
 """The scenarios run again under the latency profiles: the orders (5) and the throttled shop (6)
 are bound by a request rate already."""
@@ -44,8 +47,16 @@ class Options(msgspec.Struct, kw_only=True):
     """Run scenarios 1 to 4 again with the platforms' latency profiles (bench.latency)."""
     latency_max: int = 30_000
     """Largest catalogue run under the latency profiles (an export takes minutes there)."""
+    shopify_max: int = 30_000
+    """Largest catalogue the Odoo -> Shopify scenarios (7, 8) run at."""
     decide: bool = True
     data_dir: str | None = None
+
+    def shopify_sizes(self) -> list[int]:
+        """The sizes the Odoo -> Shopify scenarios run at."""
+        if not set(self.scenarios) & set(SHOPIFY_SCENARIOS):
+            return []
+        return [size for size in self.sizes if size <= self.shopify_max]
 
     def latency_sizes(self) -> list[int]:
         """The sizes whose scenarios also run under the latency profiles."""
@@ -98,10 +109,17 @@ async def run_bench(options: Options, step: Callable[[str], None]) -> Report:
         data_dir = Path(options.data_dir) if options.data_dir else Path(tmp)
         url = os.environ.get("CONCORD_DATABASE_URL") or None
         async with open_store(url, data_dir, auto_migrate=True) as store:
+            woo = [s for s in options.scenarios if s not in SHOPIFY_SCENARIOS]
             for size in options.sizes:
-                runs = [(False, options.scenarios)]
+                if size in options.shopify_sizes():
+                    rows += await run_shopify(
+                        store, size=size, seed=options.seed, scenarios=options.scenarios, step=step
+                    )
+                if not woo:
+                    continue
+                runs = [(False, woo)]
                 if size in options.latency_sizes():
-                    runs.append((True, [s for s in options.scenarios if s in UNDER_LATENCY]))
+                    runs.append((True, [s for s in woo if s in UNDER_LATENCY]))
                 for latency, scenarios in runs:
                     kind = "latency profiles" if latency else "no latency"
                     step(f"{size}: starting the simulators ({size:,} articles, {kind})")

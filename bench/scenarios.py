@@ -443,10 +443,20 @@ class Runner:
 
 
 def plan_steps(
-    sizes: Sequence[int], scenarios: Sequence[int], latency_sizes: Sequence[int] = ()
+    sizes: Sequence[int],
+    scenarios: Sequence[int],
+    latency_sizes: Sequence[int] = (),
+    shopify_sizes: Sequence[int] = (),
 ) -> int:
     """How many progress steps a run has (for the bar's total)."""
     steps = {1: 3, 2: 2, 3: 3, 4: 2, 5: 2, 6: 1}
-    per_size = 1 + steps[1] + sum(steps[s] for s in set(scenarios) if s != 1)
-    under_latency = 1 + steps[1] + sum(steps[s] for s in set(scenarios) if s in (2, 3, 4))
-    return per_size * len(sizes) + under_latency * len(latency_sizes) + 1
+    woo = [s for s in set(scenarios) if s in steps]
+    per_size = (1 + steps[1] + sum(steps[s] for s in woo if s != 1)) if woo else 0
+    under_latency = 1 + steps[1] + sum(steps[s] for s in woo if s in (2, 3, 4))
+    shopify = 2 + (8 in scenarios)
+    return (
+        per_size * len(sizes)
+        + under_latency * len(latency_sizes)
+        + shopify * len(shopify_sizes)
+        + 1
+    )

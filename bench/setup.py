@@ -49,7 +49,7 @@ WEB_DESCRIPTION = "description_ecommerce"
 """The Odoo template field holding the shop's long description (Odoo 17+ eCommerce)."""
 
 
-def _export_credentials() -> None:
+def export_credentials() -> None:
     os.environ.setdefault(SHOP_KEY_ENV, SHOP_CREDENTIALS[0])
     os.environ.setdefault(SHOP_SECRET_ENV, SHOP_CREDENTIALS[1])
     os.environ.setdefault(ERP_KEY_ENV, ERP_API_KEY)
@@ -92,7 +92,7 @@ async def open_adapters(
     erp_rate: float = UNTHROTTLED_RATE,
 ) -> AsyncIterator[dict[Side, Adapter]]:
     """Both adapters, built through the registry as ``concord`` builds them, closed on exit."""
-    _export_credentials()
+    export_credentials()
     async with AsyncExitStack() as stack:
         adapters: dict[Side, Adapter] = {}
         sides: tuple[tuple[Side, dict[str, Any]], ...] = (

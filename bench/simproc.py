@@ -36,7 +36,7 @@ from aiohttp import web
 from bench import edits
 from bench.latency import NONE, Latency, odoo_items, woocommerce_items
 
-Platform = Literal["odoo", "woocommerce"]
+Platform = Literal["odoo", "woocommerce", "shopify"]
 _RECORDED = {"Authorization", "X-Odoo-Database", "Content-Type"}
 _VOLATILE = ("clock", "listeners", "sort_cache", "_cache")
 """Attributes of a simulator store that are not data (functions, caches): never checkpointed."""
@@ -85,6 +85,8 @@ class _Bench:
                 cache.clear()
 
     def edit(self, request: EditRequest) -> edits.EditReport:
+        if self.platform == "shopify":
+            raise web.HTTPBadRequest(text="the Shopify shop takes no seeded edits")
         if request.kind == "orders":
             if self.platform == "odoo":
                 return edits.EditReport()
@@ -124,7 +126,8 @@ async def _latency(
 ) -> web.StreamResponse:
     bench = request.app[_BENCH_KEY]
     latency = bench.latency
-    if latency.zero or request.path.startswith("/__sim__/"):
+    # Shopify's pace is its points bucket, which its simulator keeps itself.
+    if latency.zero or bench.platform == "shopify" or request.path.startswith("/__sim__/"):
         response: web.StreamResponse = await handler(request)
         return response
     body = await request.read()
@@ -203,6 +206,13 @@ def build_app(platform: Platform, products: int, seed: int) -> web.Application:
         app = odoo_app(products=products, seed=seed)
         store: Any = odoo_store(app)
         edits.enrich_erp(store, seed)
+    elif platform == "shopify":
+        from adapters.shopify.simulator import create_app as shopify_app
+        from adapters.shopify.simulator import shop_of
+
+        # The Basic plan's bucket (2,000 points, 100 a second) on the real clock.
+        app = shopify_app(products=products, seed=seed)
+        store = shop_of(app).store
     else:
         from adapters.woocommerce.simulator import create_app as shop_app
         from adapters.woocommerce.simulator import store_of as shop_store

@@ -392,7 +392,7 @@ def simulate(platform: str, host: str, port: int, products: int, seed: int) -> N
 @main.command()
 @click.option("--sizes", default="3k,30k", show_default=True, help="Catalogue sizes (3k,30k,300k).")
 @click.option("--size", "one_size", help="One catalogue size (overrides --sizes).")
-@click.option("--scenarios", default="1,2,3,4,5,6", show_default=True, help="Scenarios to run.")
+@click.option("--scenarios", default="1,2,3,4,5,6,7,8", show_default=True, help="Scenarios to run.")
 @click.option("--out", default="bench-results", show_default=True, help="Report directory.")
 @click.option("--seed", default=1, show_default=True, help="Seed of the generated catalogues.")
 @click.option("--rate", default=10.0, show_default=True, help="Throttled shop's requests/s (6).")
@@ -401,6 +401,7 @@ def simulate(platform: str, host: str, port: int, products: int, seed: int) -> N
 @click.option("--no-peer", is_flag=True, help="Skip the peer script.")
 @click.option("--no-latency", is_flag=True, help="Skip the runs under the latency profiles.")
 @click.option("--latency-max", default="30k", show_default=True, help="Largest size for them.")
+@click.option("--shopify-max", default="30k", show_default=True, help="Largest size for 7, 8.")
 def bench(
     sizes: str,
     one_size: str | None,
@@ -413,6 +414,7 @@ def bench(
     no_peer: bool,
     no_latency: bool,
     latency_max: str,
+    shopify_max: str,
 ) -> None:
     """The benchmark suite: scenarios on generated catalogues, beside the I/O floor and a peer."""
     from bench.cli import run_command
@@ -428,6 +430,7 @@ def bench(
         peer=not no_peer,
         latency=not no_latency,
         latency_max=latency_max,
+        shopify_max=shopify_max,
     )
 
 

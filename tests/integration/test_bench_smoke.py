@@ -17,10 +17,26 @@ from bench.results import Machine, Report, Row
 from bench.run import Options, parse_size, write_outputs
 from bench.scenarios import Runner, platforms
 from bench.setup import ERP_API_KEY, SHOP_CREDENTIALS
+from bench.shopify import run_shopify
 from engine.store.state import Store
 
 SIZE = 200
 MACHINE = Machine(python="3.11", platform="test", cpus=1, processor="test")
+
+
+async def test_odoo_to_shopify_exports_and_resyncs_within_the_points(store: Store) -> None:
+    steps: list[str] = []
+    rows = await run_shopify(store, size=60, seed=5, scenarios=[7, 8], step=steps.append)
+    assert [r.scenario for r in rows] == [7, 8]
+    export, resync = rows
+    assert all(r.status == "ok" and r.failed == 0 and r.converged is True for r in rows)
+    assert export.counts["created_shop"] > 0 and export.counts["failed_shop"] == 0
+    assert resync.counts["writes_shop"] > 0  # the ERP's new prices reached the shop
+    assert resync.counts.get("reported", 0) == 0  # no article seen as gone or only in the shop
+    for row in rows:
+        assert row.allowed_rate == 100.0
+        assert row.rate_share is not None and 0 < row.rate_share <= 1
+        assert "points spent" in row.note and "0 failures from throttling" in row.note
 
 
 async def test_scenarios_1_to_3_converge_and_report(store: Store, tmp_path: Path) -> None:

@@ -132,9 +132,11 @@ class ShopifyRunner:
     async def _scenario(self, scenario: int, note: str = "") -> Row:
         self.step(f"{self.size}: {scenario}. {NAMES[scenario]}")
         spent, level, throttled = await self.shop.points()
+        shop_cpu = (await self.shop.usage())["cpu"]
         requests = (await self.shop.stats())["requests"] + (await self.erp.stats())["requests"]
         usage, results = await self._cycles(full=True)
         spent_after, _, throttled_after = await self.shop.points()
+        shop_cpu = (await self.shop.usage())["cpu"] - shop_cpu
         requests_after = (await self.shop.stats())["requests"] + (await self.erp.stats())[
             "requests"
         ]
@@ -166,7 +168,8 @@ class ShopifyRunner:
         )
         row.note = (
             f"{note}{'; ' if note else ''}{spent_after - spent:,.0f} points spent of "
-            f"{available:,.0f} available; {throttled_failures} failures from throttling"
+            f"{available:,.0f} available; {throttled_failures} failures from throttling; "
+            f"the Shopify simulator's CPU {shop_cpu:.1f} s (bulk operations run there)"
         )
         if failures:
             row.note += "; first failure: " + failures[0].reason[:200]

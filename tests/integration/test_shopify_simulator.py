@@ -581,6 +581,65 @@ async def test_order_update_and_fulfillment_with_tracking(shop: Client) -> None:
     assert status == "FULFILLED"
 
 
+CANCEL = """mutation($id: ID!, $refund: Boolean, $restock: Boolean!) {
+    orderCancel(orderId: $id, reason: OTHER, refund: $refund, restock: $restock) {
+    job { id done } orderCancelUserErrors { field message code } } }"""
+REFUND = """mutation($input: RefundInput!) { refundCreate(input: $input) {
+    refund { note totalRefundedSet { shopMoney { amount } } } userErrors { field message } } }"""
+
+
+async def test_order_cancel_is_a_job_and_refused_twice(shop: Client) -> None:
+    store = shop.shop.store
+    variant = _tracked_variant(shop)
+    order = plant_order(store, [(variant.id, 2)])
+    order_id = f"gid://shopify/Order/{order.id}"
+    level = store.levels[(variant.item_id, order.lines[0].location_id or 0)]
+    available = level.quantities["available"]
+    neither = await shop.gql(CANCEL, {"id": order_id, "restock": True})
+    assert neither["orderCancel"]["orderCancelUserErrors"][0]["code"] == "INVALID"
+    started = await shop.gql(CANCEL, {"id": order_id, "refund": False, "restock": True})
+    job = started["orderCancel"]["job"]
+    assert job["done"] is False and started["orderCancel"]["orderCancelUserErrors"] == []
+    polled = await shop.gql("query($id: ID!) { job(id: $id) { id done } }", {"id": job["id"]})
+    assert polled["job"] == {"id": job["id"], "done": True}
+    assert order.cancelled_at is not None and order.refunds == []
+    assert level.quantities["available"] == available + 2, "restocked"
+    again = await shop.gql(CANCEL, {"id": order_id, "refund": False, "restock": True})
+    [problem] = again["orderCancel"]["orderCancelUserErrors"]
+    assert problem["code"] == "INVALID" and again["orderCancel"]["job"] is None
+    missing = await shop.gql(
+        CANCEL, {"id": "gid://shopify/Order/1", "refund": False, "restock": False}
+    )
+    assert missing["orderCancel"]["orderCancelUserErrors"][0]["code"] == "NOT_FOUND"
+
+
+async def test_refund_create_carries_its_transactions_amount(shop: Client) -> None:
+    store = shop.shop.store
+    order = plant_order(store, [(_tracked_variant(shop).id, 1)])
+    order_id = f"gid://shopify/Order/{order.id}"
+
+    def manual(amount: str, **more: Any) -> dict[str, Any]:
+        row = {"orderId": order_id, "kind": "REFUND", "gateway": "manual", "amount": amount}
+        return {"input": {"orderId": order_id, "note": "Damaged", "transactions": [row | more]}}
+
+    made = await shop.gql(REFUND, manual("3.10"))
+    assert made["refundCreate"]["refund"] == {
+        "note": "Damaged",
+        "totalRefundedSet": {"shopMoney": {"amount": "3.10"}},
+    }
+    for refused, field in (
+        (manual("3.105"), "amount"),
+        (manual("1.00", kind="SALE"), "kind"),
+        (manual("1.00", gateway="bogus"), "gateway"),
+        (manual("100000.00"), "transactions"),
+    ):
+        answer = (await shop.gql(REFUND, refused))["refundCreate"]
+        assert answer["refund"] is None and answer["userErrors"][0]["field"][-1] == field
+    assert [r.amount for r in order.refunds] == [Decimal("3.10")]
+    _, body = await shop.post(REFUND, {"input": {"orderId": order_id, "refundLineItems": []}})
+    assert "refundLineItems" in body["errors"][0]["message"]
+
+
 SUBSCRIBE = """mutation($uri: String!) { webhookSubscriptionCreate(topic: ORDERS_CREATE,
     webhookSubscription: {uri: $uri, format: JSON}) {
     webhookSubscription { id topic uri } userErrors { field message } } }"""

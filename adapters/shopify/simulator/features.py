@@ -9,6 +9,7 @@ from adapters.shopify.simulator import (
     control,
     inventory_write,
     metafields,
+    orders_refund,
     orders_views,
     orders_write,
     product_set,
@@ -49,6 +50,7 @@ def install(app: web.Application, shop: Shop) -> None:
         {
             **reads.query_root(store, shop.settings.shop_domain),
             **orders_views.query_fields(store),
+            "job": orders_refund.job_query(store),
             "webhookSubscriptions": hooks.pop("webhookSubscriptions"),
             **bulk_queries,
         }
@@ -77,6 +79,8 @@ def install(app: web.Application, shop: Shop) -> None:
             "metafieldsSet": metafields.metafields_set(store),
             "orderUpdate": orders_write.order_update(store),
             "fulfillmentCreate": orders_write.fulfillment_create(store),
+            "orderCancel": orders_refund.order_cancel(store),
+            "refundCreate": orders_refund.refund_create(store),
             **hooks,
             **bulk_mutations,
         }

@@ -79,6 +79,7 @@ class Order:
     currency: str = "EUR"
     taxes_included: bool = False
     cancelled_at: datetime | None = None
+    cancel_reason: str | None = None
     closed: bool = False
     fulfillment_order_id: int = 0
     refunds: list[Refund] = field(default_factory=list)

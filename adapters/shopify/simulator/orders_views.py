@@ -147,6 +147,7 @@ def order_view(store: Store, order: Order) -> View:
         "updatedAt": iso(order.updated_at),
         "processedAt": iso(order.created_at),
         "cancelledAt": None if order.cancelled_at is None else iso(order.cancelled_at),
+        "cancelReason": order.cancel_reason,
         "closed": order.closed,
         "email": order.email,
         "note": order.note,

@@ -288,6 +288,16 @@ class OrderNotes(Protocol):
 
 
 @runtime_checkable
+class ShipmentTracking(Protocol):
+    """Optional capability of a shop adapter whose shipments are records of their own: the
+    parcel's carrier and tracking number go on the shipment, not only in a note."""
+
+    async def fulfil(self, ref: str, carrier: str | None, number: str | None) -> None:
+        """Mark every open item of the order shipped, with this tracking (left when done)."""
+        ...
+
+
+@runtime_checkable
 class OrderCancel(Protocol):
     """Optional capability of an ERP adapter: cancel an imported sale order."""
 

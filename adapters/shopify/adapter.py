@@ -36,6 +36,7 @@ from adapters.shopify import bulk_read, bulk_write, cost
 from adapters.shopify import orders as shop_orders
 from adapters.shopify import products as shop_products
 from adapters.shopify.client import ShopifyClient, user_errors
+from adapters.shopify.feedback import OrderFeedbackMixin
 from adapters.shopify.products import ShopProduct, ShopVariant, Unreadable
 from adapters.shopify.settings import ShopifySettings, parse_settings
 from adapters.shopify.stock import StockKeeper, to_stock
@@ -58,8 +59,9 @@ _LOOKUP_CHUNK = 50
 _ALL_VARIANTS_COST = cost.OBJECT + cost.connection_cost(250, shop_products.VARIANT_COST)
 
 
-class ShopifyAdapter:
-    """A Shopify shop behind Concord's :class:`adapters.base.Adapter` boundary."""
+class ShopifyAdapter(OrderFeedbackMixin):
+    """A Shopify shop behind Concord's :class:`adapters.base.Adapter` boundary; order
+    feedback (statuses, notes, refunds) from :mod:`adapters.shopify.feedback`."""
 
     def __init__(self, settings: ShopifySettings) -> None:
         self.settings = settings

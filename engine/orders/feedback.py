@@ -4,7 +4,8 @@ For every order imported in the last ``follow_days`` days, the ERP says where it
 (:class:`~canonical.orders.OrderProgress`), and the shop is brought in line:
 
 - its status through the connection's ``status_map`` (shipped -> completed, with a customer
-  note carrying the carrier and tracking number first);
+  note carrying the carrier and tracking number first; a shop whose shipments are records of
+  their own, :class:`~adapters.base.ShipmentTracking`, gets them on the shipment too);
 - each posted invoice as a customer note with its number and PDF link;
 - each ERP credit note as a shop refund (``api_refund: false``: no money moves);
 - each shop refund as an ERP credit note (orders the shop changed since the last run only);
@@ -39,6 +40,7 @@ from adapters.base import (
     OrderImport,
     OrderNotes,
     PermanentError,
+    ShipmentTracking,
     Side,
 )
 from canonical.errors import ConcordError
@@ -118,6 +120,16 @@ class _Feedback:
         follow.changed = True
         self.counts["notes"] += 1
 
+    async def ship(self, follow: _Follow, progress: OrderProgress) -> None:
+        """The parcel's tracking on the shop's shipment, once per tracking number."""
+        key = f"shipped:{progress.tracking_number or ''}"
+        if not isinstance(self.shop, ShipmentTracking) or key in follow.notes:
+            return
+        await self.shop.fulfil(follow.shop_ref, progress.carrier, progress.tracking_number)
+        follow.notes.append(key)
+        follow.changed = True
+        self.counts["shipments"] += 1
+
     async def cancel_in_erp(self, follow: _Follow, progress: OrderProgress) -> None:
         """The shop cancelled an imported order: cancel the ERP's, unless it went too far."""
         done = [i.number for i in progress.invoices]
@@ -144,6 +156,7 @@ class _Feedback:
         shipping = status_map.shipping_note(progress)
         if shipping and progress.state in ("shipped", "done"):
             await self.note(follow, f"shipping:{progress.tracking_number or ''}", shipping)
+            await self.ship(follow, progress)
         if wanted and wanted != follow.status:
             await self.shop.set_order_status(follow.shop_ref, wanted)
             follow.status = wanted

@@ -41,7 +41,14 @@ from adapters.shopify.products import ShopProduct, ShopVariant, Unreadable
 from adapters.shopify.settings import ShopifySettings, parse_settings
 from adapters.shopify.stock import StockKeeper, to_stock
 from adapters.shopify.variant_limit import VariantAllowance, VariantLimitReached, is_variant_limit
-from adapters.shopify.writes import SET_COST, SET_PRODUCT, product_input
+from adapters.shopify.writes import (
+    KEEP_SKU,
+    KEEP_SKU_COST,
+    SET_COST,
+    SET_PRODUCT,
+    keep_sku_input,
+    product_input,
+)
 from canonical.fields import from_fields, to_fields
 from canonical.models import Product
 
@@ -391,7 +398,19 @@ class ShopifyAdapter(OrderFeedbackMixin):
         written = self._decode((payload or {}).get("product") or {})
         if written is None:
             return Failed(key=key, reason=f"{key}: productSet answered no product", transient=True)
-        await self._convert([written])
+        read = [s.record for s in await self._convert([written])]
+        if read and isinstance(read[0], Product) and read[0].variants and read[0].sku != key:
+            # A simple product given variants reads under its first variant's SKU until it
+            # holds its own: keep it, or the next snapshot sees one article gone, one new.
+            data = await self.client.execute(
+                KEEP_SKU, keep_sku_input(written.id, key), cost=KEEP_SKU_COST
+            )
+            problems = user_errors(data.get("metafieldsSet"))
+            if problems:
+                reason = "; ".join(p.reason() for p in problems)
+                return Failed(key=key, reason=f"{key}: its own SKU not kept: {reason}")
+            kept = msgspec.structs.replace(written, parent_sku=shop_products.Metafield(value=key))
+            await self._convert([kept])
         return Done(key=key, ref=written.id)
 
     async def _by_ids_converted(self, product_id: str) -> None:

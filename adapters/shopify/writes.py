@@ -32,6 +32,28 @@ SET_PRODUCT = (
 )
 SET_COST = cost.MUTATION + NODE_COST
 STATUS = {True: "ACTIVE", False: "DRAFT"}
+KEEP_SKU = (
+    "mutation KeepSku($metafields: [MetafieldsSetInput!]!) {"
+    " metafieldsSet(metafields: $metafields) {"
+    " metafields { value } userErrors { field message code } } }"
+)
+KEEP_SKU_COST = cost.MUTATION
+
+
+def keep_sku_input(product_id: str, sku: str) -> dict[str, Any]:
+    """The ``metafieldsSet`` variables keeping ``sku`` as a product's own SKU. Used when an
+    existing product gains variants: ``metafieldsSet`` touches that one metafield, where a
+    metafield list in ``productSet`` would replace the merchant's others."""
+    return {"metafields": [{"ownerId": product_id, **_sku_metafield(sku)}]}
+
+
+def _sku_metafield(sku: str) -> dict[str, str]:
+    return {
+        "namespace": SKU_NAMESPACE,
+        "key": SKU_KEY,
+        "type": "single_line_text_field",
+        "value": sku,
+    }
 
 
 def _amount(value: Decimal | None) -> str | None:
@@ -99,14 +121,7 @@ def product_input(
     if product_id is None:
         # Only on creation: productSet replaces a product's whole metafield list when given
         # one, and an existing product's other metafields are the merchant's.
-        data["metafields"] = [
-            {
-                "namespace": SKU_NAMESPACE,
-                "key": SKU_KEY,
-                "type": "single_line_text_field",
-                "value": product.sku,
-            }
-        ]
+        data["metafields"] = [_sku_metafield(product.sku)]
     return data
 
 

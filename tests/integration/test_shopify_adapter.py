@@ -16,6 +16,7 @@ from adapters.shopify.adapter import ShopifyAdapter
 from adapters.shopify.settings import ShopifySettings
 from adapters.shopify.simulator.catalogue import add_variant, new_product
 from adapters.shopify.simulator.orders_model import plant_customer, plant_order
+from adapters.shopify.simulator.store import Metafield
 from adapters.simkit import serve
 from canonical.fields import to_fields
 from canonical.models import Attribute, Order, Product, Stock, Variant
@@ -52,6 +53,18 @@ def _available(app: Any, item: int) -> int:
     store = simulator.shop_of(app).store
     [warehouse] = [loc for loc in store.locations.values() if loc.name == "Warehouse"]
     return int(store.levels[(item, warehouse.id)].quantities["available"])
+
+
+def _sizes(sku: str, price: Decimal, sizes: tuple[str, ...]) -> tuple[Variant, ...]:
+    return tuple(
+        Variant(
+            sku=f"{sku}-{size}",
+            attributes=(Attribute(name="Size", value=size),),
+            price=price,
+            active=True,
+        )
+        for size in sizes
+    )
 
 
 async def test_a_sale_between_read_and_write_is_kept(shop: tuple[Any, ShopifyAdapter]) -> None:
@@ -146,15 +159,7 @@ async def test_a_product_with_variants_reads_back_under_its_own_sku(
         sku="BOOT",
         name="Boot — ünïcode",
         active=True,
-        variants=tuple(
-            Variant(
-                sku=f"BOOT-{size}",
-                attributes=(Attribute(name="Size", value=size),),
-                price=Decimal("59.00"),
-                active=True,
-            )
-            for size in ("38", "40")
-        ),
+        variants=_sizes("BOOT", Decimal("59.00"), ("38", "40")),
     )
     [made] = await adapter.apply("product", [Create(key="BOOT", fields=to_fields(boot))])
     assert isinstance(made, Done), made
@@ -173,3 +178,49 @@ async def test_a_product_with_variants_reads_back_under_its_own_sku(
     assert [(f.namespace, f.key, f.value) for f in product.metafields] == [
         ("concord", "sku", "BOOT")
     ]
+
+
+async def test_a_simple_product_given_variants_keeps_its_sku_and_the_merchants_metafields(
+    shop: tuple[Any, ShopifyAdapter],
+) -> None:
+    """A simple product that gains variants would read back under its first variant's SKU:
+    its own is kept in the metafield, without replacing the merchant's other metafields."""
+    app, adapter = shop
+    coat = Product(sku="COAT", name="Coat", price=Decimal("80.00"), active=True)
+    [made] = await adapter.apply("product", [Create(key="COAT", fields=to_fields(coat))])
+    assert isinstance(made, Done), made
+    store = simulator.shop_of(app).store
+    product = store.products[int(made.ref.rsplit("/", 1)[1])]
+    assert product.metafields == []
+    now = product.updated_at
+    product.metafields.append(
+        Metafield(
+            id=991,
+            namespace="custom",
+            key="care",
+            value="Dry clean",
+            type="single_line_text_field",
+            created_at=now,
+            updated_at=now,
+        )
+    )
+    sized = msgspec.structs.replace(
+        coat,
+        price=None,
+        variants=_sizes("COAT", Decimal("80.00"), ("M", "L")),
+    )
+    change = Update(key="COAT", ref=made.ref, fields=to_fields(sized))
+    assert isinstance((await adapter.apply("product", [change]))[0], Done)
+    assert sorted((f.namespace, f.key, f.value) for f in product.metafields) == [
+        ("concord", "sku", "COAT"),
+        ("custom", "care", "Dry clean"),
+    ]
+    fresh = ShopifyAdapter(adapter.settings)
+    try:
+        snapshot = await fresh.snapshot("product", None)
+    finally:
+        await fresh.aclose()
+    [seen] = [s for s in snapshot.records if s.ref == made.ref]
+    assert seen.record.natural_key() == "COAT"
+    assert isinstance(seen.record, Product)
+    assert [v.sku for v in seen.record.variants] == ["COAT-L", "COAT-M"]

@@ -398,8 +398,7 @@ class ShopifyAdapter(OrderFeedbackMixin):
         written = self._decode((payload or {}).get("product") or {})
         if written is None:
             return Failed(key=key, reason=f"{key}: productSet answered no product", transient=True)
-        read = [s.record for s in await self._convert([written])]
-        if read and isinstance(read[0], Product) and read[0].variants and read[0].sku != key:
+        if shop_products.lacks_own_sku(written, key):
             # A simple product given variants reads under its first variant's SKU until it
             # holds its own: keep it, or the next snapshot sees one article gone, one new.
             data = await self.client.execute(
@@ -409,8 +408,10 @@ class ShopifyAdapter(OrderFeedbackMixin):
             if problems:
                 reason = "; ".join(p.reason() for p in problems)
                 return Failed(key=key, reason=f"{key}: its own SKU not kept: {reason}")
-            kept = msgspec.structs.replace(written, parent_sku=shop_products.Metafield(value=key))
-            await self._convert([kept])
+            written = msgspec.structs.replace(
+                written, parent_sku=shop_products.Metafield(value=key)
+            )
+        await self._convert([written])
         return Done(key=key, ref=written.id)
 
     async def _by_ids_converted(self, product_id: str) -> None:

@@ -155,6 +155,19 @@ def is_default(variant: ShopVariant) -> bool:
     )
 
 
+def _kept_sku(product: ShopProduct) -> str:
+    return (product.parent_sku.value if product.parent_sku else "").strip()
+
+
+def lacks_own_sku(product: ShopProduct, sku: str) -> bool:
+    """Whether ``product`` has variants (read from its first page) but does not keep ``sku``
+    as its own SKU in the ``concord.sku`` metafield."""
+    variants = list(product.variants.nodes) if product.variants else []
+    simple = len(variants) == 1 and is_default(variants[0])
+    kept = _kept_sku(product)
+    return bool(variants) and not simple and kept != sku
+
+
 def to_product(product: ShopProduct, variants: list[ShopVariant]) -> Product:
     """The canonical article (one default variant) or product with variants (several: the
     product's SKU is then the one Concord kept in its ``concord.sku`` metafield, or, on a
@@ -188,7 +201,7 @@ def to_product(product: ShopProduct, variants: list[ShopVariant]) -> Product:
                 active=active,
             )
         )
-    kept = (product.parent_sku.value if product.parent_sku else "").strip()
+    kept = _kept_sku(product)
     return Product(
         sku=kept or min(v.sku for v in canonical),
         name=product.title,

@@ -85,6 +85,8 @@ class ShopifyAdapter(OrderFeedbackMixin):
             self.client, settings.location, bulk_read_above=settings.bulk_read_above
         )
         self.allowance = VariantAllowance()
+        self._promised = 0.0
+        """Points set aside for the ``productSet`` calls of batches being written."""
         """Shopify's daily variant-creation throttle, as last answered."""
         self._capabilities = Capabilities(
             batch_size=250,
@@ -319,11 +321,42 @@ class ShopifyAdapter(OrderFeedbackMixin):
         return await self._write_all(operations)
 
     async def _write_all(self, operations: Sequence[Operation]) -> list[ItemResult]:
+        """Past ``bulk_write_above``, both of Shopify's channels at once: as many articles
+        as the bucket's spare points pay for go call by call while the rest go by a bulk
+        mutation, which spends no points but takes Shopify its own time."""
+        by_call: Sequence[Operation] = operations
+        in_bulk: Sequence[Operation] = ()
+        promised = 0.0
         if len(operations) > self.settings.bulk_write_above:
-            results = await self._write_in_bulk(operations)
-            if results is not None:
-                return results
-        return list(await asyncio.gather(*(self._write(op) for op in operations)))
+            calls, promised = (
+                self._calls_affordable(len(operations))
+                if self.settings.calls_beside_bulk
+                else (0, 0.0)
+            )
+            by_call, in_bulk = operations[:calls], operations[calls:]
+        self._promised += promised
+        try:
+            written, bulk_results = await asyncio.gather(
+                asyncio.gather(*(self._write(op) for op in by_call)),
+                self._write_in_bulk(in_bulk) if in_bulk else _nothing(),
+            )
+        finally:
+            self._promised -= promised
+        if bulk_results is None:
+            bulk_results = await asyncio.gather(*(self._write(op) for op in in_bulk))
+        return [*written, *bulk_results]
+
+    def _calls_affordable(self, count: int) -> tuple[int, float]:
+        """How many of ``count`` articles the points spare now pay for, one ``productSet``
+        each, and those points. Spare: beyond what other batches were promised and one
+        query's worth kept for the lookups and pages that must not wait on a refill. A rest
+        too small for a bulk mutation goes call by call too, waiting for its points."""
+        each = max(self.client.typical_cost(SET_PRODUCT, SET_COST), 1.0)
+        spare = self.client.points.available() - self._promised - self.client.query_limit
+        calls = min(count, max(0, int(spare // each)))
+        if count - calls <= self.settings.bulk_write_above:
+            calls = count
+        return calls, calls * each
 
     async def _write(self, operation: Operation) -> ItemResult:
         prepared = await self._prepare(operation)
@@ -419,6 +452,10 @@ class ShopifyAdapter(OrderFeedbackMixin):
 
     async def aclose(self) -> None:
         await self.client.aclose()
+
+
+async def _nothing() -> None:
+    return None
 
 
 def _check(kind: str) -> None:

@@ -89,6 +89,8 @@ class ShopifyClient:
         """Queries the shop priced above what was planned (a cost model to correct)."""
         self.deprecations: set[str] = set()
         """Reasons Shopify gave for calling this API version deprecated, each logged once."""
+        self._charged: dict[str, float] = {}
+        """Document -> what the shop charged for it lately (a moving average of actual costs)."""
 
     @property
     def query_limit(self) -> float:
@@ -121,6 +123,7 @@ class ShopifyClient:
                 continue
             answer_cost = reply.extensions.cost if reply.extensions else None
             self.points.observe(answer_cost)
+            self._note_charge(document, answer_cost)
             charged = answer_cost.requested_query_cost if answer_cost else None
             if charged is not None and charged > cost:
                 self.underpriced += 1
@@ -140,6 +143,17 @@ class ShopifyClient:
                 raise TransientError("Shopify: an answer without data")
             return reply.data
         raise AssertionError("unreachable")
+
+    def typical_cost(self, document: str, planned: float) -> float:
+        """What ``document`` is usually charged: its recent actual cost (``planned``, its
+        requested cost, until an answer said)."""
+        return self._charged.get(document, planned)
+
+    def _note_charge(self, document: str, answer_cost: Cost | None) -> None:
+        actual = answer_cost.actual_query_cost if answer_cost else None
+        if actual is not None:
+            previous = self._charged.get(document, actual)
+            self._charged[document] = previous + (actual - previous) / 8
 
     def _note_deprecation(self, reason: str | None) -> None:
         if reason and reason not in self.deprecations:

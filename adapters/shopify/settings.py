@@ -13,6 +13,7 @@
     bucket_size = 2000                 # points the bucket holds
     bulk_read_above = 250              # full reads of more products go by a bulk operation
     bulk_write_above = 20              # batches of more articles go by a bulk mutation
+    calls_beside_bulk = true           # meanwhile, spare points write some call by call
 """
 
 from __future__ import annotations
@@ -48,6 +49,10 @@ class ShopifySettings(msgspec.Struct, frozen=True, kw_only=True):
     """A batch of more articles is written as one bulk mutation."""
     bulk_poll_seconds: float = 5.0
     """Longest wait between two looks at a running bulk operation."""
+    calls_beside_bulk: bool = True
+    """A batch written by a bulk mutation has as many of its articles written call by call
+    as the bucket's spare points pay for (false: the whole batch in bulk, the points left to
+    other apps of the shop)."""
 
     def __repr__(self) -> str:
         # The token never reaches a log through a repr.
@@ -106,6 +111,11 @@ def parse_settings(settings: Mapping[str, Any], *, source: str) -> ShopifySettin
     version = settings.get("api_version", DEFAULT_VERSION)
     if not isinstance(version, str) or len(version) != 7 or version[4] != "-":
         raise ConfigError(source, f"{prefix}.api_version", "must look like 2026-01")
+    beside = settings.get("calls_beside_bulk", True)
+    if not isinstance(beside, bool):
+        raise ConfigError(
+            source, f"{prefix}.calls_beside_bulk", f"must be true or false, not {beside!r}"
+        )
     location = settings.get("location")
     if location is not None and (not isinstance(location, str) or not location.strip()):
         raise ConfigError(source, f"{prefix}.location", "must be a location name or id")
@@ -114,5 +124,6 @@ def parse_settings(settings: Mapping[str, Any], *, source: str) -> ShopifySettin
         access_token=read_secret(settings, "access_token", source=source, prefix=prefix),
         api_version=version,
         location=location.strip() if isinstance(location, str) else None,
+        calls_beside_bulk=beside,
         **values,
     )

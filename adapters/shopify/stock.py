@@ -11,6 +11,7 @@ was lost is not applied twice.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Sequence
 from decimal import Decimal
@@ -72,6 +73,9 @@ class StockKeeper:
         self.wanted_location = location
         self.bulk_read_above = bulk_read_above
         self._location: str | None = None
+        self._finding = asyncio.Lock()
+        """Held while the location is looked up: the writes of a batch all ask for it at
+        once, and one query answers them all."""
         self.levels: dict[str, Level] = {}
         """SKU -> the level as last read."""
 
@@ -79,6 +83,12 @@ class StockKeeper:
         """The gid of the configured location (by id or name), else the shop's primary one."""
         if self._location is not None:
             return self._location
+        async with self._finding:
+            if self._location is None:
+                self._location = await self._find_location()
+        return self._location
+
+    async def _find_location(self) -> str:
         wanted = self.wanted_location
         if wanted is None:
             data = await self.client.execute(PRIMARY, cost=cost.OBJECT)
@@ -89,8 +99,7 @@ class StockKeeper:
             found = next((n["id"] for n in nodes if wanted in (n["id"], n["name"])), None)
         if not found:
             raise PermanentError(f"Shopify: no location {wanted or '(primary)'!r}")
-        self._location = str(found)
-        return self._location
+        return str(found)
 
     async def read(self, skus: Sequence[str] | None = None) -> list[Level]:
         """The levels of every tracked variant (``skus`` None) or of these SKUs; every level

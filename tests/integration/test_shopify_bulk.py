@@ -48,7 +48,9 @@ async def shop() -> AsyncIterator[tuple[Any, str]]:
         yield app, url
 
 
-def _adapter(url: str, bulk_read_above: int, version: str = "2026-01") -> ShopifyAdapter:
+def _adapter(
+    url: str, bulk_read_above: int, version: str = "2026-01", *, calls_beside_bulk: bool = False
+) -> ShopifyAdapter:
     return ShopifyAdapter(
         ShopifySettings(
             url=url,
@@ -58,6 +60,7 @@ def _adapter(url: str, bulk_read_above: int, version: str = "2026-01") -> Shopif
             bulk_read_above=bulk_read_above,
             bulk_poll_seconds=0.05,
             restore_rate=1000,
+            calls_beside_bulk=calls_beside_bulk,
         )
     )
 
@@ -184,6 +187,35 @@ async def test_a_large_batch_is_written_as_one_bulk_mutation(shop: tuple[Any, st
     assert {sku: ref for sku, (ref, _) in read.items()} == done
     assert read["MUG-001"][1].sale_price == Decimal("9.99")
     assert read["MUG-001"][1].price == Decimal("12.50")
+
+
+async def test_spare_points_write_part_of_a_large_batch_beside_its_bulk_mutation(
+    shop: tuple[Any, str],
+) -> None:
+    app, url = shop
+    adapter = _adapter(url, bulk_read_above=PAGES, calls_beside_bulk=True)
+    counters = simulator.shop_of(app).counters
+    try:
+        results = await adapter.apply("product", _creations(60, "BOWL"))
+        sent = counters["graphql_requests"]
+        again = await adapter.fetch("product", [f"BOWL-{n:03d}" for n in range(60)])
+    finally:
+        await adapter.aclose()
+    [operation] = simulator.bulk_of(app).operations.values()
+    # The bucket's spare points (2,000 less one query's 1,000) paid for some calls; the
+    # rest, more than a bulk mutation's threshold, went as its lines.
+    assert (operation.type, operation.status) == ("MUTATION", "COMPLETED")
+    assert 20 < operation.root_count < 60
+    # One productSet per article written by call, and a handful besides: the lookup, the
+    # location (asked for by every write at once, looked up once), the upload, the run,
+    # its polls.
+    assert sent <= (60 - operation.root_count) + 12
+    failed = [r.key for r in results if isinstance(r, Failed)]
+    assert failed == ["BOWL-003"]  # its blank title, refused by call as in bulk
+    done = {r.key: r.ref for r in results if isinstance(r, Done)}
+    assert len(done) == 59
+    assert [r.key for r in results] == [f"BOWL-{n:03d}" for n in range(60)]
+    assert {s.record.sku: s.ref for s in again} == done
 
 
 async def test_a_busy_bulk_queue_means_writing_one_by_one(shop: tuple[Any, str]) -> None:

@@ -39,7 +39,13 @@ async def shop() -> AsyncIterator[tuple[Any, simulator.ManualClock, ShopifyAdapt
     store.variants_per_day = ALLOWANCE
     async with serve(app) as url:
         adapter = ShopifyAdapter(
-            ShopifySettings(url=url, access_token=TOKEN, location="Warehouse", bulk_write_above=3)
+            ShopifySettings(
+                url=url,
+                access_token=TOKEN,
+                location="Warehouse",
+                bulk_write_above=3,
+                calls_beside_bulk=False,
+            )
         )
         adapter.allowance = VariantAllowance(clock=clock.time)
         try:

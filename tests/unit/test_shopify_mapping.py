@@ -151,6 +151,16 @@ def test_settings_build_the_versioned_endpoint(monkeypatch: pytest.MonkeyPatch) 
             {"shop": "demo.myshopify.com", "access_token_env": "SHOP_TOKEN", "api_version": "v1"},
             source="t.toml",
         )
+    assert settings.calls_beside_bulk
+    with pytest.raises(ConfigError, match=r"shop\.calls_beside_bulk: must be true or false"):
+        parse_settings(
+            {
+                "shop": "demo.myshopify.com",
+                "access_token_env": "SHOP_TOKEN",
+                "calls_beside_bulk": 1,
+            },
+            source="t.toml",
+        )
 
 
 def test_an_order_status_is_derived_as_the_order_rules_speak() -> None:

@@ -47,6 +47,8 @@ from adapters.shopify.simulator.views import View
 
 CONCURRENT_SINCE = "2026-01"
 MAX_CONCURRENT = 5
+LINES_PER_TURN = 10
+"""Lines of a bulk mutation run between two turns of the other requests."""
 
 
 @dataclass
@@ -160,7 +162,7 @@ class BulkOperations:
             lines = (
                 self._query_lines(operation)
                 if operation.type == "QUERY"
-                else self._mutation_lines(operation)
+                else await self._mutation_lines(operation)
             )
             operation.result = b"".join(msgspec.json.encode(line) + b"\n" for line in lines)
             operation.object_count = len(lines)
@@ -193,13 +195,17 @@ class BulkOperations:
             flatten(node, None, lines)
         return lines
 
-    def _mutation_lines(self, operation: Operation) -> list[dict[str, Any]]:
+    async def _mutation_lines(self, operation: Operation) -> list[dict[str, Any]]:
         document = parse(operation.query)
         raw = self.uploads.get(operation.variables_key or "", b"")
         lines: list[dict[str, Any]] = []
         for number, text in enumerate(raw.splitlines()):
             if not text.strip():
                 continue
+            if number % LINES_PER_TURN == 0:
+                # Shopify runs a bulk mutation on its own machines: the API keeps answering
+                # meanwhile, so other requests get their turn between lines here.
+                await asyncio.sleep(0)
             variables = msgspec.json.decode(text)
             result = execute(
                 admin_schema(),

@@ -14,7 +14,10 @@ each in its own process, and report, besides the wall time:
 
 Large catalogues go through bulk operations (bulk reads, staged bulk mutations), which
 Shopify runs outside the bucket: their work does not show in ``points_share``, and the
-simulator runs them as fast as its process allows, where Shopify takes its own time.
+simulator runs them as fast as its process allows, where Shopify takes its own time. While a
+bulk mutation runs, the adapter writes what the bucket's spare points pay for call by call.
+The note also gives the time the plan's points alone would need to write the same products
+one ``productSet`` (10 points at least) each: what bulk mutations save.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ import aiohttp
 
 from adapters.base import Adapter, Side
 from adapters.registry import build_adapter
+from adapters.shopify import cost
 from bench.measure import Usage, measured
 from bench.results import Row
 from bench.setup import JOBS, RULES, erp_settings, export_credentials
@@ -166,10 +170,17 @@ class ShopifyRunner:
             allowed_rate=RESTORE_RATE,
             rate_share=(spent_after - spent) / available if available else None,
         )
+        written = sum(
+            r.counts.get("writes_shop", 0)
+            for name, r in zip(JOBS, results, strict=True)
+            if JOBS[name].kind == "product"
+        )
         row.note = (
             f"{note}{'; ' if note else ''}{spent_after - spent:,.0f} points spent of "
             f"{available:,.0f} available; {throttled_failures} failures from throttling; "
-            f"the Shopify simulator's CPU {shop_cpu:.1f} s (bulk operations run there)"
+            f"the Shopify simulator's CPU {shop_cpu:.1f} s (bulk operations run there); "
+            f"call by call, its {written:,} product writes alone would need "
+            f"{written * cost.MUTATION / RESTORE_RATE:,.0f} s of the plan's points"
         )
         if failures:
             row.note += "; first failure: " + failures[0].reason[:200]

@@ -37,6 +37,7 @@ async def test_odoo_to_shopify_exports_and_resyncs_within_the_points(store: Stor
         assert row.allowed_rate == 100.0
         assert row.rate_share is not None and 0 < row.rate_share <= 1
         assert "points spent" in row.note and "0 failures from throttling" in row.note
+        assert "product writes alone would need" in row.note
 
 
 async def test_scenarios_1_to_3_converge_and_report(store: Store, tmp_path: Path) -> None:

@@ -35,6 +35,11 @@ class Response:
         self.body = body
 
 
+class NotCarriedOut(TransientError):
+    """The request was refused before the platform acted on it (a 429, a 503, no connection
+    made): sending it again cannot do anything twice."""
+
+
 def retry_after_of(headers: Mapping[str, str]) -> float | None:
     """The seconds a ``Retry-After`` header asks to wait (None: absent or not a number)."""
     value = headers.get("Retry-After")
@@ -99,10 +104,15 @@ class HttpClient:
         body: bytes | None = None,
         ok: tuple[int, ...] = (200, 201),
         extra_headers: Mapping[str, str] | None = None,
+        idempotent: bool = True,
     ) -> Response:
         """Send one request, retrying transient failures; return the response with an ``ok``
         status, or raise. A non-transient error status comes back as a :class:`Response` only
-        when it is listed in ``ok`` (adapters that read the platform's error body list them)."""
+        when it is listed in ``ok`` (adapters that read the platform's error body list them).
+        A request that is not ``idempotent`` (it creates something) is not sent again after a
+        500, 502 or 504, a timeout or a dropped connection, since it may have been carried
+        out: the caller decides. It is after a 429, a 503 or a connection never made, the
+        platform having acted on nothing."""
         session = self._open()
         headers = {"Content-Type": "application/json"} if body is not None else {}
         headers.update(extra_headers or {})
@@ -113,7 +123,9 @@ class HttpClient:
             try:
                 response = await self._send(session, method, url, params, body, headers, ok)
             except TransientError as exc:
-                if attempt >= self._max_attempts:
+                if attempt >= self._max_attempts or not (
+                    idempotent or isinstance(exc, NotCarriedOut)
+                ):
                     raise
                 await asyncio.sleep(self._delay(attempt, exc.retry_after))
                 continue
@@ -151,6 +163,8 @@ class HttpClient:
                 ) as raw:
                     payload = await raw.read()
                     status, response_headers = raw.status, raw.headers
+            except aiohttp.ClientConnectorError as exc:
+                raise NotCarriedOut(f"{method} {url}: {type(exc).__name__}: {exc}") from None
             except (TimeoutError, aiohttp.ClientConnectionError, aiohttp.ClientPayloadError) as exc:
                 raise TransientError(f"{method} {url}: {type(exc).__name__}: {exc}") from None
             if status == 429 and status not in ok:
@@ -160,14 +174,16 @@ class HttpClient:
         # write for a day, which must not pause the account's other requests.
         if status == 429 and status not in ok:
             self.throttled += 1
-            raise TransientError(
+            raise NotCarriedOut(
                 f"{method} {url}: throttled (HTTP 429)",
                 retry_after=retry_after_of(response_headers),
             )
         if status >= 500 and status not in ok:
             # A 5xx listed in ``ok`` is read by the adapter (a platform that reports a
-            # deterministic refusal as a 500, with its reason in the body).
-            raise TransientError(
+            # deterministic refusal as a 500, with its reason in the body). A 503 says the
+            # server could not take the request; a 500, 502 or 504 may come after it acted.
+            error = NotCarriedOut if status == 503 else TransientError
+            raise error(
                 f"{method} {url}: server error (HTTP {status})",
                 retry_after=retry_after_of(response_headers),
             )

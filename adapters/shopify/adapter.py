@@ -30,6 +30,7 @@ from adapters.base import (
     PermanentError,
     Seen,
     Snapshot,
+    TransientError,
     Update,
 )
 from adapters.shopify import bulk_read, bulk_write, cost
@@ -40,6 +41,7 @@ from adapters.shopify.feedback import OrderFeedbackMixin
 from adapters.shopify.products import ShopProduct, ShopVariant, Unreadable
 from adapters.shopify.settings import ShopifySettings, parse_settings
 from adapters.shopify.stock import StockKeeper, to_stock
+from adapters.shopify.uncertain import LostCreations
 from adapters.shopify.variant_limit import VariantAllowance, VariantLimitReached, is_variant_limit
 from adapters.shopify.writes import (
     KEEP_SKU,
@@ -85,6 +87,8 @@ class ShopifyAdapter(OrderFeedbackMixin):
             self.client, settings.location, bulk_read_above=settings.bulk_read_above
         )
         self.allowance = VariantAllowance()
+        self.lost = LostCreations(settings.overlap_seconds)
+        """Creations whose answer was lost, held while Shopify's search may not show them."""
         self._promised = 0.0
         """Points set aside for the ``productSet`` calls of batches being written."""
         """Shopify's daily variant-creation throttle, as last answered."""
@@ -312,13 +316,20 @@ class ShopifyAdapter(OrderFeedbackMixin):
         missing = [k for k in creations if k not in self._product_of]
         if missing:
             await self.fetch("product", missing)
+        held: dict[str, ItemResult] = {}
+        for key in missing:
+            if key in self._product_of:
+                self.lost.found(key)
+            elif hold := self.lost.held(key):
+                held[key] = hold
         if self.allowance.held():
             # Sending them would only be answered 429 again: they wait for the allowance.
-            held = {op.key: self.allowance.refuse(op.key) for op in operations if op.key in missing}
-            writes = [op for op in operations if op.key not in held]
-            done = {r.key: r for r in await self._write_all(writes)}
-            return [held.get(op.key) or done[op.key] for op in operations]
-        return await self._write_all(operations)
+            held.update((k, self.allowance.refuse(k)) for k in missing if k not in held)
+        if not held:
+            return await self._write_all(operations)
+        writes = [op for op in operations if op.key not in held]
+        done = {r.key: r for r in await self._write_all(writes)}
+        return [held.get(op.key) or done[op.key] for op in operations]
 
     async def _write_all(self, operations: Sequence[Operation]) -> list[ItemResult]:
         """Past ``bulk_write_above``, both of Shopify's channels at once: as many articles
@@ -363,10 +374,16 @@ class ShopifyAdapter(OrderFeedbackMixin):
         if isinstance(prepared, Failed):
             return prepared
         try:
-            data = await self.client.execute(SET_PRODUCT, prepared, cost=SET_COST)
+            data = await self.client.execute(
+                SET_PRODUCT, prepared, cost=SET_COST, idempotent=not _creates(prepared)
+            )
         except VariantLimitReached as exc:
             self.allowance.reached(exc.retry_after)
             return self.allowance.refuse(operation.key)
+        except TransientError as exc:
+            if _creates(prepared):
+                return self.lost.lost(operation.key, f"no answer to its creation: {exc}")
+            raise  # an update sent again sets the same values: the batch is retried
         return await self._settle(operation.key, data.get("productSet"))
 
     async def _write_in_bulk(self, operations: Sequence[Operation]) -> list[ItemResult] | None:
@@ -382,12 +399,20 @@ class ShopifyAdapter(OrderFeedbackMixin):
         except bulk_read.Busy as exc:
             log.info("Shopify: %s; %d articles written one by one", exc, len(operations))
             return None
+        except TransientError as exc:
+            # Some lines may have run: the batch is retried, without its creations for now.
+            for operation, variables in zip(operations, prepared, strict=True):
+                if not isinstance(variables, Failed) and _creates(variables):
+                    self.lost.lost(operation.key, f"its bulk mutation failed: {exc}")
+            raise
         results: list[ItemResult] = []
         for operation, variables in zip(operations, prepared, strict=True):
             key = operation.key
             row = variables if isinstance(variables, Failed) else next(answers)
             if isinstance(row, Failed):
                 results.append(row)
+            elif row is None and _creates(variables):
+                results.append(self.lost.lost(key, "no line in the bulk result"))
             elif row is None:
                 results.append(Failed(key=key, reason=f"{key}: no line in the bulk result"))
             elif row.get("errors"):
@@ -452,6 +477,11 @@ class ShopifyAdapter(OrderFeedbackMixin):
 
     async def aclose(self) -> None:
         await self.client.aclose()
+
+
+def _creates(variables: dict[str, Any] | Failed) -> bool:
+    """Whether these ``productSet`` variables create a product (they name none)."""
+    return isinstance(variables, dict) and "id" not in variables["input"]
 
 
 async def _nothing() -> None:

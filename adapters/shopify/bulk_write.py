@@ -43,7 +43,10 @@ async def run(
     """The answer of ``mutation`` to each variables line, in order (None: no row came back
     for it); :class:`bulk_read.Busy` when Shopify runs as many bulk operations as it allows."""
     path = await _upload(client, b"".join(msgspec.json.encode(v) + b"\n" for v in variables))
-    data = await client.execute(RUN, {"mutation": mutation, "path": path}, cost=cost.MUTATION)
+    # Not sent again on a lost answer: a second run of the same file would create twice.
+    data = await client.execute(
+        RUN, {"mutation": mutation, "path": path}, cost=cost.MUTATION, idempotent=False
+    )
     operation = bulk_read.started(data.get("bulkOperationRunMutation"), "mutation")
     answers: list[dict[str, Any] | None] = [None] * len(variables)
     for row in await bulk_read.result_rows(client, operation, poll_seconds):

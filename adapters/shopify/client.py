@@ -98,13 +98,22 @@ class ShopifyClient:
         return min(self.settings.max_query_cost, self.points.maximum)
 
     async def execute(
-        self, document: str, variables: dict[str, Any] | None = None, *, cost: float
+        self,
+        document: str,
+        variables: dict[str, Any] | None = None,
+        *,
+        cost: float,
+        idempotent: bool = True,
     ) -> dict[str, Any]:
-        """The ``data`` of one document whose requested cost is ``cost`` points."""
+        """The ``data`` of one document whose requested cost is ``cost`` points. One that is
+        not ``idempotent`` (a creation) is not sent again once it may have been carried out:
+        an answer lost raises :class:`TransientError` at once."""
         body = msgspec.json.encode({"query": document, "variables": variables or {}})
         for attempt in range(1, self.settings.max_attempts + 1):
             await self.points.reserve(cost)
-            response = await self.http.request("POST", "", body=body, ok=(200, 429))
+            response = await self.http.request(
+                "POST", "", body=body, ok=(200, 429), idempotent=idempotent
+            )
             self._note_deprecation(response.headers.get(DEPRECATED))
             try:
                 reply = _reply.decode(response.body)

@@ -161,6 +161,10 @@ async def graphql_endpoint(request: web.Request) -> web.Response:
         headers["Retry-After"] = f"{throttled.retry_after:.0f}"
         body = {"errors": [{"message": str(throttled), "extensions": {"code": "THROTTLED"}}]}
         return _json(body, 429, headers)
+    if model.is_mutation and shop.lose_mutation_answers > 0:
+        shop.lose_mutation_answers -= 1
+        shop.count("answers_lost")
+        return _json({"errors": "Bad Gateway"}, 502, headers)
     actual = model.actual(result.data)
     bucket.refund(max(0, requested - actual))
     shop.count("requested_points", requested)

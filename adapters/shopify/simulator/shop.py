@@ -50,6 +50,9 @@ class Shop:
     counters: dict[str, int] = field(default_factory=dict)
     query_root: dict[str, Any] = field(default_factory=dict)
     mutation_root: dict[str, Any] = field(default_factory=dict)
+    lose_mutation_answers: int = 0
+    """The next this many mutations are carried out, then answered 502 Bad Gateway: the
+    answer lost on the way back, as when a proxy times out on a write that went through."""
 
     def bucket(self, token: str) -> Bucket:
         if token not in self.buckets:

@@ -24,6 +24,10 @@ from adapters.odoo.wire import ErrorBody, RpcError
 T = TypeVar("T")
 
 READ_METHODS = frozenset({"search_read", "search", "search_count", "read", "fields_get"})
+CREATING_METHODS = frozenset({"create", "copy"})
+"""Sent once: after an answer that may follow the write (a 502, a timeout) the caller looks
+the record up by its reference before creating it again, instead of the HTTP client
+creating it twice."""
 _JSON2_ANSWERS = (200, 400, 403, 404, 409, 422, 500)
 """Statuses whose body is read: Odoo's JSON-2 errors (a deterministic refusal may come as a
 500). 502, 503 and 504 are a proxy's or an overloaded server's, retried by the HTTP client."""
@@ -160,7 +164,11 @@ class Json2Transport:
 
         async def attempt() -> T:
             response = await self._http.request(
-                "POST", f"/json/2/{model}/{method}", body=payload, ok=_JSON2_ANSWERS
+                "POST",
+                f"/json/2/{model}/{method}",
+                body=payload,
+                ok=_JSON2_ANSWERS,
+                idempotent=method not in CREATING_METHODS,
             )
             if response.status != 200:
                 raise _json2_error(method, response.status, response.body)
@@ -187,7 +195,9 @@ class JsonRpcTransport:
         self._login_lock = asyncio.Lock()
         self._ids = itertools.count(1)
 
-    async def _rpc(self, service: str, method: str, args: list[Any], shape: Any) -> Any:
+    async def _rpc(
+        self, service: str, method: str, args: list[Any], shape: Any, *, idempotent: bool = True
+    ) -> Any:
         payload = msgspec.json.encode(
             {
                 "jsonrpc": "2.0",
@@ -198,7 +208,9 @@ class JsonRpcTransport:
         )
 
         async def attempt() -> Any:
-            response = await self._http.request("POST", "/jsonrpc", body=payload)
+            response = await self._http.request(
+                "POST", "/jsonrpc", body=payload, idempotent=idempotent
+            )
             reply = _decoder(_Reply[shape]).decode(response.body)
             if reply.error is not None:
                 raise _fault(reply.error.data)
@@ -245,6 +257,7 @@ class JsonRpcTransport:
             "execute_kw",
             [self._database, uid, self._password, model, method, args, kwargs],
             result,
+            idempotent=method not in CREATING_METHODS,
         )
         return answer
 

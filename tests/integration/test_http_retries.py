@@ -1,16 +1,18 @@
 """The HTTP client sends a request again after a transient failure, except a creation that may
 have been carried out: after a 500, 502 or 504 it is the caller's to decide; after a 503 (the
-server took nothing) it is sent again like any other."""
+server took nothing) it is sent again like any other. Odoo's ``create`` is such a creation."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 from aiohttp import web
 
 from adapters.base import TransientError
 from adapters.http import HttpClient
+from adapters.odoo.transport import Json2Transport
 from adapters.simkit import serve
 
 
@@ -27,7 +29,7 @@ async def server() -> AsyncIterator[tuple[str, list[int], list[int]]]:
         return web.json_response({"status": status}, status=status)
 
     app = web.Application()
-    app.router.add_post("/create", create)
+    app.router.add_post("/{path:.*}", create)
     async with serve(app) as url:
         yield url, failures, hits
 
@@ -67,3 +69,20 @@ async def test_a_creation_is_sent_again_after_a_503(
         assert answer.status == 200 and len(hits) == 3
     finally:
         await client.aclose()
+
+
+async def test_odoo_creates_are_sent_once_and_other_calls_again(
+    server: tuple[str, list[int], list[int]],
+) -> None:
+    url, failures, hits = server
+    transport = Json2Transport(_client(url))
+    try:
+        failures.append(502)
+        with pytest.raises(TransientError, match="HTTP 502"):
+            await transport.call("res.partner", "create", {"vals_list": [{}]}, result=Any)
+        assert len(hits) == 1
+        failures.append(502)
+        await transport.call("res.partner", "write", {"vals": {}}, result=Any, ids=[7])
+        assert len(hits) == 3
+    finally:
+        await transport.aclose()

@@ -87,11 +87,11 @@ class ShopifyAdapter(OrderFeedbackMixin):
             self.client, settings.location, bulk_read_above=settings.bulk_read_above
         )
         self.allowance = VariantAllowance()
+        """Shopify's daily variant-creation throttle, as last answered."""
         self.lost = LostCreations(settings.overlap_seconds)
         """Creations whose answer was lost, held while Shopify's search may not show them."""
         self._promised = 0.0
         """Points set aside for the ``productSet`` calls of batches being written."""
-        """Shopify's daily variant-creation throttle, as last answered."""
         self._capabilities = Capabilities(
             batch_size=250,
             requests_per_second=settings.requests_per_second,
@@ -373,15 +373,16 @@ class ShopifyAdapter(OrderFeedbackMixin):
         prepared = await self._prepare(operation)
         if isinstance(prepared, Failed):
             return prepared
+        creates = _creates(prepared)
         try:
             data = await self.client.execute(
-                SET_PRODUCT, prepared, cost=SET_COST, idempotent=not _creates(prepared)
+                SET_PRODUCT, prepared, cost=SET_COST, idempotent=not creates
             )
         except VariantLimitReached as exc:
             self.allowance.reached(exc.retry_after)
             return self.allowance.refuse(operation.key)
         except TransientError as exc:
-            if _creates(prepared):
+            if creates:
                 return self.lost.lost(operation.key, f"no answer to its creation: {exc}")
             raise  # an update sent again sets the same values: the batch is retried
         return await self._settle(operation.key, data.get("productSet"))
@@ -402,7 +403,7 @@ class ShopifyAdapter(OrderFeedbackMixin):
         except TransientError as exc:
             # Some lines may have run: the batch is retried, without its creations for now.
             for operation, variables in zip(operations, prepared, strict=True):
-                if not isinstance(variables, Failed) and _creates(variables):
+                if _creates(variables):
                     self.lost.lost(operation.key, f"its bulk mutation failed: {exc}")
             raise
         results: list[ItemResult] = []

@@ -51,7 +51,8 @@ STATUS = (
 COUNT = "query Count($limit: Int) { productsCount(limit: $limit) { count precision } }"
 BUSY = frozenset({"OPERATION_IN_PROGRESS", "LIMIT_REACHED"})
 """Refusals meaning other bulk operations of the app are running: read page by page instead."""
-_DONE = frozenset({"COMPLETED", "FAILED", "CANCELED", "EXPIRED"})
+DONE = frozenset({"COMPLETED", "FAILED", "CANCELED", "EXPIRED"})
+"""The statuses of an operation that will change nothing more."""
 _FIRST_POLL = 0.05
 
 
@@ -93,14 +94,19 @@ async def result_rows(
     url = await _wait(client, operation, poll_seconds)
     if url is None:
         return []  # a completed operation without a file found nothing
+    return await rows(url, client.settings.timeout)
+
+
+async def rows(url: str, seconds: float) -> list[dict[str, Any]]:
+    """The rows of the result file at ``url``."""
     decode = msgspec.json.Decoder(dict[str, Any])
-    rows = []
-    for number, line in enumerate(await _download(url, client.settings.timeout), 1):
+    decoded = []
+    for number, line in enumerate(await _download(url, seconds), 1):
         try:
-            rows.append(decode.decode(line))
+            decoded.append(decode.decode(line))
         except msgspec.DecodeError as exc:
             raise TransientError(f"Shopify bulk result line {number}: {exc}") from None
-    return rows
+    return decoded
 
 
 def started(payload: Any, what: str) -> str:
@@ -116,15 +122,20 @@ def started(payload: Any, what: str) -> str:
     return str(operation["id"])
 
 
+async def state_of(client: ShopifyClient, operation: str) -> dict[str, Any]:
+    """The operation as Shopify shows it now: ``status``, ``errorCode``, ``url``…"""
+    data = await client.execute(STATUS, {"id": operation}, cost=cost.OBJECT)
+    return dict(data.get("node") or {})
+
+
 async def _wait(client: ShopifyClient, operation: str, poll_seconds: float) -> str | None:
     """The result's URL once the operation completes; polled, since nothing else tells a
     client without a webhook endpoint that it is done."""
     delay = _FIRST_POLL
     while True:
-        data = await client.execute(STATUS, {"id": operation}, cost=cost.OBJECT)
-        state = data.get("node") or {}
+        state = await state_of(client, operation)
         status = state.get("status")
-        if status in _DONE:
+        if status in DONE:
             break
         await asyncio.sleep(delay)
         delay = min(poll_seconds, delay * 2)

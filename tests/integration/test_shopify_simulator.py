@@ -745,6 +745,26 @@ async def test_bulk_query_lifecycle_and_jsonl_with_parent_ids() -> None:
                 assert "__parentId" not in row and "variants" not in row
 
 
+async def test_a_failed_poll_of_a_bulk_operation_leaves_it_running() -> None:
+    async with running_shop(3) as shop:
+        operations = bulk_of(shop.app)
+        operations.hold = True
+        made = await shop.gql(RUN_QUERY, {"q": "{ products { nodes { id } } }"})
+        operation = made["bulkOperationRunQuery"]["bulkOperation"]["id"]
+        operations.start(_number(operation))
+        await operations.wait_running(_number(operation))
+        poll = "query($id: ID!) { node(id: $id) { ... on BulkOperation { status url } } }"
+        shop.shop.fail_bulk_polls = 1
+        failed, body = await shop.post(poll, {"id": operation})
+        assert failed.status == 502 and body == {"errors": "Bad Gateway"}
+        assert shop.shop.counters["bulk_polls_failed"] == 1
+        node = (await shop.gql(poll, {"id": operation}))["node"]
+        assert node == {"status": "RUNNING", "url": None}
+        operations.finish(_number(operation))
+        await operations.wait(_number(operation))
+        assert (await shop.gql(poll, {"id": operation}))["node"]["status"] == "COMPLETED"
+
+
 async def test_bulk_query_concurrency_by_version_and_bad_queries() -> None:
     async with running_shop(3) as shop:
         bulk_of(shop.app).hold = True

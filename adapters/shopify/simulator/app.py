@@ -26,7 +26,7 @@ from graphql import (
 from adapters.shopify.simulator.clock import Clock
 from adapters.shopify.simulator.cost import Bucket, CostModel
 from adapters.shopify.simulator.schema import admin_schema
-from adapters.shopify.simulator.shop import Settings, Shop
+from adapters.shopify.simulator.shop import AnswerLost, Settings, Shop
 from adapters.shopify.simulator.store import Store, VariantsThrottled
 from adapters.simkit import Faults, install_faults
 
@@ -161,6 +161,9 @@ async def graphql_endpoint(request: web.Request) -> web.Response:
         headers["Retry-After"] = f"{throttled.retry_after:.0f}"
         body = {"errors": [{"message": str(throttled), "extensions": {"code": "THROTTLED"}}]}
         return _json(body, 429, headers)
+    if any(isinstance(e.original_error, AnswerLost) for e in result.errors or ()):
+        bucket.refund(requested)
+        return _json({"errors": "Bad Gateway"}, 502, headers)
     if model.is_mutation and shop.lose_mutation_answers > 0:
         shop.lose_mutation_answers -= 1
         shop.count("answers_lost")

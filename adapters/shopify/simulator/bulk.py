@@ -13,6 +13,7 @@ Tests drive the lifecycle with events: with ``BulkOperations.hold`` set, an oper
 ``CREATED`` until :meth:`BulkOperations.start` and in ``RUNNING`` until
 :meth:`BulkOperations.finish`; :meth:`BulkOperations.created` returns the next one created,
 :meth:`BulkOperations.wait_running` and :meth:`BulkOperations.wait` once it is running, or done.
+``Shop.fail_bulk_polls`` makes reads of an operation fail while it runs on.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ from adapters.shopify.simulator.clock import iso
 from adapters.shopify.simulator.connection import BULK
 from adapters.shopify.simulator.reads import NODE_LOADERS
 from adapters.shopify.simulator.schema import admin_schema
-from adapters.shopify.simulator.shop import Shop
+from adapters.shopify.simulator.shop import AnswerLost, Shop
 from adapters.shopify.simulator.store import Store, gid, parse_gid
 from adapters.shopify.simulator.views import View
 
@@ -346,6 +347,10 @@ class BulkOperations:
             return None if not mine else self.view(mine[-1], info.context.get("base_url"))
 
         def load(_: Store, number: int) -> View | None:
+            if self.shop.fail_bulk_polls > 0:
+                self.shop.fail_bulk_polls -= 1
+                self.shop.count("bulk_polls_failed")
+                raise AnswerLost(f"bulk operation {number}")
             found = self.operations.get(number)
             return None if found is None else self.view(found)
 

@@ -17,6 +17,11 @@ SUPPORTED_VERSIONS = ("2025-04", "2025-07", "2025-10", "2026-01", "2026-04")
 DEPRECATED_VERSIONS = ("2025-04",)
 
 
+class AnswerLost(Exception):
+    """Raised by a resolver whose request is to be answered 502 Bad Gateway, as a failing
+    proxy between the app and Shopify would."""
+
+
 @dataclass
 class Settings:
     """What differs between shops (plans) and between test scenarios."""
@@ -53,6 +58,9 @@ class Shop:
     lose_mutation_answers: int = 0
     """The next this many mutations are carried out, then answered 502 Bad Gateway: the
     answer lost on the way back, as when a proxy times out on a write that went through."""
+    fail_bulk_polls: int = 0
+    """The next this many requests reading a bulk operation (``node(id:)``, the poll of a
+    client waiting for it) are answered 502 Bad Gateway; the operation runs on regardless."""
 
     def bucket(self, token: str) -> Bucket:
         if token not in self.buckets:

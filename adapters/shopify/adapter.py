@@ -316,6 +316,7 @@ class ShopifyAdapter(OrderFeedbackMixin):
         missing = [k for k in creations if k not in self._product_of]
         if missing:
             await self.fetch("product", missing)
+            await self._settle_bulk([k for k in missing if k not in self._product_of])
         held: dict[str, ItemResult] = {}
         for key in missing:
             if key in self._product_of:
@@ -402,9 +403,16 @@ class ShopifyAdapter(OrderFeedbackMixin):
             return None
         except TransientError as exc:
             # Some lines may have run: the batch is retried, without its creations for now.
-            for operation, variables in zip(operations, prepared, strict=True):
-                if _creates(variables):
-                    self.lost.lost(operation.key, f"its bulk mutation failed: {exc}")
+            sent = [
+                (op.key, p)
+                for op, p in zip(operations, prepared, strict=True)
+                if not isinstance(p, Failed)
+            ]
+            creating = {number: key for number, (key, p) in enumerate(sent) if _creates(p)}
+            for key in creating.values():
+                self.lost.lost(key, f"its bulk mutation failed: {exc}")
+            if isinstance(exc, bulk_write.Unsettled):
+                self.lost.in_bulk(exc.operation, creating)
             raise
         results: list[ItemResult] = []
         for operation, variables in zip(operations, prepared, strict=True):
@@ -427,6 +435,34 @@ class ShopifyAdapter(OrderFeedbackMixin):
                 payload = (row.get("data") or {}).get("productSet")
                 results.append(await self._settle(key, payload))
         return results
+
+    async def _settle_bulk(self, keys: list[str]) -> None:
+        """Ask once how each bulk mutation that may still create one of ``keys`` stands; the
+        products an ended one made become known, so they are written over, not created."""
+        for operation, lines in self.lost.pending(keys).items():
+            try:
+                status, answers = await bulk_write.outcome(self.client, operation)
+            except TransientError as exc:
+                self.lost.running(operation, f"its status unknown: {exc}")
+                continue
+            if answers is None:
+                self.lost.running(operation, status)
+                continue
+            for number, key in lines.items():
+                row = answers.get(number)
+                if row is None:
+                    continue  # no answer: the window from now lets the search show it
+                made = ((row.get("data") or {}).get("productSet") or {}).get("product")
+                if made:
+                    product = self._decode(made)
+                    if product is None:
+                        continue  # unreadable: left to the window, never created again
+                    await self._convert([product])
+                    # Its own SKU may not be kept yet (a product given variants): the
+                    # article's next write goes over this product and keeps it.
+                    self._product_of[key] = product.id
+                self.lost.found(key)  # made (now known) or refused: nothing to wait for
+            self.lost.ended(operation)
 
     async def _prepare(self, operation: Operation) -> dict[str, Any] | Failed:
         """The ``productSet`` variables writing ``operation`` over the article as last read."""

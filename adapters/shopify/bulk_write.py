@@ -7,11 +7,14 @@ whatever its size. :func:`set_products` asks for a staged upload target
 form (the target's parameters, then the file; a signed storage address, so without the access
 token), starts ``bulkOperationRunMutation`` on the uploaded path, waits for the operation and
 reads its result: one row per input line, ``__lineNumber`` counting from 0, holding that
-line's ``data`` (or ``errors``).
+line's ``data`` (or ``errors``). Once the operation has started, a failure to follow it
+(a poll or the download) says nothing about its lines, which Shopify may still be running:
+:class:`Unsettled` carries the operation's id, and :func:`outcome` asks later how it ended.
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import aiohttp
@@ -20,6 +23,18 @@ import msgspec
 from adapters.base import TransientError
 from adapters.shopify import bulk_read, cost
 from adapters.shopify.client import ShopifyClient, user_errors
+
+log = logging.getLogger("concord.shopify")
+
+
+class Unsettled(TransientError):
+    """A bulk mutation failed after it started: ``operation`` may still be running, and
+    any of its lines may yet be carried out."""
+
+    def __init__(self, message: str, *, operation: str, retry_after: float | None = None) -> None:
+        super().__init__(message, retry_after=retry_after)
+        self.operation = operation
+
 
 STAGE = (
     "mutation Stage($input: [StagedUploadInput!]!) { stagedUploadsCreate(input: $input) {"
@@ -41,19 +56,48 @@ async def run(
     poll_seconds: float,
 ) -> list[dict[str, Any] | None]:
     """The answer of ``mutation`` to each variables line, in order (None: no row came back
-    for it); :class:`bulk_read.Busy` when Shopify runs as many bulk operations as it allows."""
+    for it); :class:`bulk_read.Busy` when Shopify runs as many bulk operations as it allows,
+    :class:`Unsettled` when the operation started but its result could not be read."""
     path = await _upload(client, b"".join(msgspec.json.encode(v) + b"\n" for v in variables))
     # Not sent again on a lost answer: a second run of the same file would create twice.
     data = await client.execute(
         RUN, {"mutation": mutation, "path": path}, cost=cost.MUTATION, idempotent=False
     )
     operation = bulk_read.started(data.get("bulkOperationRunMutation"), "mutation")
-    answers: list[dict[str, Any] | None] = [None] * len(variables)
-    for row in await bulk_read.result_rows(client, operation, poll_seconds):
-        number = row.get("__lineNumber")
-        if isinstance(number, int) and 0 <= number < len(answers):
-            answers[number] = row
-    return answers
+    try:
+        rows = await bulk_read.result_rows(client, operation, poll_seconds)
+    except TransientError as exc:
+        message = f"{exc} (bulk operation {operation} may still be running)"
+        raise Unsettled(message, operation=operation, retry_after=exc.retry_after) from exc
+    answers = by_line(rows)
+    return [answers.get(number) for number in range(len(variables))]
+
+
+async def outcome(
+    client: ShopifyClient, operation: str
+) -> tuple[str, dict[int, dict[str, Any]] | None]:
+    """The status of a bulk mutation started earlier and, once it has ended, its answers by
+    line number (None: it is still created or running). An operation that failed, was
+    cancelled or expired, or whose result cannot be read, answers no line: any of them may
+    have been carried out."""
+    state = await bulk_read.state_of(client, operation)
+    status = str(state.get("status"))
+    if status not in bulk_read.DONE:
+        return status, None
+    url = state.get("url")
+    if status != "COMPLETED" or not url:
+        return status, {}
+    try:
+        rows = await bulk_read.rows(str(url), client.settings.timeout)
+    except TransientError as exc:
+        log.warning("Shopify bulk operation %s: its result unread: %s", operation, exc)
+        return status, {}
+    return status, by_line(rows)
+
+
+def by_line(rows: list[dict[str, Any]]) -> dict[int, dict[str, Any]]:
+    """A bulk mutation's result rows by the number of the variables line each answers."""
+    return {number: row for row in rows if isinstance(number := row.get("__lineNumber"), int)}
 
 
 async def _upload(client: ShopifyClient, body: bytes) -> str:

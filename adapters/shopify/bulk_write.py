@@ -2,7 +2,7 @@
 
 A ``productSet`` costs at least ten points, so a 30,000-article export on the Basic plan's
 100 points/s would take most of an hour call by call; a bulk mutation costs a few calls
-whatever its size. :func:`set_products` asks for a staged upload target
+whatever its size. :func:`run` asks for a staged upload target
 (``stagedUploadsCreate``, resource ``BULK_MUTATION_VARIABLES``), posts the variables there as a
 form (the target's parameters, then the file; a signed storage address, so without the access
 token), starts ``bulkOperationRunMutation`` on the uploaded path, waits for the operation and

@@ -131,8 +131,8 @@ async def test_notes_are_lines_of_the_order_note_never_twice(shop: Shop) -> None
 
 async def test_a_refund_is_recorded_to_the_cent_and_listed_back(shop: Shop) -> None:
     app, adapter = shop
-    order = _order(app, quantity=2)  # 25.00 + 5.00 tax + 4.90 shipping
-    assert order.total() == Decimal("34.90")
+    order = _order(app, quantity=2)  # 25.00 + 5.00 tax + 4.90 shipping + 0.98 its tax
+    assert order.total() == Decimal("35.88")
 
     made = await adapter.create_refund(_gid(order), Decimal("7.35"), "Credit note RINV/1")
 
@@ -140,7 +140,7 @@ async def test_a_refund_is_recorded_to_the_cent_and_listed_back(shop: Shop) -> N
         ShopRefund(id=made, amount=Decimal("7.35"), reason="Credit note RINV/1")
     ]
     assert (await _read(adapter, order)).status == "processing"  # partly refunded
-    await adapter.create_refund(_gid(order), Decimal("27.55"), "Credit note RINV/2")
+    await adapter.create_refund(_gid(order), Decimal("28.53"), "Credit note RINV/2")
     assert (await _read(adapter, order)).status == "refunded"
     assert sum(r.amount for r in await adapter.list_refunds(_gid(order))) == order.total()
 

@@ -60,8 +60,8 @@ async def both(tmp_path: Path) -> AsyncIterator[Both]:
         )
 
 
-def place(store: Any, quantity: int = 2) -> Any:
-    """A Shopify order of the ERP's SKU-000002 (no shipping: the simulator taxes none)."""
+def place(store: Any, quantity: int = 2, shipping: Decimal = Decimal(0), **more: Any) -> Any:
+    """A Shopify order of the ERP's SKU-000002 at 10.00 (``more`` as :func:`plant_order`)."""
     variant = store.variants.get(store.extra.get("fb_variant", 0))
     if variant is None:
         product = new_product(store, "Item SKU-000002")
@@ -70,7 +70,7 @@ def place(store: Any, quantity: int = 2) -> Any:
         [warehouse] = [loc for loc in store.locations.values() if loc.name == "Warehouse"]
         store.stock(variant.item_id, warehouse.id, 100)
     return plant_order(
-        store, [(variant.id, quantity)], email="ana@example.com", shipping=Decimal(0)
+        store, [(variant.id, quantity)], email="ana@example.com", shipping=shipping, **more
     )
 
 

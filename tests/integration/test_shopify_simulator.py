@@ -523,7 +523,7 @@ async def test_planted_order_reserves_stock_and_reads_back() -> None:
         assert line["originalUnitPriceSet"]["shopMoney"]["amount"] == str(price)
         tax = (price * 2 * Decimal("0.20")).quantize(Decimal("0.01"))
         assert line["taxLines"] == [{"rate": 0.2, "priceSet": {"shopMoney": {"amount": str(tax)}}}]
-        total = price * 2 + tax + Decimal("4.90")
+        total = price * 2 + tax + Decimal("4.90") + Decimal("0.98")  # shipping taxed too
         assert row["totalPriceSet"]["shopMoney"] == {"amount": str(total), "currencyCode": "EUR"}
         older = await shop.gql(ORDERS, {"q": "updated_at:>'2026-01-01T00:02:00Z'"})
         assert older["orders"]["nodes"] == []

@@ -30,9 +30,11 @@ What it reproduces, and where the facts come from (shopify.dev pages by name):
   from it, required from 2026-04), ``@idempotent(key:)`` (required for inventory writes from
   2026-04), ``metafieldsSet`` — the mutations' reference pages and the changelog entries on
   compare-and-swap and idempotency.
-- Orders and customers reads (money bags, line items with tax lines, refunds, fulfillments,
-  fulfillment orders, derived display statuses), ``orderUpdate``, ``fulfillmentCreate``
-  (committed and on-hand stock leave with the parcel) — Order, FulfillmentOrder references.
+- Orders and customers reads (money bags, line items and ``shippingLines`` with their tax
+  lines, each rounded to the cent, ``totalTaxSet`` their sum, prices with or without the tax
+  by ``taxesIncluded``; refunds, fulfillments, fulfillment orders, derived display statuses),
+  ``orderUpdate``, ``fulfillmentCreate`` (committed and on-hand stock leave with the parcel)
+  — Order, ShippingLine, FulfillmentOrder references.
 - Bulk operations: ``bulkOperationRunQuery`` (JSONL, nested connection rows with
   ``__parentId``), ``stagedUploadsCreate`` + upload + ``bulkOperationRunMutation`` (one result
   line per variables line), ``currentBulkOperation`` / ``node(id:)`` polling, concurrency by
@@ -68,8 +70,9 @@ Planting records: :func:`~adapters.shopify.simulator.catalogue.new_product` and
 :func:`~adapters.shopify.simulator.catalogue.add_variant` on ``shop.store``, then
 ``store.stock(item_id, location_id, quantity)`` and ``store.touch_product(product)`` (stamps
 and queues it for the search index). Orders: ``plant_customer(store, email)``,
-``plant_order(store, [(variant_id, qty)], customer=...)`` — a checkout: available stock moves
-to committed and ``orders/create`` is delivered to subscribers — and ``refund(store, order,
+``plant_order(store, [(variant_id, qty)], customer=...)`` — a checkout (shipping taxed unless
+``shipping_taxable=False``, ``taxes_included=True`` for tax-inclusive prices): available stock
+moves to committed and ``orders/create`` is delivered to subscribers — and ``refund(store, order,
 [(line_item_id, qty)], restock=True)`` (all in ``orders_model``). Webhooks: subscribe with
 ``webhookSubscriptionCreate``; ``deliveries_of(app).attempts`` lists every attempt; shorten
 ``Settings.webhook_retry_delays`` in tests.

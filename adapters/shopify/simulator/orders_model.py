@@ -1,15 +1,23 @@
 """Orders and customers, and how tests plant them: :func:`plant_order` is a customer buying at
 checkout (stock moves from available to committed, as Shopify reserves it), :func:`refund` a
-merchant refunding lines (optionally restocking)."""
+merchant refunding lines (optionally restocking).
+
+Taxes are Shopify's: one tax line per taxed line item and per taxed shipping line, each rounded
+to the cent on its own; ``totalTaxSet`` is their sum. With ``taxes_included`` the prices (line
+items' and shipping's) already hold the tax, which is then the part ``rate / (1 + rate)`` of
+them and is not added again to the total.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from adapters.shopify.simulator.store import Metafield, Store
+
+_CENT = Decimal("0.01")
 
 
 @dataclass
@@ -43,6 +51,17 @@ class LineItem:
 
 
 @dataclass
+class ShippingLine:
+    id: int
+    title: str
+    code: str
+    price: Decimal
+    """As charged: tax included when the order's ``taxes_included``."""
+    tax_lines: list[tuple[str, Decimal, Decimal]]
+    """(title, rate as a fraction, amount)."""
+
+
+@dataclass
 class Refund:
     id: int
     created_at: datetime
@@ -70,7 +89,7 @@ class Order:
     created_at: datetime
     updated_at: datetime
     lines: list[LineItem]
-    shipping: Decimal
+    shipping_lines: list[ShippingLine]
     billing_address: dict[str, Any] | None
     shipping_address: dict[str, Any] | None
     financial_status: str = "PAID"
@@ -91,11 +110,17 @@ class Order:
     def name(self) -> str:
         return f"#{self.number}"
 
+    @property
+    def shipping(self) -> Decimal:
+        return sum((ship.price for ship in self.shipping_lines), Decimal("0.00"))
+
     def subtotal(self) -> Decimal:
         return sum((line.unit_price * line.quantity for line in self.lines), Decimal("0.00"))
 
     def tax(self) -> Decimal:
-        return sum((t[2] for line in self.lines for t in line.tax_lines), Decimal("0.00"))
+        taxed = [line.tax_lines for line in self.lines]
+        taxed += [ship.tax_lines for ship in self.shipping_lines]
+        return sum((t[2] for taxes in taxed for t in taxes), Decimal("0.00"))
 
     def total(self) -> Decimal:
         extra = Decimal(0) if self.taxes_included else self.tax()
@@ -149,6 +174,15 @@ def plant_customer(
     return customer
 
 
+def charged_tax(
+    amount: Decimal, rate: Decimal, included: bool
+) -> list[tuple[str, Decimal, Decimal]]:
+    """The tax line Shopify charges on ``amount`` at ``rate``, rounded to the cent on its own;
+    with ``included`` the tax is inside ``amount``."""
+    tax = amount * rate / (1 + rate) if included else amount * rate
+    return [(f"VAT {rate * 100:g}%", rate, tax.quantize(_CENT, rounding=ROUND_HALF_UP))]
+
+
 def plant_order(
     store: Store,
     lines: list[tuple[int, int]],
@@ -156,12 +190,17 @@ def plant_order(
     customer: Customer | None = None,
     email: str | None = None,
     shipping: Decimal = Decimal("4.90"),
+    shipping_title: str = "Standard",
+    shipping_taxable: bool = True,
     tax_rate: Decimal = Decimal("0.20"),
+    taxes_included: bool = False,
     address: dict[str, Any] | None = None,
     financial_status: str = "PAID",
 ) -> Order:
-    """A customer buys ``lines`` of (variant id, quantity) at the variants' prices. Tracked
-    stock is taken from the first location holding it (available down, committed up)."""
+    """A customer buys ``lines`` of (variant id, quantity) at the variants' prices, shipped
+    for ``shipping`` (no shipping line when 0), taxed at ``tax_rate`` (shipping too when
+    ``shipping_taxable``, as Shopify's "charge tax on shipping rates"). Tracked stock is taken
+    from the first location holding it (available down, committed up)."""
     orders = orders_of(store)
     now = store.now()
     items = []
@@ -178,7 +217,6 @@ def plant_order(
                 chosen.quantities["committed"] += quantity
                 chosen.updated_at = now
                 location = chosen.location_id
-        tax = (variant.price * quantity * tax_rate).quantize(Decimal("0.01"))
         items.append(
             LineItem(
                 id=store.new_id(),
@@ -187,7 +225,9 @@ def plant_order(
                 title=product.title,
                 quantity=quantity,
                 unit_price=variant.price,
-                tax_lines=[(f"VAT {tax_rate * 100:g}%", tax_rate, tax)] if variant.taxable else [],
+                tax_lines=charged_tax(variant.price * quantity, tax_rate, taxes_included)
+                if variant.taxable
+                else [],
                 location_id=location,
             )
         )
@@ -200,6 +240,19 @@ def plant_order(
         "countryCodeV2": "FR",
         "country": "France",
     }
+    ships = []
+    if shipping:
+        ships.append(
+            ShippingLine(
+                id=store.new_id(),
+                title=shipping_title,
+                code=shipping_title.lower().replace(" ", "-"),
+                price=shipping,
+                tax_lines=charged_tax(shipping, tax_rate, taxes_included)
+                if shipping_taxable
+                else [],
+            )
+        )
     order = Order(
         id=store.new_id(),
         number=1001 + len(orders),
@@ -208,10 +261,11 @@ def plant_order(
         created_at=now,
         updated_at=now,
         lines=items,
-        shipping=shipping,
+        shipping_lines=ships,
         billing_address=address,
         shipping_address=address,
         financial_status=financial_status,
+        taxes_included=taxes_included,
         fulfillment_order_id=store.new_id(),
     )
     orders[order.id] = order
@@ -234,7 +288,11 @@ def refund(
     for line_id, quantity in lines:
         line = next(one for one in order.lines if one.id == line_id)
         line.refunded += quantity
-        share = sum((t[2] for t in line.tax_lines), Decimal(0)) * quantity / line.quantity
+        # With taxes included the unit price already holds the tax.
+        tax = (
+            Decimal(0) if order.taxes_included else sum((t[2] for t in line.tax_lines), Decimal(0))
+        )
+        share = tax * quantity / line.quantity
         amount += (line.unit_price * quantity + share).quantize(Decimal("0.01"))
         if restock and line.variant_id in store.variants and line.location_id is not None:
             variant = store.variants[line.variant_id]

@@ -14,6 +14,7 @@ from adapters.shopify.simulator.orders_model import (
     Customer,
     LineItem,
     Order,
+    ShippingLine,
     customers_of,
     orders_of,
 )
@@ -34,6 +35,34 @@ def address_view(owner: int, address: dict[str, Any] | None) -> View | None:
     return {"id": gid("MailingAddress", owner), "name": name or None, **address}
 
 
+def tax_line_views(taxes: list[tuple[str, Decimal, Decimal]], currency: str) -> list[View]:
+    return [
+        {
+            "title": title,
+            "rate": float(rate),
+            "ratePercentage": float(rate * 100),
+            "priceSet": bag(amount, currency),
+        }
+        for title, rate, amount in taxes
+    ]
+
+
+def shipping_line_view(order: Order, line: ShippingLine) -> View:
+    # Prices as charged: tax included when the order's taxesIncluded (no shipping discounts
+    # here, so original and discounted are the same).
+    return {
+        "id": gid("ShippingLine", line.id),
+        "title": line.title,
+        "code": line.code,
+        "source": "shopify",
+        "custom": False,
+        "isRemoved": False,
+        "originalPriceSet": bag(line.price, order.currency),
+        "discountedPriceSet": bag(line.price, order.currency),
+        "taxLines": tax_line_views(line.tax_lines, order.currency),
+    }
+
+
 def line_view(store: Store, order: Order, line: LineItem) -> View:
     variant = store.variants.get(line.variant_id or 0)
     current = line.quantity - line.refunded
@@ -50,15 +79,7 @@ def line_view(store: Store, order: Order, line: LineItem) -> View:
         "originalUnitPriceSet": bag(line.unit_price, order.currency),
         "discountedUnitPriceSet": bag(line.unit_price, order.currency),
         "originalTotalSet": bag(line.unit_price * line.quantity, order.currency),
-        "taxLines": [
-            {
-                "title": title,
-                "rate": float(rate),
-                "ratePercentage": float(rate * 100),
-                "priceSet": bag(amount, order.currency),
-            }
-            for title, rate, amount in line.tax_lines
-        ],
+        "taxLines": tax_line_views(line.tax_lines, order.currency),
         "taxable": bool(line.tax_lines),
         "requiresShipping": variant.requires_shipping if variant else True,
     }
@@ -161,6 +182,12 @@ def order_view(store: Store, order: Order) -> View:
         "customAttributes": list(order.custom_attributes),
         "lineItems": lambda info, **args: paginate(
             order.lines, args, lambda ln: (ln.id,), lambda ln: line_view(store, order, ln)
+        ),
+        "shippingLines": lambda info, **args: paginate(
+            order.shipping_lines,
+            args,
+            lambda ship: (ship.id,),
+            lambda ship: shipping_line_view(order, ship),
         ),
         "subtotalPriceSet": bag(order.subtotal(), currency),
         "totalTaxSet": bag(order.tax(), currency),

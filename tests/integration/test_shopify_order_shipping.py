@@ -1,0 +1,84 @@
+"""Shopify orders with taxed shipping, taxes excluded from prices or included in them: the
+simulator's shipping lines and totals."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from shopify_sim_fixtures import running_shop
+from test_shopify_orders_feedback import place
+
+from adapters.shopify.simulator.orders_model import Order as SimOrder
+
+ORDER = """query($id: ID!) { order(id: $id) { taxesIncluded
+  subtotalPriceSet { shopMoney { amount } } totalTaxSet { shopMoney { amount } }
+  totalShippingPriceSet { shopMoney { amount } } totalPriceSet { shopMoney { amount } }
+  lineItems(first: 5) { nodes { taxLines { priceSet { shopMoney { amount } } } } }
+  shippingLines(first: 5) { nodes { title code
+    originalPriceSet { shopMoney { amount } } discountedPriceSet { shopMoney { amount } }
+    taxLines { title rate ratePercentage priceSet { shopMoney { amount } } } } }
+} }"""
+INCLUDED = [pytest.param(False, id="taxes-excluded"), pytest.param(True, id="taxes-included")]
+# 2 x 10.00 and Colissimo at 4.90, VAT 20%: added to the prices, or the part 20/120 of them
+# (3.333... and 0.8166... rounded per tax line).
+EXPECTED = {
+    False: {"line_tax": "4.00", "ship_tax": "0.98", "total": "29.88"},
+    True: {"line_tax": "3.33", "ship_tax": "0.82", "total": "24.90"},
+}
+
+
+def _gid(order: SimOrder) -> str:
+    return f"gid://shopify/Order/{order.id}"
+
+
+def _amount(bag: Any) -> str:
+    return str(bag["shopMoney"]["amount"])
+
+
+@pytest.mark.parametrize("included", INCLUDED)
+async def test_simulator_orders_carry_shipping_lines_taxed_per_line(included: bool) -> None:
+    async with running_shop(0) as shop:
+        order = place(
+            shop.shop.store,
+            shipping=Decimal("4.90"),
+            shipping_title="Colissimo",
+            taxes_included=included,
+        )
+        data = (await shop.gql(ORDER, {"id": _gid(order)}))["order"]
+
+        expected = EXPECTED[included]
+        assert data["taxesIncluded"] is included
+        [ship] = data["shippingLines"]["nodes"]
+        assert (ship["title"], ship["code"]) == ("Colissimo", "colissimo")
+        assert _amount(ship["discountedPriceSet"]) == _amount(ship["originalPriceSet"]) == "4.90"
+        [tax] = ship["taxLines"]
+        assert (tax["title"], tax["rate"], tax["ratePercentage"]) == ("VAT 20.00%", 0.2, 20.0)
+        assert _amount(tax["priceSet"]) == expected["ship_tax"]
+        [line] = data["lineItems"]["nodes"]
+        assert _amount(line["taxLines"][0]["priceSet"]) == expected["line_tax"]
+        taxes = Decimal(expected["line_tax"]) + Decimal(expected["ship_tax"])
+        assert _amount(data["totalTaxSet"]) == str(taxes)
+        assert _amount(data["subtotalPriceSet"]) == "20.00"
+        assert _amount(data["totalShippingPriceSet"]) == "4.90"
+        assert _amount(data["totalPriceSet"]) == expected["total"]
+        added = Decimal(0) if included else taxes
+        assert Decimal(expected["total"]) == Decimal("20.00") + Decimal("4.90") + added
+
+
+async def test_simulator_shipping_lines_are_a_strict_connection() -> None:
+    async with running_shop(0) as shop:
+        order = place(shop.shop.store, shipping=Decimal("4.90"), shipping_taxable=False)
+        query = "query($id: ID!) { order(id: $id) { shippingLines(first: 1) { %s } } }"
+        data = await shop.gql(query % "nodes { taxLines { title } }", {"id": _gid(order)})
+        assert data["order"]["shippingLines"]["nodes"] == [{"taxLines": []}]
+        # REST's names, a list without its connection, no page size: refused as Shopify does.
+        for selection in ("nodes { price }", "nodes { tax_lines { title } }", "title"):
+            _, body = await shop.post(query % selection, {"id": _gid(order)})
+            assert body.get("data") is None and body["errors"], selection
+        _, body = await shop.post(
+            "query($id: ID!) { order(id: $id) { shippingLines { nodes { title } } } }",
+            {"id": _gid(order)},
+        )
+        assert "first or last" in body["errors"][0]["message"]

@@ -170,6 +170,9 @@ class Customer(Record, frozen=True):
 
 
 class OrderLine(msgspec.Struct, kw_only=True, frozen=True):
+    """A line of a web order; ``subtotal`` (before discounts) and ``total`` (after them) are
+    before tax even when the shop's prices include it, ``tax`` apart."""
+
     sku: str
     name: str
     quantity: Decimal
@@ -188,6 +191,8 @@ class TaxLine(msgspec.Struct, kw_only=True, frozen=True):
 
 
 class ShippingLine(msgspec.Struct, kw_only=True, frozen=True):
+    """A delivery method charged on an order: ``total`` before tax, ``tax`` apart."""
+
     method: str
     total: Decimal
     tax: Decimal = Decimal(0)

@@ -195,7 +195,8 @@ def to_sale_order(
         currency=order.currency,
         lines=lines,
         shipping_address=order.shipping,
-        # WooCommerce line subtotals and totals are always before tax.
+        # Canonical line and shipping amounts are before tax (WooCommerce gives them so; the
+        # Shopify adapter takes included tax out).
         prices_include_tax=False,
         payment=order.payment,
         note=_note(order),

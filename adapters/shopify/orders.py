@@ -5,6 +5,11 @@ keep) as exact decimals. Shopify has no writable order status: it is derived, so
 status is made from ``cancelledAt``, ``displayFinancialStatus`` and
 ``displayFulfillmentStatus`` in WooCommerce's words, which the order rules already speak
 (``pending``, ``processing``, ``completed``, ``refunded``, ``cancelled``).
+
+Canonical line and shipping amounts are before tax, as WooCommerce gives them and the order
+rules book them; with ``taxesIncluded`` Shopify's prices (line items' and shipping lines')
+hold their tax lines, which are taken out. Taxes are summed per title over line items and
+shipping lines alike, as ``totalTaxSet`` sums them.
 """
 
 from __future__ import annotations
@@ -19,28 +24,41 @@ from canonical.models import Address, Customer, Order, OrderLine, ShippingLine, 
 
 LINES_PER_ORDER = 20
 """Line items read with each order (an order with more is refused, naming the count)."""
+SHIPPING_LINES_PER_ORDER = 5
+"""Shipping lines read with each order (one per delivery method chosen; more is refused)."""
 _MONEY = "{ shopMoney { amount currencyCode } }"
 _ADDRESS = (
     "{ firstName lastName company address1 address2 city provinceCode zip countryCodeV2 phone }"
 )
+_TAX_LINES = f"taxLines {{ title ratePercentage priceSet {_MONEY} }}"
 _LINE = (
     f"id sku name quantity originalUnitPriceSet {_MONEY} discountedUnitPriceSet {_MONEY}"
-    f" originalTotalSet {_MONEY} taxLines {{ title ratePercentage priceSet {_MONEY} }}"
+    f" originalTotalSet {_MONEY} {_TAX_LINES}"
 )
+_SHIPPING = f"title code discountedPriceSet {_MONEY} {_TAX_LINES}"
 _ORDER = (
     "id name email note createdAt updatedAt cancelledAt currencyCode taxesIncluded"
     " displayFinancialStatus displayFulfillmentStatus"
     f" billingAddress {_ADDRESS} shippingAddress {_ADDRESS}"
-    f" subtotalPriceSet {_MONEY} totalTaxSet {_MONEY} totalShippingPriceSet {_MONEY}"
+    f" subtotalPriceSet {_MONEY} totalTaxSet {_MONEY}"
     f" totalDiscountsSet {_MONEY} totalPriceSet {_MONEY}"
     f" lineItems(first: {LINES_PER_ORDER}) {{ nodes {{ {_LINE} }} pageInfo {{ hasNextPage }} }}"
+    f" shippingLines(first: {SHIPPING_LINES_PER_ORDER})"
+    f" {{ nodes {{ {_SHIPPING} }} pageInfo {{ hasNextPage }} }}"
 )
 _BAG = 2 * cost.OBJECT
-LINE_COST = cost.OBJECT + 3 * _BAG + cost.OBJECT + _BAG
+_TAXES_COST = cost.OBJECT + _BAG
+LINE_COST = cost.OBJECT + 3 * _BAG + _TAXES_COST
+SHIPPING_LINE_COST = cost.OBJECT + _BAG + _TAXES_COST
 ORDER_COST = (
-    cost.OBJECT + 2 * cost.OBJECT + 5 * _BAG + cost.connection_cost(LINES_PER_ORDER, LINE_COST)
+    cost.OBJECT
+    + 2 * cost.OBJECT
+    + 4 * _BAG
+    + cost.connection_cost(LINES_PER_ORDER, LINE_COST)
+    + cost.connection_cost(SHIPPING_LINES_PER_ORDER, SHIPPING_LINE_COST)
 )
-"""Requested points of one order: itself, two addresses, five money bags and its lines."""
+"""Requested points of one order: itself, two addresses, four money bags, its lines and its
+shipping lines."""
 _CUSTOMER = f"id email firstName lastName phone updatedAt defaultAddress {_ADDRESS}"
 CUSTOMER_COST = 2 * cost.OBJECT
 
@@ -80,6 +98,30 @@ def _address(data: Any) -> Address | None:
     )
 
 
+def _nodes(order: Any, field: str, first: int, what: str) -> list[Any]:
+    """The nodes of one of the order's connections, refused when it holds more than read."""
+    connection = order.get(field) or {"nodes": [], "pageInfo": {}}
+    if connection["pageInfo"].get("hasNextPage"):
+        raise Unreadable(f"order {order['name']} has more than {first} {what}")
+    nodes: list[Any] = connection["nodes"]
+    return nodes
+
+
+def _taxed(entries: Any, taxes: dict[str, TaxLine]) -> Decimal:
+    """The sum of one line's tax lines, each also added to ``taxes`` under its title."""
+    total = Decimal(0)
+    for entry in entries or []:
+        amount = _amount(entry["priceSet"], "tax")
+        total += amount
+        title = entry.get("title") or "Tax"
+        rate = Decimal(str(entry.get("ratePercentage") or 0))
+        held = taxes.get(title)
+        taxes[title] = TaxLine(
+            code=title, label=title, rate=rate, amount=amount + (held.amount if held else 0)
+        )
+    return total
+
+
 def status_of(order: Any) -> str:
     """The canonical status of a Shopify order (see the module docstring)."""
     if order.get("cancelledAt"):
@@ -95,38 +137,44 @@ def status_of(order: Any) -> str:
 
 
 def to_order(order: Any) -> Order:
-    lines = order.get("lineItems") or {"nodes": [], "pageInfo": {}}
-    if lines["pageInfo"].get("hasNextPage"):
-        raise Unreadable(f"order {order['name']} has more than {LINES_PER_ORDER} lines")
+    lines = _nodes(order, "lineItems", LINES_PER_ORDER, "lines")
+    shipping_lines = _nodes(order, "shippingLines", SHIPPING_LINES_PER_ORDER, "shipping lines")
     created = instant(order.get("createdAt"))
     if created is None:
         raise Unreadable("no creation date")
+    included = bool(order.get("taxesIncluded"))
+
+    def before_tax(amount: Decimal, tax: Decimal) -> Decimal:
+        # Included tax was charged on the discounted amount; taken out of the original amount
+        # too, the line's discount stays the shop's (``totalDiscountsSet``).
+        return amount - tax if included else amount
+
     canonical: list[OrderLine] = []
     taxes: dict[str, TaxLine] = {}
-    for line in lines["nodes"]:
+    for line in lines:
         quantity = Decimal(int(line["quantity"]))
-        tax = Decimal(0)
-        for entry in line.get("taxLines") or []:
-            amount = _amount(entry["priceSet"], "tax")
-            tax += amount
-            title = entry.get("title") or "Tax"
-            rate = Decimal(str(entry.get("ratePercentage") or 0))
-            held = taxes.get(title)
-            taxes[title] = TaxLine(
-                code=title, label=title, rate=rate, amount=amount + (held.amount if held else 0)
-            )
+        tax = _taxed(line.get("taxLines"), taxes)
+        subtotal = before_tax(_amount(line["originalTotalSet"], "line subtotal"), tax)
+        unit = _amount(line["discountedUnitPriceSet"], "discounted price")
         canonical.append(
             OrderLine(
                 sku=(line.get("sku") or "").strip(),
                 name=line["name"],
                 quantity=quantity,
-                unit_price=_amount(line["originalUnitPriceSet"], "unit price"),
-                subtotal=_amount(line["originalTotalSet"], "line subtotal"),
-                total=_amount(line["discountedUnitPriceSet"], "discounted price") * quantity,
+                unit_price=subtotal / quantity
+                if included
+                else _amount(line["originalUnitPriceSet"], "unit price"),
+                subtotal=subtotal,
+                total=before_tax(unit * quantity, tax),
                 tax=tax,
             )
         )
-    shipping = _amount(order.get("totalShippingPriceSet"), "shipping")
+    shipping: list[ShippingLine] = []
+    for ship in shipping_lines:
+        tax = _taxed(ship.get("taxLines"), taxes)
+        price = _amount(ship["discountedPriceSet"], "shipping price")
+        method = ship.get("title") or ship.get("code") or ""
+        shipping.append(ShippingLine(method=method, total=before_tax(price, tax), tax=tax))
     return Order(
         number=str(order["name"]).lstrip("#"),
         status=status_of(order),
@@ -136,13 +184,13 @@ def to_order(order: Any) -> Order:
         lines=tuple(canonical),
         billing=_address(order.get("billingAddress")),
         shipping=_address(order.get("shippingAddress")),
-        shipping_lines=(ShippingLine(method="Shipping", total=shipping),) if shipping else (),
+        shipping_lines=tuple(shipping),
         tax_lines=tuple(taxes.values()),
         discount_total=_amount(order.get("totalDiscountsSet"), "discounts"),
-        shipping_total=shipping,
+        shipping_total=sum((ship.total for ship in shipping), Decimal(0)),
         tax_total=_amount(order.get("totalTaxSet"), "taxes"),
         total=_amount(order.get("totalPriceSet"), "total"),
-        prices_include_tax=bool(order.get("taxesIncluded")),
+        prices_include_tax=included,
         note=order.get("note") or "",
     )
 

@@ -1,5 +1,6 @@
 """Shopify orders with taxed shipping, taxes excluded from prices or included in them: the
-simulator's shipping lines and totals."""
+simulator's shipping lines and totals, the canonical order read from them, and the Odoo sale
+order imported from it, whose total is the shop's to the cent."""
 
 from __future__ import annotations
 
@@ -8,9 +9,16 @@ from typing import Any
 
 import pytest
 from shopify_sim_fixtures import running_shop
-from test_shopify_orders_feedback import place
+from test_orders_sides import CONFIG, sale_orders
+from test_shopify_orders_feedback import Both, both, place
 
+from adapters.shopify.adapter import ShopifyAdapter
 from adapters.shopify.simulator.orders_model import Order as SimOrder
+from canonical.models import Order, ShippingLine, TaxLine
+from engine.orders.importer import run_orders
+from engine.store.state import Store
+
+__all__ = ["both"]  # the fixture, imported to be used here
 
 ORDER = """query($id: ID!) { order(id: $id) { taxesIncluded
   subtotalPriceSet { shopMoney { amount } } totalTaxSet { shopMoney { amount } }
@@ -82,3 +90,52 @@ async def test_simulator_shipping_lines_are_a_strict_connection() -> None:
             {"id": _gid(order)},
         )
         assert "first or last" in body["errors"][0]["message"]
+
+
+async def _imported(store: Store, both: Both, *, included: bool) -> tuple[SimOrder, Order]:
+    """A Shopify order with taxed shipping, as the adapter reads it, after its import."""
+    order = place(
+        both.shop, shipping=Decimal("4.90"), shipping_title="Colissimo", taxes_included=included
+    )
+    shop = both.adapters["shop"]
+    assert isinstance(shop, ShopifyAdapter)
+    [read] = await shop.fetch("order", [order.name.lstrip("#")])
+    assert isinstance(read.record, Order)
+    assert shop.client.underpriced == 0  # the shipping lines' connection priced in
+    result = await run_orders(
+        store, connection="main", adapters=both.adapters, config=CONFIG, full=False
+    )
+    assert result.failures == [], result.failures
+    assert result.counts["imported"] == 1 and result.counts.get("held", 0) == 0
+    return order, read.record
+
+
+@pytest.mark.parametrize("included", INCLUDED)
+async def test_taxed_shipping_reaches_the_erp_and_its_total_is_the_shops(
+    store: Store, both: Both, included: bool
+) -> None:
+    order, read = await _imported(store, both, included=included)
+
+    expected = EXPECTED[included]
+    line_tax, ship_tax = Decimal(expected["line_tax"]), Decimal(expected["ship_tax"])
+    # Canonical amounts are before tax, whichever way the shop shows its prices.
+    goods = Decimal("20.00") - line_tax if included else Decimal("20.00")
+    carriage = Decimal("4.90") - ship_tax if included else Decimal("4.90")
+    [line] = read.lines
+    assert (line.subtotal, line.total, line.tax) == (goods, goods, line_tax)
+    assert read.shipping_lines == (ShippingLine(method="Colissimo", total=carriage, tax=ship_tax),)
+    assert read.tax_lines == (
+        TaxLine(
+            code="VAT 20.00%", label="VAT 20.00%", rate=Decimal(20), amount=line_tax + ship_tax
+        ),
+    )
+    assert read.tax_total == line_tax + ship_tax and read.prices_include_tax is included
+    assert read.total == order.total() == Decimal(expected["total"])
+    assert goods + carriage + read.tax_total == read.total
+
+    [so] = sale_orders(both.erp, order.name.lstrip("#"))
+    assert f"{so['amount_total']:.2f}" == expected["total"]
+    lines = [both.erp.get("sale.order.line", i) for i in so["order_line"]]
+    [shipping] = [one for one in lines if one["name"].startswith("Shipping")]
+    assert shipping["name"] == "Shipping: Colissimo"
+    assert Decimal(str(shipping["price_unit"])) == read.shipping_total

@@ -22,6 +22,7 @@ from engine.cycle.actions import (
     Report,
     SetField,
 )
+from engine.cycle.seen import seen_rows
 from engine.cycle.snapshot import Rejected, SideRead
 from engine.store.state import CommitBatch, NewConflict, NewDeadLetter, StoredRecord
 
@@ -145,6 +146,7 @@ def commit_batch(
         dead_letters=dead_letters,
         dead_letters_cleared=cleared,
         cursors=cursors,
+        seen=seen_rows(stored, reads, updates, set(forgotten), operations),
     )
 
 

@@ -44,6 +44,7 @@ from engine.cycle.carried import uncarried, without
 from engine.cycle.commit import commit_batch
 from engine.cycle.decide import Held, SideState, decide
 from engine.cycle.push import Pusher, plan
+from engine.cycle.seen import digester, load_changed_bases
 from engine.cycle.snapshot import (
     CollectorPause,
     Indexer,
@@ -127,17 +128,21 @@ async def run_cycle(
             side: None if full or pipeline.full_read(side) else cursors.get(side) for side in SIDES
         }
         incremental = all(since[side] is not None for side in SIDES)
-        # A full read of either side needs every base row, loaded when a side first needs it:
-        # a side read in parts before its first part (each part is indexed against it), a
-        # side read whole once it has answered (not at the start: the base and a whole side's
-        # records in memory at once would be the cycle's peak). An incremental cycle needs
-        # only the rows of what it read (a few, usually).
+        # Records reaching the decision as read are known unchanged by their digests alone.
+        digest = digester(kind, left_out, job.fields) if pipeline.keeps_records() else None
+        # A full read of either side needs every base row (or, with digests, every record's
+        # digests: the index), loaded when a side first needs it: a side read in parts before
+        # its first part (each part is indexed against it), a side read whole once it has
+        # answered (not at the start: the base and a whole side's records in memory at once
+        # would be the cycle's peak). An incremental cycle needs only the rows of what it read
+        # (a few, usually).
         whole_base: asyncio.Future[dict[str, StoredRecord]] | None = None
 
         def base_loading() -> asyncio.Future[dict[str, StoredRecord]]:
             nonlocal whole_base
             if whole_base is None:
-                whole_base = asyncio.ensure_future(store.load_records(connection, kind))
+                load = store.load_index if digest is not None else store.load_records
+                whole_base = asyncio.ensure_future(load(connection, kind))
             return whole_base
 
         set_aside: dict[Side, list[Rejected]] = {side: [] for side in SIDES}
@@ -149,11 +154,14 @@ async def run_cycle(
             # (one copy of an unchanged catalogue in memory, not three).
             adapter = adapters[side]
             if isinstance(adapter, SnapshotInParts):
+                known = None if incremental else await base_loading()
                 indexer = Indexer(
                     side,
                     set_aside[side],
-                    None if incremental else await base_loading(),
+                    None if digest is not None else known,
                     left_out,
+                    digest=digest,
+                    index=known if digest is not None else None,
                 )
 
                 async def take(part: list[Seen]) -> None:
@@ -167,7 +175,13 @@ async def run_cycle(
             drain_rejects(side, adapter, set_aside[side])
             known = None if incremental else await base_loading()
             return await ingest_in_turns(
-                side, snapshot, set_aside[side], known=known, left_out=left_out
+                side,
+                snapshot,
+                set_aside[side],
+                known=None if digest is not None else known,
+                left_out=left_out,
+                digest=digest,
+                index=known if digest is not None else None,
             )
 
         try:
@@ -177,6 +191,10 @@ async def run_cycle(
                 whole_base.cancel()  # a side failed: the cycle stops here
         stored_all = None if whole_base is None else whole_base.result()
         reads: dict[Side, SideRead] = dict(zip(SIDES, indexed, strict=True))
+        if stored_all is not None and digest is not None:
+            stored_all = await load_changed_bases(
+                store, connection, kind, stored_all, reads, retry_keys
+            )
         rejected += set_aside["erp"] + set_aside["shop"]
         await pipeline.on_snapshot(reads, rejected)
         if stored_all is not None:

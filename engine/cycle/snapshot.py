@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import asyncio
 import gc
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from datetime import datetime
 from typing import Any
 
 import msgspec
 
 from adapters.base import Adapter, Seen, Side, Snapshot
 from canonical.fields import Fields, to_fields
+from canonical.models import Record
 from engine.cycle.decide import Observed
 from engine.store.rows import StoredRecord
 
@@ -36,6 +38,11 @@ class SideRead(msgspec.Struct, kw_only=True):
     complete: bool
     cursor: str | None
     count: int
+    same: dict[str, datetime | None] = {}
+    """Records whose digest is the one kept beside their base (so equal to it, and not in
+    ``observed`` until :func:`engine.cycle.seen.load_changed_bases`), with their stamps."""
+    digests: dict[str, bytes] = {}
+    """The digest of every other record read, for the commit (:mod:`engine.cycle.seen`)."""
 
 
 class Indexer:
@@ -48,6 +55,9 @@ class Indexer:
     memory once, not once per side and once more as base. Fields in ``left_out`` (those the
     connection does not synchronise, see :mod:`engine.cycle.carried`) are dropped as each record is
     indexed, so that a record equal to its base is seen so at once.
+
+    With ``digest``, each record's digest is taken first (:mod:`engine.cycle.seen`); one equal
+    to the digest kept in ``index`` for this side is only noted as the same as its base.
     """
 
     def __init__(
@@ -56,11 +66,16 @@ class Indexer:
         rejected: list[Rejected],
         known: Mapping[str, StoredRecord] | None = None,
         left_out: frozenset[str] = frozenset(),
+        *,
+        digest: Callable[[Record], bytes] | None = None,
+        index: Mapping[str, StoredRecord] | None = None,
     ) -> None:
         self.side = side
         self.rejected = rejected
         self.known = known
         self.left_out = left_out
+        self.digest = digest
+        self.index = index
         self.read = SideRead(observed={}, refs={}, complete=False, cursor=None, count=0)
         self._ref_of: dict[str, str] = {}
         self._repeated: dict[str, set[str]] = {}
@@ -90,9 +105,21 @@ class Indexer:
         first = self._ref_of.setdefault(key, seen.ref)
         if first != seen.ref:
             self._repeated[key] = {first, seen.ref}
-            self.read.observed.pop(key, None)
-            self.read.refs.pop(key, None)
+            for indexed in (self.read.observed, self.read.refs, self.read.same, self.read.digests):
+                indexed.pop(key, None)
             return
+        if self.digest is not None:
+            digest = self.digest(seen.record)
+            stored = self.index.get(key) if self.index is not None else None
+            # A record read twice (a page that shifted) is what its later reading says.
+            if stored is not None and stored.seen(self.side) == digest:
+                self.read.same[key] = seen.modified_at
+                self.read.refs[key] = seen.ref
+                self.read.observed.pop(key, None)
+                self.read.digests.pop(key, None)
+                return
+            self.read.same.pop(key, None)
+            self.read.digests[key] = digest
         _observe(self.side, key, seen, self.read, self.rejected, self.known, self.left_out)
 
     def finish(self, snapshot: Snapshot) -> SideRead:
@@ -123,10 +150,12 @@ async def ingest_in_turns(
     known: Mapping[str, StoredRecord] | None = None,
     left_out: frozenset[str] = frozenset(),
     turn: int = 2000,
+    digest: Callable[[Record], bytes] | None = None,
+    index: Mapping[str, StoredRecord] | None = None,
 ) -> SideRead:
     """:func:`ingest`, giving the event loop back every ``turn`` records (a 300,000-article
     read must not stall lease heartbeats or the order lane)."""
-    indexer = Indexer(side, rejected, known, left_out)
+    indexer = Indexer(side, rejected, known, left_out, digest=digest, index=index)
     records = snapshot.records
     while records:
         part = records[:turn]

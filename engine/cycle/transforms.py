@@ -98,6 +98,23 @@ class Pipeline:
             return frozenset({"tax_code"})
         return frozenset()
 
+    def keeps_records(self) -> bool:
+        """Whether records reach the decision as read: no transform maps, groups or rewrites
+        them (so a record's digest stands for its fields, see :mod:`engine.cycle.seen`)."""
+        t = self._t
+        if self._kind == "product":
+            return (
+                t.variants is None
+                and t.categories is None
+                and t.taxes is None
+                and (t.prices is None)
+            )
+        if self._kind == "price":
+            return t.prices is None
+        if self._kind == "stock":
+            return t.stock is None or not t.stock.available
+        return True
+
     def full_read(self, side: Side) -> bool:
         """Whether ``side`` must be read in full: a group is only right with all its articles."""
         return side == "erp" and self._kind == "product" and self._t.variants is not None

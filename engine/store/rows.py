@@ -20,14 +20,23 @@ ResolutionSource = Literal["erp", "shop", "value"]
 class StoredRecord(msgspec.Struct, frozen=True):
     """What the store knows of one record: its base fields and its refs on each side.
 
-    ``fields`` is ``None`` for a linked record with no base yet; a ref is ``None`` when the
-    record is not linked on that side.
+    ``fields`` is ``None`` for a linked record with no base yet (or when only the index was
+    loaded, see :meth:`engine.store.state.Store.load_index`); a ref is ``None`` when the record
+    is not linked on that side.
     """
 
     key: str
     fields: dict[str, Any] | None
     erp_ref: str | None
     shop_ref: str | None
+    erp_seen: bytes | None = None
+    """The digest of the record the ERP answered when it last equalled the base (None: not
+    known to); see :mod:`engine.cycle.seen`."""
+    shop_seen: bytes | None = None
+    """The same for the shop."""
+
+    def seen(self, side: Side) -> bytes | None:
+        return self.erp_seen if side == "erp" else self.shop_seen
 
 
 class NewConflict(msgspec.Struct, frozen=True):
@@ -80,6 +89,8 @@ class CommitBatch(msgspec.Struct):
     """(key, side) of writes that went through after all."""
     cursors: dict[str, str] = {}
     """Side -> where the next incremental read of this job starts."""
+    seen: list[tuple[str, bytes | None, bytes | None]] = []
+    """(key, ERP digest, shop digest) of records with a base: set after the base's changes."""
 
 
 class ConflictRow(msgspec.Struct, frozen=True):

@@ -99,7 +99,14 @@ class Store:
                 rows = await conn.fetch(
                     query("load_records_for_keys"), connection, kind, list(keys)
                 )
-        return {row[0]: StoredRecord(row[0], row[1], row[2], row[3]) for row in rows}
+        return {row[0]: StoredRecord(*row) for row in rows}
+
+    async def load_index(self, connection: str, kind: str) -> dict[str, StoredRecord]:
+        """Links and seen digests of every record of ``kind``, without the base's fields
+        (``fields`` is None in each): what a full cycle needs before it knows what changed."""
+        async with self._connection(f"load {kind} index") as conn:
+            rows = await conn.fetch(query("load_index"), connection, kind)
+        return {row[0]: StoredRecord(*row) for row in rows}
 
     async def load_cursors(self, connection: str, job: str) -> dict[str, str]:
         """Where ``job`` stopped reading, by side."""
@@ -138,6 +145,9 @@ class Store:
             steps.append(("merge_base", _merged(batch.base_updates), (1,)))
         if batch.links:
             steps.append(("upsert_links", _merged_links(batch.links), ()))
+        if batch.seen:
+            seen = {key: (key, erp, shop) for key, erp, shop in batch.seen}
+            steps.append(("set_seen", list(seen.values()), ()))
         if closing:
             steps.append(("close_conflicts", list(closing.values()), ()))
         if batch.conflicts_found:

@@ -38,18 +38,28 @@ insert into concord_connection (name) values ($1) on conflict (name) do nothing;
 
 -- name: load_records
 -- Base and links of one kind, joined: a record may have a link without a base and vice versa.
-select coalesce(b.key, l.key) as key, b.fields, l.erp_ref, l.shop_ref
-from (select key, fields from concord_base where connection = $1 and kind = $2) as b
+select coalesce(b.key, l.key) as key, b.fields, l.erp_ref, l.shop_ref, b.erp_seen, b.shop_seen
+from (select key, fields, erp_seen, shop_seen from concord_base
+      where connection = $1 and kind = $2) as b
 full join (select key, erp_ref, shop_ref from concord_link where connection = $1 and kind = $2) as l
     on l.key = b.key;
 
 -- name: load_records_for_keys
 -- Base and links of some records of one kind (an incremental cycle needs only those it read).
-select coalesce(b.key, l.key) as key, b.fields, l.erp_ref, l.shop_ref
-from (select key, fields from concord_base
+select coalesce(b.key, l.key) as key, b.fields, l.erp_ref, l.shop_ref, b.erp_seen, b.shop_seen
+from (select key, fields, erp_seen, shop_seen from concord_base
       where connection = $1 and kind = $2 and key = any($3::text[])) as b
 full join (select key, erp_ref, shop_ref from concord_link
            where connection = $1 and kind = $2 and key = any($3::text[])) as l
+    on l.key = b.key;
+
+-- name: load_index
+-- Links and seen digests of one kind, without the base's fields (a full cycle decodes only
+-- the bases of records that changed).
+select coalesce(b.key, l.key) as key, null::jsonb as fields, l.erp_ref, l.shop_ref,
+    b.erp_seen, b.shop_seen
+from (select key, erp_seen, shop_seen from concord_base where connection = $1 and kind = $2) as b
+full join (select key, erp_ref, shop_ref from concord_link where connection = $1 and kind = $2) as l
     on l.key = b.key;
 
 -- name: load_cursors
@@ -74,6 +84,12 @@ select $1, $2, u.key, u.fields::jsonb, now()
 from unnest($3::text[], $4::text[]) as u (key, fields)
 on conflict (connection, kind, key) do update
 set fields = concord_base.fields || excluded.fields, updated_at = excluded.updated_at;
+
+-- name: set_seen
+-- Set both sides' seen digests of many records that have a base.
+update concord_base as b set erp_seen = u.erp_seen, shop_seen = u.shop_seen
+from unnest($3::text[], $4::bytea[], $5::bytea[]) as u (key, erp_seen, shop_seen)
+where b.connection = $1 and b.kind = $2 and b.key = u.key;
 
 -- name: delete_base
 -- Forget the base of many records.

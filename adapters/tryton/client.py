@@ -7,6 +7,9 @@ never used because Tryton hashes the password on every such call (about 220 ms e
 
 Replies must be gzipped: Tryton 8.2 streams a large uncompressed reply in tiny pieces, about ten
 times slower, and aiohttp asks for gzip by default. Large request bodies are gzipped too.
+
+A call that creates records is sent once (:func:`creates`); the writers look up what a call
+whose answer was lost may have made before creating again.
 """
 
 from __future__ import annotations
@@ -23,6 +26,27 @@ from adapters.tryton import wire
 ID_ORDER = [["id", "ASC"]]
 PAGE = 1000
 """Rows per read: Tryton's record cache holds 2,000 and reads slow down sharply past it."""
+
+
+CREATING_METHODS = frozenset({"create", "copy"})
+
+
+def creates(method: str, params: Sequence[Any]) -> bool:
+    """Whether the call makes records: ``model.*.create`` or ``model.*.copy``, or any call
+    (a ``write``) whose values hold a nested ``["create", [...]]`` action for its children."""
+    if method.startswith("model.") and method.rpartition(".")[2] in CREATING_METHODS:
+        return True
+    return _holds_create(list(params))
+
+
+def _holds_create(value: Any) -> bool:
+    if isinstance(value, dict):
+        return any(_holds_create(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        if len(value) == 2 and value[0] == "create" and isinstance(value[1], list | tuple):
+            return True
+        return any(_holds_create(v) for v in value)
+    return False
 
 
 class TrytonFault(Exception):
@@ -85,8 +109,16 @@ class TrytonClient:
         if self._authorization is not None and path != "/rpc/":
             body, headers = wire.compress(body)
             headers["Authorization"] = self._authorization
+        # A creation answered 500, 502 or 504, or not at all, may have been carried out: sent
+        # again, it would make the records twice. The HTTP client re-sends it only when Tryton
+        # took nothing; otherwise the writer's next attempt finds what it made.
         response = await self.http.request(
-            "POST", path, body=body, ok=(200, 401, 404), extra_headers=headers
+            "POST",
+            path,
+            body=body,
+            ok=(200, 401, 404),
+            extra_headers=headers,
+            idempotent=not creates(method, params),
         )
         if response.status != 200:
             return response.status, None

@@ -1,9 +1,10 @@
 """Web orders into Tryton as sales, and their progress out of it.
 
 The shop's order number is the sale's ``reference``. Creating is not idempotent by itself: the
-engine looks the reference up first (:mod:`engine.orders.importer`). The HTTP layer retries a
-request that timed out, so a create answered too late could land twice; right after creating, the
-reference is searched again and any extra draft such a retry made is deleted.
+engine looks the reference up first (:mod:`engine.orders.importer`), and a create is sent once
+(:mod:`adapters.tryton.client`), so one whose answer is lost fails as transient and the next
+attempt finds its sale. Right after creating, the reference is searched again and any extra
+draft under it (a create still running when an earlier lookup came) is deleted.
 
 A sale is confirmed in two steps, ``quote`` then ``confirm`` (which makes the shipment and the
 draft invoice). Lines need their ``unit_price`` (Tryton computes it only in the client's
@@ -177,8 +178,8 @@ class Orders:
         return await self._drop_retried_copies(order.reference, int(created))
 
     async def _drop_retried_copies(self, reference: str, mine: int) -> ErpOrder:
-        """The sale under ``reference`` (with Tryton's total) once the drafts a retried create
-        made are deleted."""
+        """The sale under ``reference`` (with Tryton's total) once the extra drafts under it
+        are deleted."""
         rows = sorted(await self.sales([reference]), key=lambda r: r["id"])
         extra = [r["id"] for r in rows[1:] if r["state"] == "draft"]
         if extra:

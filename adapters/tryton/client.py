@@ -95,6 +95,8 @@ class TrytonClient:
         self._password = password
         self.page = page
         self.context: dict[str, Any] = {}
+        self.user: int | None = None
+        """The signed-in user's id (what its records' ``create_uid`` holds)."""
         self._authorization: str | None = None
         self._signing_in: asyncio.Lock | None = None
         self._next_id = 0
@@ -156,6 +158,7 @@ class TrytonClient:
             if status == 401 or not isinstance(result, list) or len(result) < 2:
                 raise AuthError(f"Tryton refused the login {self.login_name!r}")
             uid, token = result[0], result[1]
+            self.user = int(uid)
             raw = f"{self.login_name}:{uid}:{token}".encode()
             self._authorization = "Session " + base64.b64encode(raw).decode("ascii")
             preferences = await self.call("model.res.user.get_preferences", True, {})

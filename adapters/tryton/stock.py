@@ -11,10 +11,15 @@ when the zone itself holds too little for a decrease are the locations below it 
 plain
 ``stock.move`` cannot take stock out: a move leaving storage must be assigned first, and Tryton
 does not offer assignment over RPC.
+
+A stock-taking is created once (see :mod:`adapters.tryton.client`): when the answer to its
+create is lost, the batch fails as transient and the next attempt first deletes the draft that
+create may have left, then counts again.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from decimal import Decimal
@@ -130,6 +135,28 @@ async def _quantities_at(
     return out
 
 
+async def _drop_lost_counts(client: TrytonClient, location: int, products: set[int]) -> None:
+    """Delete our draft stock-takings at ``location`` that count only ``products``: what a
+    create whose answer was lost left behind. They are not confirmed instead, since their
+    expected quantities are those of when they were made."""
+    lines = await client.search_read(
+        "stock.inventory.line",
+        [
+            ["inventory.state", "=", "draft"],
+            ["inventory.location", "=", location],
+            ["inventory.create_uid", "=", client.user],
+        ],
+        ["inventory", "product"],
+    )
+    counted: dict[int, set[int]] = defaultdict(set)
+    for line in lines:
+        counted[int(line["inventory"])].add(int(line["product"]))
+    # Another batch's stock-taking names other products: it is left alone.
+    lost = sorted(i for i, named in counted.items() if named <= products)
+    if lost:
+        await client.execute("stock.inventory", "delete", lost)
+
+
 async def apply_stock(
     client: TrytonClient,
     lookups: Lookups,
@@ -204,6 +231,8 @@ async def apply_stock(
 
     counted_at: dict[int, int] = {}
     for place, items in counts.items():
+        if items:
+            await _drop_lost_counts(client, place, {int(line["product"]) for *_, line in items})
         for part, _ in await batch.each(items, at(place)):
             for position, _, _ in part:
                 counted_at[position] = counted_at.get(position, 0) + 1

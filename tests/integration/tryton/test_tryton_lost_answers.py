@@ -18,7 +18,7 @@ from integration.tryton.tryton_setup import TAX_NAME
 from integration.tryton.tryton_shop import rpc
 
 from adapters import simkit
-from adapters.base import Create, Done, Operation, TransientError
+from adapters.base import Create, Done, Operation, TransientError, Update
 from adapters.http import HttpClient
 from adapters.tryton.adapter import TrytonAdapter, create
 from adapters.tryton.client import TrytonClient
@@ -172,6 +172,23 @@ async def test_a_customer_is_made_once(
     assert lossy.count("model.party.party.create") == 1
     found = await rpc.search("party.contact_mechanism", [["value", "=", "lost@example.com"]])
     assert len(found) == 1
+
+
+async def test_a_stock_count_is_taken_once(
+    adapter: TrytonAdapter, proxy: tuple[LossyProxy, str], rpc: TrytonClient
+) -> None:
+    lossy, _ = proxy
+    await adapter.apply("product", [article("LOST-STK")])
+    count = Update(key="LOST-STK", ref="", fields={"quantity": "6"})
+
+    await attempts(adapter, lossy, "stock", count, "model.stock.inventory.create")
+
+    assert lossy.count("model.stock.inventory.create") == 2  # the lost one, then the count
+    counted = await rpc.search("stock.inventory", [["lines.product.code", "=", "LOST-STK"]])
+    [row] = await rpc.read("stock.inventory", counted, ["state"])
+    assert row["state"] == "done"
+    [seen] = await adapter.fetch("stock", ["LOST-STK"])
+    assert seen.record.quantity == Decimal(6)  # type: ignore[attr-defined]
 
 
 async def test_a_sale_is_made_once_and_found_by_its_reference(

@@ -8,7 +8,8 @@ Lines for a whole category or for every product are not expanded into one price 
 (30,000 prices per customer); such customers get the products their list names.
 
 Writing a customer price sets (or adds) a line of the customer's own list, whose formula is the
-amount; a customer without a list gets one named after them.
+amount; a customer without a list gets one named after them (or the unused list of that name
+a create whose answer was lost made).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from adapters.tryton.batch import Batch, NewItem, Results, WriteItem
 from adapters.tryton.client import TrytonClient
 from adapters.tryton.customers import CustomerReader
 from adapters.tryton.lookups import Lookups
+from adapters.tryton.products import ALL
 from canonical.models import Price
 
 Rejected = list[tuple[str, str]]
@@ -165,10 +167,25 @@ async def _price_list_of(client: TrytonClient, party: int, key: str) -> int:
     [row] = await client.read("party.party", [party], ["sale_price_list", "name"])
     if row["sale_price_list"]:
         return int(row["sale_price_list"])
-    [created] = await client.execute(
-        "product.price_list",
-        "create",
-        [{"name": f"Prices of {row['name']}", "price": "list_price"}],
-    )
-    await client.execute("party.party", "write", [party], {"sale_price_list": created})
-    return int(created)
+    name = f"Prices of {row['name']}"
+    price_list = await _unassigned_list(client, name)
+    if price_list is None:
+        [price_list] = await client.execute(
+            "product.price_list", "create", [{"name": name, "price": "list_price"}]
+        )
+    await client.execute("party.party", "write", [party], {"sale_price_list": price_list})
+    return int(price_list)
+
+
+async def _unassigned_list(client: TrytonClient, name: str) -> int | None:
+    """A price list named ``name`` that no party uses: one a create whose answer was lost made
+    (the create is not sent twice, and the next attempt takes it up). One another party of the
+    same name uses is left to that party."""
+    for found in await client.search("product.price_list", [["name", "=", name]], context=ALL):
+        # A party's list is a per-company value: searched through its rows, any company's.
+        users = await client.search(
+            "party.party", [["sale_price_lists.sale_price_list", "=", found]], limit=1, context=ALL
+        )
+        if not users:
+            return found
+    return None

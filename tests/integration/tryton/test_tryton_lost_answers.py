@@ -191,6 +191,29 @@ async def test_a_stock_count_is_taken_once(
     assert seen.record.quantity == Decimal(6)  # type: ignore[attr-defined]
 
 
+async def test_a_customer_s_price_list_and_its_line_are_made_once(
+    adapter: TrytonAdapter, proxy: tuple[LossyProxy, str], rpc: TrytonClient
+) -> None:
+    lossy, _ = proxy
+    await adapter.apply("product", [article("LOST-PRC")])
+    fay = Customer(email="fay@example.com", first_name="Fay", last_name="Lost")
+    await adapter.apply("customer", [Create(key=fay.email, fields=to_fields(fay))])
+    key = "LOST-PRC|customer:fay@example.com|1"
+    op = Create(key=key, fields={"sku": "LOST-PRC", "amount": "8", "customer": fay.email})
+
+    # The list's answer is lost; the next attempt takes the list up and loses the line's answer.
+    lost = ("model.product.price_list.create", "model.product.price_list.line.create")
+    await attempts(adapter, lossy, "price", op, *lost)
+
+    assert lossy.count("model.product.price_list.create") == 1
+    assert lossy.count("model.product.price_list.line.create") == 1
+    [price_list] = await rpc.search("product.price_list", [["name", "=", "Prices of Fay Lost"]])
+    lines = await rpc.search("product.price_list.line", [["price_list", "=", price_list]])
+    assert len(lines) == 1
+    prices = {s.record.natural_key(): s for s in (await adapter.snapshot("price", None)).records}
+    assert prices[key].record.amount == Decimal("8")  # type: ignore[attr-defined]
+
+
 async def test_a_sale_is_made_once_and_found_by_its_reference(
     adapter: TrytonAdapter, proxy: tuple[LossyProxy, str], rpc: TrytonClient
 ) -> None:

@@ -52,6 +52,7 @@ def commit_batch(
         return result if isinstance(result, Done) else None
 
     updates: dict[str, dict[str, Any]] = {}
+    borrowed: set[str] = set()
     failed_fields: set[tuple[str, str]] = set()
     new_refs: dict[str, dict[Side, str]] = {}
     forgotten: list[str] = []
@@ -60,18 +61,18 @@ def commit_batch(
     for action in actions:
         match action:
             case Agree(key=key, field=field, value=value):
-                updates.setdefault(key, {})[field] = value
+                _merge(updates, borrowed, key, {field: value})
             case AgreeRecord(key=key, fields=fields):
-                updates.setdefault(key, {}).update(fields)
+                _merge(updates, borrowed, key, fields)
             case SetField(key=key, field=field, value=value, side=side):
                 if done(side, key):
-                    updates.setdefault(key, {})[field] = value
+                    _merge(updates, borrowed, key, {field: value})
                 else:
                     failed_fields.add((key, field))
             case CreateRecord(key=key, side=side, fields=fields):
                 created = done(side, key)
                 if created is not None:
-                    updates.setdefault(key, {}).update(fields)
+                    _merge(updates, borrowed, key, fields)
                     new_refs.setdefault(key, {})[side] = created.ref
             case Forget(key=key):
                 forgotten.append(key)
@@ -148,6 +149,23 @@ def commit_batch(
         cursors=cursors,
         seen=seen_rows(stored, reads, updates, set(forgotten), operations),
     )
+
+
+def _merge(
+    updates: dict[str, dict[str, Any]], borrowed: set[str], key: str, fields: dict[str, Any]
+) -> None:
+    """Merge ``fields`` into ``key``'s base update. The first fields of a key are borrowed, not
+    copied (an export's every record: copies were about 100 MB at 300,000 articles); a
+    borrowed dict is copied only when more is merged into it, never changed in place."""
+    mine = updates.get(key)
+    if mine is None:
+        updates[key] = fields
+        borrowed.add(key)
+        return
+    if key in borrowed:
+        mine = updates[key] = dict(mine)
+        borrowed.discard(key)
+    mine.update(fields)
 
 
 def _changed_links(

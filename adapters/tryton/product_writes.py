@@ -38,7 +38,22 @@ def _decimal(fields: dict[str, Any], name: str) -> Decimal | None:
         raise Refused(f"{name}: not a number: {value!r}") from None
 
 
-async def _template_vals(lookups: Lookups, fields: dict[str, Any]) -> dict[str, Any]:
+def _file_under(filed: Sequence[int], category: int | None) -> list[list[Any]]:
+    """Many2Many actions leaving a template in ``category`` alone (or in none), from the
+    categories it is ``filed`` under: the canonical article has one category path and Concord
+    owns the field, so any other is taken off. Tryton 8.2 has no action setting the whole list.
+    """
+    # Tryton skips an "add" of a link that exists when the call starts and carries out every
+    # "remove" before the additions: removing the category kept as well would drop it.
+    stale = [c for c in filed if c != category]
+    actions: list[list[Any]] = [["remove", stale]] if stale else []
+    return actions + ([["add", [category]]] if category is not None else [])
+
+
+async def _template_vals(
+    lookups: Lookups, fields: dict[str, Any], filed: Sequence[int] = ()
+) -> dict[str, Any]:
+    """Template values for ``fields``; ``filed`` are the categories the template has now."""
     vals: dict[str, Any] = {}
     if "name" in fields:
         if not str(fields["name"] or "").strip():
@@ -56,13 +71,14 @@ async def _template_vals(lookups: Lookups, fields: dict[str, Any]) -> dict[str, 
     if "category" in fields:
         path = [str(p) for p in fields["category"] or ()]
         try:
-            vals["categories"] = [await lookups.category_id(path)] if path else []
+            category = await lookups.category_id(path) if path else None
         except TrytonFault as fault:
             if not fault.about_data:
                 raise
             # Tryton's category tree forbids its own separator " / " inside a name.
             shown = " > ".join(path)
             raise Refused(f"category: Tryton refuses the category {shown!r}: {fault}") from None
+        vals["categories"] = _file_under(filed, category)
     if "active" in fields:
         vals["active"] = bool(fields["active"])
     return vals
@@ -91,8 +107,6 @@ async def _new_template(lookups: Lookups, sku: str, fields: dict[str, Any]) -> d
     # article that arrives archived is created active, then archived (see apply_products).
     creating = {k: v for k, v in fields.items() if k != "active"}
     vals = await _template_vals(lookups, {"price": "0", **creating})
-    if "categories" in vals:
-        vals["categories"] = [["add", vals["categories"]]]
     vals |= {
         "code": sku,
         "type": "service" if fields.get("service") else "goods",
@@ -129,6 +143,7 @@ async def apply_products(
     refs = [op.ref for op in operations if not isinstance(op, Create)]
     refs += [known[k] for k in keys if k in known]
     shapes = await _shapes(client, refs)
+    filed = await _filed(client, operations, shapes)
     new: list[NewItem] = []
     template_writes: list[WriteItem] = []
     product_writes: list[WriteItem] = []
@@ -146,9 +161,8 @@ async def apply_products(
             fields: dict[str, Any] = {"active": False} if isinstance(op, Archive) else op.fields
             if isinstance(op, Update) and "service" in fields:
                 raise Refused("service: an article's type (goods or service) is changed in Tryton")
-            template_writes.append(
-                (position, op.key, [template], await _template_vals(lookups, fields))
-            )
+            vals = await _template_vals(lookups, fields, filed.get(template, ()))
+            template_writes.append((position, op.key, [template], vals))
             mine = _product_vals(fields)
             if ref.startswith("tmpl-"):
                 mine = {k: v for k, v in mine.items() if k == "active"}
@@ -238,6 +252,20 @@ async def _shapes(
         products = [int(ref)] if ref.isdigit() else [m["id"] for m in mine]
         out[ref] = (tid, products, {str(m["code"]): m["id"] for m in mine})
     return out
+
+
+async def _filed(
+    client: TrytonClient,
+    operations: Sequence[Operation],
+    shapes: dict[str, tuple[int, list[int], dict[str, int]]],
+) -> dict[int, list[int]]:
+    """The categories each template of the batch is filed under, read in one call when an
+    operation changes an article's category (and not otherwise)."""
+    if not any("category" in op.fields for op in operations if not isinstance(op, Archive)):
+        return {}
+    templates = sorted({template for template, _, _ in shapes.values()})
+    rows = await client.read("product.template", templates, ["categories"], context=ALL)
+    return {row["id"]: [int(c) for c in row["categories"]] for row in rows}
 
 
 async def _alive(client: TrytonClient, model: str, ids: list[int]) -> set[int]:

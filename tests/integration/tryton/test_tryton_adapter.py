@@ -101,6 +101,57 @@ async def test_a_create_of_an_existing_sku_updates_it_instead_of_duplicating(
     assert seen.record.price == Decimal("12")  # type: ignore[attr-defined]
 
 
+async def test_a_changed_category_replaces_the_article_s_categories_and_no_category_clears_them(
+    adapter: TrytonAdapter, rpc: TrytonClient
+) -> None:
+    tee = Product(
+        sku="CAT-T", name="Tee", variants=(Variant(sku="CAT-T-S"), Variant(sku="CAT-T-M"))
+    )
+    made = await adapter.apply(
+        "product",
+        [
+            article("CAT-1", category=("Shoes", "Running")),
+            Create(key="CAT-T", fields=to_fields(tee) | {"category": ["Shoes", "Running"]}),
+        ],
+    )
+    assert [type(r) for r in made] == [Done, Done], made
+    refs = {r.key: r.ref for r in made if isinstance(r, Done)}
+    templates = {
+        row["code"]: row["id"]
+        for row in await rpc.search_read(
+            "product.template", [["code", "in", ["CAT-1", "CAT-T"]]], ["code"]
+        )
+    }
+
+    async def categories(sku: str) -> list[str]:
+        [row] = await rpc.read("product.template", [templates[sku]], ["categories"])
+        names = await rpc.read("product.category", row["categories"], ["rec_name"])
+        return sorted(n["rec_name"] for n in names)
+
+    # A person also files the plain article under the category Concord is about to give it.
+    [trail] = await rpc.execute("product.category", "create", [{"name": "Trail"}])
+    await rpc.execute(
+        "product.template", "write", [templates["CAT-1"]], {"categories": [["add", [trail]]]}
+    )
+    assert await categories("CAT-1") == ["Shoes / Running", "Trail"]
+
+    def move(sku: str, path: list[str]) -> Update:
+        return Update(key=sku, ref=refs[sku], fields={"category": path})
+
+    moved = await adapter.apply("product", [move("CAT-1", ["Trail"]), move("CAT-T", ["Bags"])])
+
+    assert moved == [Done(key="CAT-1", ref=refs["CAT-1"]), Done(key="CAT-T", ref=refs["CAT-T"])]
+    assert await categories("CAT-1") == ["Trail"]
+    assert await categories("CAT-T") == ["Bags"]
+
+    cleared = await adapter.apply("product", [move("CAT-1", []), move("CAT-T", [])])
+
+    assert [type(r) for r in cleared] == [Done, Done], cleared
+    assert await categories("CAT-1") == [] and await categories("CAT-T") == []
+    seen = by_key(await adapter.fetch("product", ["CAT-1", "CAT-T"]))
+    assert seen["CAT-1"].record.category == () and seen["CAT-T"].record.category == ()
+
+
 async def test_tryton_refusing_one_record_fails_that_record_only_with_tryton_s_message(
     adapter: TrytonAdapter,
 ) -> None:

@@ -3,7 +3,9 @@
 A Tryton call is one transaction: one refused record undoes the whole call. So a batch is sent
 in one call (``create`` of every new record; ``write`` with one ``(ids, values)`` pair per
 record), and when Tryton refuses it for a data reason the items are sent one by one, so that
-only the bad ones fail, each with Tryton's own message.
+only the bad ones fail, each with Tryton's own message. A writer that words its own reasons
+has Tryton's unexpected errors (``ServerError``: a value Tryton did not check, such as a NUL
+character, failing deep in the server) treated the same way.
 """
 
 from __future__ import annotations
@@ -21,14 +23,20 @@ WriteItem = tuple[int, str, list[int], dict[str, Any]]
 """(position, natural key, record ids, values to write)"""
 T = TypeVar("T", NewItem, WriteItem)
 R = TypeVar("R")
+Unexpected = Callable[[int, TrytonFault], str]
+"""The reason of the item at a position that Tryton met with an unexpected error."""
 
 
 class Batch:
     """Creates and writes on one model, filling a result slot per operation."""
 
-    def __init__(self, client: TrytonClient, results: Results) -> None:
+    def __init__(
+        self, client: TrytonClient, results: Results, *, unexpected: Unexpected | None = None
+    ) -> None:
+        """Without ``unexpected``, Tryton's unexpected errors fail the whole call."""
         self.client = client
         self.results = results
+        self._unexpected = unexpected
 
     def fail(self, position: int, key: str, reason: str) -> None:
         self.results[position] = Failed(key=key, reason=reason)
@@ -71,17 +79,27 @@ class Batch:
         try:
             return [(items, await send(items))]
         except TrytonFault as fault:
-            if not fault.about_data:
+            if not self._alone(fault):
                 raise
             if len(items) == 1:
-                self.fail(items[0][0], items[0][1], str(fault))
+                self._refused(items[0], fault)
                 return []
         sent: list[tuple[Sequence[T], R]] = []
         for item in items:
             try:
                 sent.append(([item], await send([item])))
             except TrytonFault as fault:
-                if not fault.about_data:
+                if not self._alone(fault):
                     raise
-                self.fail(item[0], item[1], str(fault))
+                self._refused(item, fault)
         return sent
+
+    def _alone(self, fault: TrytonFault) -> bool:
+        """Whether ``fault`` may come from one item's values, so the others are sent alone."""
+        return fault.about_data or (fault.kind == "ServerError" and self._unexpected is not None)
+
+    def _refused(self, item: NewItem | WriteItem, fault: TrytonFault) -> None:
+        if fault.about_data or self._unexpected is None:
+            self.fail(item[0], item[1], str(fault))
+        else:
+            self.fail(item[0], item[1], self._unexpected(item[0], fault))

@@ -9,6 +9,10 @@ Canonical fields land on: ``name``, ``price`` (``list_price``), ``tax_code`` (th
 category charging that tax) and ``category`` on the template; ``cost`` (``cost_price``) and
 ``description`` on the product; ``active`` on both. ``service`` chooses the type of a new
 template (``service`` or ``goods``).
+
+Whatever Tryton answers, an article it refuses or fails on comes back as a ``Failed`` naming it
+and the fields it carried; a fault no article can be blamed for fails the batch as a
+``PermanentError``.
 """
 
 from __future__ import annotations
@@ -17,8 +21,8 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-from adapters.base import Archive, Create, Operation, Update
-from adapters.tryton.batch import Batch, NewItem, Results, WriteItem
+from adapters.base import Archive, Create, Operation, PermanentError, Update
+from adapters.tryton.batch import Batch, NewItem, Results, Unexpected, WriteItem
 from adapters.tryton.client import TrytonClient, TrytonFault
 from adapters.tryton.lookups import Lookups
 from adapters.tryton.products import ALL
@@ -73,9 +77,10 @@ async def _template_vals(
         try:
             category = await lookups.category_id(path) if path else None
         except TrytonFault as fault:
-            if not fault.about_data:
+            if not fault.about_data and fault.kind != "ServerError":
                 raise
-            # Tryton's category tree forbids its own separator " / " inside a name.
+            # Tryton's category tree forbids its own separator " / " inside a name; a NUL
+            # character fails in the database, as a ServerError.
             shown = " > ".join(path)
             raise Refused(f"category: Tryton refuses the category {shown!r}: {fault}") from None
         vals["categories"] = _file_under(filed, category)
@@ -134,10 +139,39 @@ def _arrives_archived(operation: Operation) -> bool:
     return isinstance(operation, Create) and operation.fields.get("active") is False
 
 
+def _failure(operations: Sequence[Operation]) -> Unexpected:
+    """Words an article's write that Tryton failed on without saying which value it chokes on."""
+
+    def reason(position: int, fault: TrytonFault) -> str:
+        op = operations[position]
+        if isinstance(op, Archive):
+            sent = ["active"]
+        elif isinstance(op, Update):
+            sent = list(op.fields)
+        else:
+            # A creation carries every canonical field; the suspects are those holding a value.
+            sent = [k for k, v in op.fields.items() if v not in (None, "", [], {}, False)]
+        return f"{', '.join(sorted(sent))}: Tryton failed writing the article {op.key}: {fault}"
+
+    return reason
+
+
 async def apply_products(
     client: TrytonClient, lookups: Lookups, operations: Sequence[Operation], results: Results
 ) -> None:
-    batch = Batch(client, results)
+    """Write the articles of ``operations``, a result per operation into ``results``."""
+    try:
+        await _apply(client, lookups, operations, results)
+    except TrytonFault as fault:
+        # Only reads of the whole batch and refusals about no one article's values are left.
+        keys = ", ".join(op.key for op in operations[:3]) + (", ..." if len(operations) > 3 else "")
+        raise PermanentError(f"articles {keys}: {fault}") from None
+
+
+async def _apply(
+    client: TrytonClient, lookups: Lookups, operations: Sequence[Operation], results: Results
+) -> None:
+    batch = Batch(client, results, unexpected=_failure(operations))
     keys = [op.key for op in operations if isinstance(op, Create)]
     known = await _existing(client, keys)
     refs = [op.ref for op in operations if not isinstance(op, Create)]

@@ -13,7 +13,16 @@ from integration.tryton.tryton_server import TrytonService
 from integration.tryton.tryton_setup import TAX_NAME
 from integration.tryton.tryton_shop import rpc
 
-from adapters.base import AuthError, Create, Done, Failed, Seen, TransientError, Update
+from adapters.base import (
+    AuthError,
+    Create,
+    Done,
+    Failed,
+    PermanentError,
+    Seen,
+    TransientError,
+    Update,
+)
 from adapters.tryton.adapter import TrytonAdapter, create
 from adapters.tryton.client import TrytonClient
 from canonical.fields import to_fields
@@ -178,6 +187,38 @@ async def test_tryton_refusing_one_record_fails_that_record_only_with_tryton_s_m
     assert "tax_code" in results[2].reason and "VAT 99%" in results[2].reason
     assert isinstance(results[3], Failed)
     assert "category" in results[3].reason and "Sacs / Bagages" in results[3].reason
+
+
+async def test_a_value_tryton_fails_on_fails_its_article_alone_naming_it_and_its_fields(
+    adapter: TrytonAdapter, rpc: TrytonClient
+) -> None:
+    made = await adapter.apply("product", [article("NUL-1"), article("NUL-2")])
+    refs = {r.key: r.ref for r in made if isinstance(r, Done)}
+
+    # Tryton does not check for NUL characters: PostgreSQL refuses them, a ServerError.
+    results = await adapter.apply(
+        "product",
+        [
+            Update(key="NUL-1", ref=refs["NUL-1"], fields={"name": "Mug\x00", "price": "3"}),
+            Update(key="NUL-2", ref=refs["NUL-2"], fields={"name": "Mug"}),
+            Create(key="NUL-3", fields=to_fields(Product(sku="NUL-3", name="Bowl\x00"))),
+            article("NUL-4", category=("Bowls\x00",)),
+        ],
+    )
+
+    assert results[1] == Done(key="NUL-2", ref=refs["NUL-2"])
+    assert [type(r) for r in results] == [Failed, Done, Failed, Failed], results
+    reasons = [r.reason for r in results if isinstance(r, Failed)]
+    assert reasons[0].startswith("name, price: ") and "NUL-1" in reasons[0]
+    assert "NUL" in reasons[0] and "ServerError" in reasons[0]
+    assert reasons[1].startswith("active, name, sku: ") and "NUL-3" in reasons[1]
+    assert reasons[2].startswith("category: ")
+    names = await rpc.search_read("product.template", [["code", "like", "NUL-%"]], ["name"])
+    assert sorted(n["name"] for n in names) == ["Article NUL-1", "Mug"]
+
+    # Looking the batch's SKUs up fails for all of them: the batch fails, as the adapter's error.
+    with pytest.raises(PermanentError, match=r"articles NUL-5, NUL-\x006: .*ServerError"):
+        await adapter.apply("product", [article("NUL-5"), article("NUL-\x006")])
 
 
 async def test_incremental_reads_see_new_rows_template_edits_and_nothing_else(

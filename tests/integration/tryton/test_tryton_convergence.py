@@ -117,8 +117,9 @@ async def plant(sides: Sides, rpc: TrytonClient, rng: random.Random) -> None:
 
 
 async def edit_both_sides(sides: Sides, rpc: TrytonClient, rng: random.Random, round_: int) -> None:
-    """What people do between two cycles: prices, names and variants' prices in Tryton, an
-    article archived and one added there; descriptions edited and stock sold in the shop."""
+    """What people do between two cycles: prices, names, categories and variants' prices in
+    Tryton, an article archived and one added there; descriptions edited and stock sold in the
+    shop."""
     templates = await rpc.search_read(
         "product.template",
         [["code", "like", "ART-%"], ["active", "=", True]],
@@ -130,6 +131,13 @@ async def edit_both_sides(sides: Sides, rpc: TrytonClient, rng: random.Random, r
     for row in rng.sample(templates, 2):
         name = f"  {row['name']} Ünïcode {round_} "
         await rpc.execute("product.template", "write", [row["id"]], {"name": name})
+    if round_ == 1:
+        # One article re-filed under another category, one taken out of any.
+        [grocery] = await rpc.search("product.category", [["name", "=", "Épicerie"]])
+        for code, category in (("ART-001", [grocery]), ("ART-002", [])):
+            [row] = await rpc.search_read("product.template", [["code", "=", code]], ["categories"])
+            actions = [["remove", row["categories"]]] + ([["add", category]] if category else [])
+            await rpc.execute("product.template", "write", [row["id"]], {"categories": actions})
     variants = await rpc.search("product.product", [["code", "like", "TEE%-%"]])
     variant = rng.choice(variants)
     price = Decimal(rng.randrange(1500, 3000)) / 100
@@ -215,3 +223,8 @@ async def test_after_any_successful_cycle_the_next_writes_nothing_tryton(
     ]
     assert all(p.name == p.name.strip() for p in shop.products.values())
     assert shop.product_by_sku("NEW-1") is not None
+    refiled = [shop.product_by_sku(sku) for sku in ("ART-001", "ART-002")]
+    assert [[t.id for t in p.categories] for p in refiled if p] == [
+        [next(c.id for c in shop.categories.values() if c.name == "Épicerie")],
+        [shop.default_category],
+    ]

@@ -7,12 +7,14 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from integration.convergence_law import assert_idle
 from integration.tryton.tryton_setup import TAX_NAME
 from integration.tryton.tryton_shop import Sides, sides
 
 from adapters.base import Create, TransientError, Update
 from adapters.tryton.adapter import TrytonAdapter
 from adapters.tryton.client import TrytonClient
+from adapters.woocommerce.simulator import model as shop_model
 from canonical.fields import to_fields
 from canonical.models import Product
 from engine.config import JobConfig
@@ -33,13 +35,15 @@ ORDERS = OrdersConfig(
 FRANCE = {"first_name": "Ana", "last_name": "Lima", "country": "FR", "city": "Lyon"}
 
 
-async def cycle(store: Store, sides: Sides, kind: str, *, full: bool = True) -> CycleResult:
+async def cycle(
+    store: Store, sides: Sides, kind: str, *, full: bool = True, rules: KindRules = ERP_OWNS
+) -> CycleResult:
     return await run_cycle(
         store,
         connection="main",
         job_name=kind,
         job=JobConfig(kind=kind),
-        rules=ERP_OWNS,
+        rules=rules,
         adapters=dict(sides.adapters),
         full=full,
     )
@@ -147,3 +151,42 @@ async def test_a_tryton_that_is_down_fails_the_cycle_cleanly_and_the_retry_compl
     assert shop_item is not None and shop_item.regular_price == "12"
     stored: dict[str, Any] = (await store.load_records("main", "product"))["DOWN-1"].fields or {}
     assert stored["price"] == "12"
+
+
+async def test_a_category_the_shop_owns_replaces_the_article_s_category_in_tryton_and_settles(
+    store: Store, sides: Sides
+) -> None:
+    rules = KindRules(default=FieldRule(owner="erp"), fields={"category": FieldRule(owner="shop")})
+    made = Product(sku="RECAT-1", name="Tasse", price=Decimal("8"), category=("Cuisine", "Tasses"))
+    await sides.erp.apply("product", [Create(key=made.sku, fields=to_fields(made))])
+    assert not (await cycle(store, sides, "product", rules=rules)).failures
+    rpc = sides.tryton.client()
+
+    async def filed_in_tryton() -> list[str]:
+        [row] = await rpc.search_read(
+            "product.template", [["code", "=", "RECAT-1"]], ["categories.rec_name"]
+        )
+        return sorted(c["rec_name"] for c in row["categories."])
+
+    shop = sides.shop
+    item = shop.product_by_sku("RECAT-1")
+    assert isinstance(item, shop_model.Product)
+    bowls = shop_model.Category(id=shop.next_id("term"), name="Bols", slug="bols")
+    shop.categories[bowls.id] = bowls
+    moves = (
+        (shop_model.Term(id=bowls.id, name=bowls.name, slug=bowls.slug), ["Bols"]),
+        (shop.default_term(), []),  # the shop's "no category"
+    )
+    try:
+        for term, expected in moves:
+            item.categories = [term]
+            shop.touch(item)
+
+            moved = await cycle(store, sides, "product", rules=rules)
+
+            assert moved.failures == [] and moved.counts.get("writes_erp") == 1, moved.counts
+            assert await filed_in_tryton() == expected
+            for full in (True, False):
+                assert_idle(await cycle(store, sides, "product", full=full, rules=rules))
+    finally:
+        await rpc.aclose()

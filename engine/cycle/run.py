@@ -145,6 +145,15 @@ async def run_cycle(
                 whole_base = asyncio.ensure_future(load(connection, kind))
             return whole_base
 
+        async def against() -> tuple[
+            dict[str, StoredRecord] | None, dict[str, StoredRecord] | None
+        ]:
+            # What a side is indexed against: the bases, or with digests the index of them.
+            if incremental:
+                return None, None
+            loaded = await base_loading()
+            return (None, loaded) if digest is not None else (loaded, None)
+
         set_aside: dict[Side, list[Rejected]] = {side: [] for side in SIDES}
 
         async def read(side: Side) -> SideRead:
@@ -154,15 +163,8 @@ async def run_cycle(
             # (one copy of an unchanged catalogue in memory, not three).
             adapter = adapters[side]
             if isinstance(adapter, SnapshotInParts):
-                known = None if incremental else await base_loading()
-                indexer = Indexer(
-                    side,
-                    set_aside[side],
-                    None if digest is not None else known,
-                    left_out,
-                    digest=digest,
-                    index=known if digest is not None else None,
-                )
+                base, index = await against()
+                indexer = Indexer(side, set_aside[side], base, left_out, digest=digest, index=index)
 
                 async def take(part: list[Seen]) -> None:
                     indexer.add(part)
@@ -173,15 +175,15 @@ async def run_cycle(
                 return indexer.finish(done)
             snapshot = await adapter.snapshot(kind, since[side])
             drain_rejects(side, adapter, set_aside[side])
-            known = None if incremental else await base_loading()
+            base, index = await against()
             return await ingest_in_turns(
                 side,
                 snapshot,
                 set_aside[side],
-                known=None if digest is not None else known,
+                known=base,
                 left_out=left_out,
                 digest=digest,
-                index=known if digest is not None else None,
+                index=index,
             )
 
         try:

@@ -20,7 +20,7 @@ side's record read in this cycle equals the new base.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import msgspec
@@ -28,13 +28,11 @@ import msgspec
 from adapters.base import SIDES, Operation, Side
 from canonical.models import Record
 from engine.cycle.decide import Observed
-from engine.cycle.snapshot import SideRead
+from engine.cycle.snapshot import Digest, SideRead
 from engine.store.rows import StoredRecord
 
 if TYPE_CHECKING:
     from engine.store.state import Store
-
-Digest = Callable[[Record], bytes]
 
 _encode = msgspec.json.Encoder().encode
 

@@ -21,6 +21,9 @@ from canonical.models import Record
 from engine.cycle.decide import Observed
 from engine.store.rows import StoredRecord
 
+Digest = Callable[[Record], bytes]
+"""A record's digest, as :func:`engine.cycle.seen.digester` makes them."""
+
 
 class Rejected(msgspec.Struct, frozen=True):
     """A record left out of the cycle because its data cannot be trusted."""
@@ -67,7 +70,7 @@ class Indexer:
         known: Mapping[str, StoredRecord] | None = None,
         left_out: frozenset[str] = frozenset(),
         *,
-        digest: Callable[[Record], bytes] | None = None,
+        digest: Digest | None = None,
         index: Mapping[str, StoredRecord] | None = None,
     ) -> None:
         self.side = side
@@ -150,7 +153,7 @@ async def ingest_in_turns(
     known: Mapping[str, StoredRecord] | None = None,
     left_out: frozenset[str] = frozenset(),
     turn: int = 2000,
-    digest: Callable[[Record], bytes] | None = None,
+    digest: Digest | None = None,
     index: Mapping[str, StoredRecord] | None = None,
 ) -> SideRead:
     """:func:`ingest`, giving the event loop back every ``turn`` records (a 300,000-article

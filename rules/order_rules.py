@@ -1,7 +1,8 @@
 """Which shop orders go to the ERP, and the ERP-ready sale order each becomes (pure).
 
-Shipping and fees go on lines of their own (the ``shipping_sku`` and ``fee_sku`` articles);
-coupons are in the lines' totals (as WooCommerce spreads them), their codes in the note.
+Shipping and fees go on lines of their own (the ``shipping_sku`` and ``fee_sku`` articles),
+taxed only when the shop taxed them; coupons are in the lines' totals (as WooCommerce spreads
+them), their codes in the note.
 An order that cannot be imported faithfully (no e-mail, a line without SKU, no tax for its
 destination country, discounts that do not add up, a tax the ERP does not have, a total its
 lines do not make) raises :class:`OrderHeld` with a reason naming the order, the field and
@@ -14,7 +15,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from canonical.models import Customer, FeeLine, Order, OrderLine
+from canonical.models import Customer, FeeLine, Order, OrderLine, ShippingLine
 from canonical.orders import ErpPricing, SaleLine, SaleOrder
 from rules.order_amounts import AmountsError, fit_lines
 from rules.order_config import OrdersConfig
@@ -115,6 +116,21 @@ def _fee(config: OrdersConfig, order: Order, country: str, fee: FeeLine) -> Sale
     )
 
 
+def _shipping(config: OrdersConfig, order: Order, country: str, shipping: ShippingLine) -> SaleLine:
+    """A shipping line on its own line (the ``shipping_sku`` article), taxed only when the
+    shop taxed it: a destination that does not tax shipping, or a tax-exempt rate, charged
+    none, and the ERP adding its tax would make another total than the shop's."""
+    taxed = shipping.tax != 0
+    return SaleLine(
+        sku=config.shipping_sku,
+        name=f"Shipping: {shipping.method}" if shipping.method else "Shipping",
+        quantity=Decimal(1),
+        unit_price=shipping.total,
+        tax_code=_shipping_tax(config, order, country) if taxed else None,
+        is_shipping=True,
+    )
+
+
 def _note(order: Order) -> str:
     parts = [order.note.strip()] if order.note.strip() else []
     if order.coupons:
@@ -153,22 +169,11 @@ def to_sale_order(
             f"order {order.number}: discount_total {order.discount_total} is not the sum of the "
             f"line discounts ({line_discounts}); an order-level discount cannot be split safely"
         )
-    for shipping in order.shipping_lines:
-        if shipping.total == 0:
-            continue
-        priced.append(
-            (
-                SaleLine(
-                    sku=config.shipping_sku,
-                    name=f"Shipping: {shipping.method}" if shipping.method else "Shipping",
-                    quantity=Decimal(1),
-                    unit_price=shipping.total,
-                    tax_code=_shipping_tax(config, order, country),
-                    is_shipping=True,
-                ),
-                shipping.total,
-            )
-        )
+    priced += [
+        (_shipping(config, order, country, shipping), shipping.total)
+        for shipping in order.shipping_lines
+        if shipping.total
+    ]
     priced += [
         (_fee(config, order, country, fee), fee.total) for fee in order.fee_lines if fee.total
     ]

@@ -17,6 +17,7 @@ from test_orders_sides import FRANCE, WITH_LINE_ARTICLES, Sides, open_sides, pla
 from adapters.base import PermanentError
 from adapters.odoo.simulator.store import OdooStore
 from adapters.woocommerce.simulator import Store as ShopStore
+from adapters.woocommerce.simulator import model as m
 from engine.orders.importer import run_orders
 from engine.store.orders import OrderStore
 from engine.store.state import Store
@@ -233,3 +234,44 @@ async def test_json2_against_an_odoo_before_19_says_to_use_jsonrpc(
         with pytest.raises(PermanentError, match=r"no JSON-2 API.*jsonrpc"):
             await run(store, sides)
         assert sale_orders(sides.erp, "1") == []
+
+
+async def test_shipping_the_shop_did_not_tax_is_imported_untaxed_at_the_shops_total(
+    store: Store, tmp_path: Path
+) -> None:
+    async with open_sides(tmp_path) as sides:
+        erp, shop = sides.erp, sides.shop
+        # California taxes goods, not shipping stated apart: the shop's rate for it has its
+        # "shipping" box unticked, so WooCommerce charges no tax on the order's shipping line.
+        erp.add("account.tax", name="CA 7.25%", amount=7.25, type_tax_use="sale", active=True)
+        rate_id = 100 + len(shop.tax_rates)
+        shop.tax_rates[rate_id] = m.TaxRate(
+            id=rate_id, country="US", state="CA", rate="7.2500", name="CA", shipping=False
+        )
+        # The ERP's shipping article is taxed by default, as a merchant's usually is.
+        vat20 = erp.find("account.tax", [["name", "=", "VAT 20%"]])
+        erp.edit("product.product", erp.product_id("SHIP"), taxes_id=vat20)
+        california = {**FRANCE, "country": "US", "state": "CA", "city": "Fresno"}
+        number = place(
+            shop,
+            [("SKU-000002", 3)],
+            billing={**california, "email": "ana@example.com"},
+            shipping_lines=[{"method_title": "UPS Ground", "total": "9.95"}],
+        )
+        placed = shop.orders[number]
+        assert placed.shipping_lines[0].total_tax == "0.00" and placed.total == "42.13"
+        config = OrdersConfig(taxes={"US": "CA 7.25%"}, **WITH_LINE_ARTICLES)
+
+        result = await run_orders(
+            store, connection="main", adapters=sides.adapters, config=config, full=False
+        )
+
+        assert result.counts["imported"] == 1, await store.list_dead_letters("main")
+        assert erp_total(erp, number) == placed.total
+        [so] = sale_orders(erp, str(number))
+        lines = {
+            line["name"]: line for line in (erp.get("sale.order.line", i) for i in so["order_line"])
+        }
+        shipping = lines["Shipping: UPS Ground"]
+        assert (shipping["price_unit"], shipping[erp.tax_field]) == (9.95, [])
+        assert so["state"] == "sale"

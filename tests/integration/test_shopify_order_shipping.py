@@ -139,3 +139,21 @@ async def test_taxed_shipping_reaches_the_erp_and_its_total_is_the_shops(
     [shipping] = [one for one in lines if one["name"].startswith("Shipping")]
     assert shipping["name"] == "Shipping: Colissimo"
     assert Decimal(str(shipping["price_unit"])) == read.shipping_total
+
+
+async def test_shipping_shopify_did_not_tax_reaches_the_erp_untaxed(
+    store: Store, both: Both
+) -> None:
+    # "Charge tax on shipping rates" off: the shipping line has no tax lines.
+    order = place(both.shop, shipping=Decimal("4.90"), shipping_taxable=False)
+
+    result = await run_orders(
+        store, connection="main", adapters=both.adapters, config=CONFIG, full=False
+    )
+
+    assert result.counts["imported"] == 1, result.counts
+    [so] = sale_orders(both.erp, order.name.lstrip("#"))
+    assert f"{so['amount_total']:.2f}" == f"{order.total()}" == "28.90"
+    lines = [both.erp.get("sale.order.line", i) for i in so["order_line"]]
+    [shipping] = [one for one in lines if one["name"].startswith("Shipping")]
+    assert (shipping["price_unit"], shipping[both.erp.tax_field]) == (4.9, [])

@@ -112,19 +112,21 @@ async def subscribe(session: aiohttp.ClientSession, sides: ShopifySides, uri: st
     assert body["data"]["webhookSubscriptionCreate"]["userErrors"] == [], body
 
 
-def place_order(sides: ShopifySides) -> str:
-    """A buyer pays for two of the article; the order's key as Concord names it. (Free
-    shipping: the simulator's planted orders charge no tax on shipping, the ERP would.)"""
+def place_order(sides: ShopifySides, **more: Any) -> str:
+    """A buyer pays for two of the article (no shipping unless ``more`` says, as
+    :func:`plant_order`); the order's key as Concord names it."""
     [variant] = [v for v in sides.shop.store.variants.values() if v.sku == SKU]
-    order = plant_order(
-        sides.shop.store, [(variant.id, 2)], email="hook@example.com", shipping=Decimal(0)
-    )
+    more.setdefault("shipping", Decimal(0))
+    order = plant_order(sides.shop.store, [(variant.id, 2)], email="hook@example.com", **more)
     return order.name.lstrip("#")
 
 
-async def test_a_shopify_order_reaches_the_erp_through_its_webhook(
+@asynccontextmanager
+async def webhook_imports(
     store: Store, sides: ShopifySides
-) -> None:
+) -> AsyncIterator[tuple[str, asyncio.Queue[CycleResult]]]:
+    """Concord's webhook endpoint importing each order it is told of at once; yields its URL
+    and the queue of the imports' results."""
     done: asyncio.Queue[CycleResult] = asyncio.Queue()
     importer = order_importer(store, connection="main", adapters=sides.adapters, config=CONFIG)
 
@@ -134,14 +136,21 @@ async def test_a_shopify_order_reaches_the_erp_through_its_webhook(
     queue = OrderImportQueue(import_and_tell)
     consumer = asyncio.create_task(queue.run())
     try:
-        async with concord_endpoint(store, queue.put) as url, aiohttp.ClientSession() as s:
-            await subscribe(s, sides, url)
-            number = place_order(sides)
-            async with asyncio.timeout(WAIT):
-                result = await done.get()
+        async with concord_endpoint(store, queue.put) as url:
+            yield url, done
     finally:
         consumer.cancel()
         await asyncio.gather(consumer, return_exceptions=True)
+
+
+async def test_a_shopify_order_reaches_the_erp_through_its_webhook(
+    store: Store, sides: ShopifySides
+) -> None:
+    async with webhook_imports(store, sides) as (url, done), aiohttp.ClientSession() as s:
+        await subscribe(s, sides, url)
+        number = place_order(sides)
+        async with asyncio.timeout(WAIT):
+            result = await done.get()
     assert result.counts.get("imported") == 1, result
     [so] = sale_orders(sides.erp, number)
     assert so["state"] == "sale"
@@ -203,3 +212,56 @@ async def test_shopify_signatures_topics_and_redeliveries(
         status, text = await deliver(nameless, **signed)
         assert status == 400 and "name" in text
     assert triggered == [number]
+
+
+@pytest.mark.parametrize(
+    "included", [pytest.param(False, id="taxes-excluded"), pytest.param(True, id="taxes-included")]
+)
+async def test_a_webhook_order_with_taxed_shipping_is_imported_at_shopify_s_total_price(
+    store: Store, sides: ShopifySides, included: bool
+) -> None:
+    inbox = WebhookInbox()
+    async with (
+        webhook_imports(store, sides) as (url, done),
+        inbox.serve() as inbox_url,
+        aiohttp.ClientSession() as session,
+    ):
+        await subscribe(session, sides, url)
+        await subscribe(session, sides, inbox_url)
+        number = place_order(
+            sides, shipping=Decimal("4.90"), shipping_title="Colissimo", taxes_included=included
+        )
+        async with asyncio.timeout(WAIT):
+            result = await done.get()
+            delivery = await inbox.next()
+    assert result.counts.get("imported") == 1, result
+
+    # The orders/create body, as Shopify documents the REST order: 2 x 10.00 and Colissimo at
+    # 4.90, VAT 20% added to the prices or the part 20/120 of them.
+    body = msgspec.json.decode(delivery.body)
+    assert body["taxes_included"] is included
+    [ship] = body["shipping_lines"]
+    ship_tax = "0.82" if included else "0.98"
+    assert (ship["title"], ship["code"], ship["price"], ship["discounted_price"]) == (
+        "Colissimo",
+        "colissimo",
+        "4.90",
+        "4.90",
+    )
+    assert ship["price_set"]["shop_money"] == {"amount": "4.90", "currency_code": "EUR"}
+    [tax] = ship["tax_lines"]
+    assert (tax["title"], tax["rate"], tax["price"]) == ("VAT 20.00%", 0.2, ship_tax)
+    assert tax["price_set"]["shop_money"]["amount"] == ship_tax
+    assert body["total_shipping_price_set"]["shop_money"]["amount"] == "4.90"
+    total = Decimal(body["total_price"])
+    taxes = Decimal(body["total_tax"])
+    assert total == Decimal("24.90") + (0 if included else taxes)
+    assert [t["price"] for t in body["tax_lines"]] == [body["total_tax"]]
+
+    # What the adapter books is before tax, and makes the ERP's total Shopify's.
+    [read] = await sides.adapters["shop"].fetch("order", [number])
+    [carriage] = read.record.shipping_lines  # type: ignore[attr-defined]
+    paid = Decimal(ship["price"]) - (Decimal(ship_tax) if included else 0)
+    assert (carriage.total, carriage.tax) == (paid, Decimal(ship_tax))
+    [so] = sale_orders(sides.erp, number)
+    assert f"{so['amount_total']:.2f}" == body["total_price"]

@@ -43,6 +43,8 @@ What it reproduces, and where the facts come from (shopify.dev pages by name):
   ``finish(id)``; ``await wait(id)`` returns when done.
 - Webhooks signed with ``X-Shopify-Hmac-Sha256`` and the documented headers, retried with the
   same ids on failure — "About webhooks", "Verify webhook deliveries", "Ignore duplicates".
+  Order bodies are REST orders: line items and shipping lines with their ``tax_lines``,
+  ``taxes_included``, amounts beside their ``*_set`` — the REST Admin API's Order resource.
 
 Control API (for tests)::
 

@@ -46,6 +46,9 @@ async def exact(client: OdooClient, field: str, value: Any) -> float:
     """``value`` as Odoo will keep it, refused when Odoo would round it: a price of 9.999
     stored as 10.0 would read back as another price than the one agreed."""
     amount = Decimal(str(value)) if value not in (None, "") else Decimal(0)
+    if not amount.is_finite():
+        # Decimal reads "NaN" and "Infinity"; Odoo's float fields would keep them as prices.
+        raise Refused(f"{field}: {value!r} is not a finite number")
     digits = await client.precision(_PRECISION[field])
     if amount != amount.quantize(Decimal(1).scaleb(-digits)):
         raise Refused(

@@ -114,7 +114,7 @@ def _taxed(entries: Any, taxes: dict[str, TaxLine]) -> Decimal:
         amount = _amount(entry["priceSet"], "tax")
         total += amount
         title = entry.get("title") or "Tax"
-        rate = Decimal(str(entry.get("ratePercentage") or 0))
+        rate = money(str(entry.get("ratePercentage") or 0), "tax rate") or Decimal(0)
         held = taxes.get(title)
         taxes[title] = TaxLine(
             code=title, label=title, rate=rate, amount=amount + (held.amount if held else 0)

@@ -24,7 +24,7 @@ from adapters.tryton.batch import Batch, NewItem, Results, WriteItem
 from adapters.tryton.client import TrytonClient
 from adapters.tryton.customers import CustomerReader
 from adapters.tryton.lookups import Lookups
-from adapters.tryton.products import ALL
+from adapters.tryton.products import ALL, NotANumber, money
 from canonical.models import Price
 
 Rejected = list[tuple[str, str]]
@@ -43,14 +43,21 @@ class PriceReader:
         if product_ids is None:
             product_ids = await self.client.search("product.product", [])
         rows = await self.client.read("product.product", product_ids, ["code", "list_price_used"])
-        return [
-            Seen(
-                record=Price(sku=str(r["code"]), amount=r["list_price_used"], currency=currency),
-                ref=str(r["id"]),
-            )
-            for r in rows
-            if r["code"] and isinstance(r["list_price_used"], Decimal)
-        ]
+        out = []
+        for row in rows:
+            amount = self._amount(row, "list_price_used", "list_price")
+            if row["code"] and amount is not None:
+                price = Price(sku=str(row["code"]), amount=amount, currency=currency)
+                out.append(Seen(record=price, ref=str(row["id"])))
+        return out
+
+    def _amount(self, row: dict[str, Any], column: str, field: str) -> Decimal | None:
+        """The row's amount; one that is no finite number is rejected, naming the article."""
+        try:
+            return money(row[column], str(row["code"] or row["id"]), field)
+        except NotANumber as exc:
+            self.rejected.append((f"product.product/{row['id']}", str(exc)))
+            return None
 
     async def specific(self, currency: str) -> list[Seen]:
         """Prices of the products each customer's price list names."""
@@ -84,11 +91,13 @@ class PriceReader:
                 "product.product", products, ["code", "sale_price_uom"], context=context
             )
             for row in rows:
-                if not row["code"] or not isinstance(row["sale_price_uom"], Decimal):
+                field = f"sale price for {email}"
+                amount = self._amount(row, "sale_price_uom", field)
+                if not row["code"] or amount is None:
                     continue
                 price = Price(
                     sku=str(row["code"]),
-                    amount=row["sale_price_uom"].normalize(),
+                    amount=amount.normalize(),
                     currency=currency,
                     customer=email,
                 )

@@ -32,14 +32,23 @@ class Refused(Exception):
     """An operation whose values cannot be written; the message names the field."""
 
 
-def _decimal(fields: dict[str, Any], name: str) -> Decimal | None:
+def _decimal(fields: dict[str, Any], name: str, what: str | None = None) -> Decimal | None:
+    """``fields[name]`` as a decimal; ``what`` names it in a refusal (default: ``name``)."""
     value = fields.get(name)
     if value is None:
         return None
     try:
-        return Decimal(str(value))
+        number = Decimal(str(value))
     except ArithmeticError:
-        raise Refused(f"{name}: not a number: {value!r}") from None
+        raise Refused(f"{what or name}: not a number: {value!r}") from None
+    if not number.is_finite():
+        # Decimal reads "NaN" and "Infinity", and Tryton's numeric columns would keep them.
+        raise Refused(f"{what or name}: {value!r} is not a finite number")
+    return number
+
+
+def _variant_price(variant: dict[str, Any]) -> Decimal | None:
+    return _decimal(variant, "price", f"variants: {variant.get('sku')}: price")
 
 
 def _file_under(filed: Sequence[int], category: int | None) -> list[list[Any]]:
@@ -127,7 +136,7 @@ async def _new_template(lookups: Lookups, sku: str, fields: dict[str, Any]) -> d
         for variant in variants:
             product: dict[str, Any] = {"suffix_code": _suffix(sku, str(variant.get("sku", "")))}
             if variant.get("price") is not None:
-                product["list_price"] = _decimal(variant, "price")
+                product["list_price"] = _variant_price(variant)
             if "active" in variant:
                 product["active"] = bool(variant["active"])
             products.append(product)
@@ -206,7 +215,7 @@ async def _apply(
                         raise Refused(f"variants: Tryton has no variant {variant.get('sku')!r}")
                     own: dict[str, Any] = {}
                     if variant.get("price") is not None:
-                        own["list_price"] = _decimal(variant, "price")
+                        own["list_price"] = _variant_price(variant)
                     if "active" in variant:
                         own["active"] = bool(variant["active"])
                     product_writes.append((position, op.key, [pid], own))

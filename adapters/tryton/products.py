@@ -57,8 +57,18 @@ def stamp(value: Any) -> datetime | None:
     return value.replace(tzinfo=UTC) if isinstance(value, datetime) else None
 
 
-def _money(value: Any) -> Decimal | None:
-    return value if isinstance(value, Decimal) else None
+class NotANumber(ValueError):
+    """A Tryton amount that is no finite number; the message names the article and field."""
+
+
+def money(value: Any, code: str, field: str) -> Decimal | None:
+    """An amount Tryton answered for article ``code`` (None when it has none). NaN and
+    infinities fit a PostgreSQL numeric column but are no price: refused, naming them."""
+    if not isinstance(value, Decimal):
+        return None
+    if not value.is_finite():
+        raise NotANumber(f"{code}: {field} is {value}, not a finite number")
+    return value
 
 
 def changed_domain(after: datetime) -> list[Any]:
@@ -164,12 +174,18 @@ def to_products(
             if not sku:
                 rejected.append((f"product.product/{row['id']}", "the product has no code (SKU)"))
                 continue
+            try:
+                price = money(row["list_price_used"], sku, "list_price")
+                cost = money(row["cost_price"], sku, "cost_price")
+            except NotANumber as exc:
+                rejected.append((f"product.product/{row['id']}", str(exc)))
+                continue
             record = Product(
                 sku=sku,
                 name=name,
                 description=str(row["description"] or ""),
-                price=_money(row["list_price_used"]),
-                cost=_money(row["cost_price"]),
+                price=price,
+                cost=cost,
                 tax_code=tax_code,
                 category=category,
                 active=bool(row["active"]) and bool(template["active"]),
@@ -183,19 +199,24 @@ def to_products(
             why = "the template has no code" if not parent else f"products {missing} have no code"
             rejected.append((f"product.template/{tid}", f"{why}; variants need SKUs"))
             continue
-        variants = tuple(
-            Variant(
-                sku=str(r["code"]).strip(),
-                price=_money(r["list_price_used"]),
-                active=bool(r["active"]),
+        try:
+            variants = tuple(
+                Variant(
+                    sku=str(r["code"]).strip(),
+                    price=money(r["list_price_used"], str(r["code"]).strip(), "list_price"),
+                    active=bool(r["active"]),
+                )
+                for r in rows
             )
-            for r in rows
-        )
+            price = money(template.get("list_price"), parent, "list_price")
+        except NotANumber as exc:
+            rejected.append((f"product.template/{tid}", str(exc)))
+            continue
         record = Product(
             sku=parent,
             name=name,
             description=str(rows[0]["description"] or ""),
-            price=_money(template.get("list_price")),
+            price=price,
             tax_code=tax_code,
             category=category,
             active=bool(template["active"]) and any(v.active for v in variants),

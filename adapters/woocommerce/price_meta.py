@@ -55,6 +55,8 @@ def to_scoped_price(item: schema.Sellable, entry: schema.Meta, currency: str) ->
             minimum = Decimal(tail)
         except ArithmeticError:
             raise Unreadable(f"meta {entry.key}: {tail!r} is not a quantity") from None
+        if not minimum.is_finite():
+            raise Unreadable(f"meta {entry.key}: {tail!r} is not a quantity")
         scope = head
     amount = decimal(str(entry.value), f"meta {entry.key}")
     if amount is None:

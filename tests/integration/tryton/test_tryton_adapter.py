@@ -4,7 +4,6 @@ written over JSON-RPC, incremental cursors with Tryton's traps, per-record error
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
-from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -27,7 +26,6 @@ from adapters.tryton.adapter import TrytonAdapter, create
 from adapters.tryton.client import TrytonClient
 from canonical.fields import to_fields
 from canonical.models import Address, Customer, Product, Variant
-from canonical.orders import SaleLine, SaleOrder
 
 __all__ = ["rpc"]  # the fixture, shared
 
@@ -221,6 +219,51 @@ async def test_a_value_tryton_fails_on_fails_its_article_alone_naming_it_and_its
         await adapter.apply("product", [article("NUL-5"), article("NUL-\x006")])
 
 
+async def test_a_price_or_cost_that_is_no_number_fails_its_article_naming_the_field(
+    adapter: TrytonAdapter, rpc: TrytonClient
+) -> None:
+    boot = Product(
+        sku="NNB-",
+        name="Boot",
+        variants=(Variant(sku="NNB-S", price=Decimal(50)), Variant(sku="NNB-M", price=Decimal(50))),
+    )
+    made = await adapter.apply(
+        "product", [article("NNA-1"), Create(key="NNB-", fields=to_fields(boot))]
+    )
+    assert all(isinstance(r, Done) for r in made), made
+    refs = {r.key: r.ref for r in made if isinstance(r, Done)}
+    variants = [{"sku": "NNB-S", "price": "Infinity"}, {"sku": "NNB-M", "price": "50"}]
+
+    results = await adapter.apply(
+        "product",
+        [
+            # Field values as the engine carries them (decimals spelt as text).
+            Create(key="NNA-2", fields={**article("NNA-2").fields, "price": "NaN"}),
+            Create(key="NNA-3", fields={**article("NNA-3").fields, "cost": "-Infinity"}),
+            Update(key="NNA-1", ref=refs["NNA-1"], fields={"price": "sNaN"}),
+            Update(key="NNB-", ref=refs["NNB-"], fields={"variants": variants}),
+            article("NNA-4", "12.50"),
+        ],
+    )
+
+    assert [type(r) for r in results] == [Failed, Failed, Failed, Failed, Done], results
+    assert [(r.key, r.reason) for r in results if isinstance(r, Failed)] == [
+        ("NNA-2", "price: 'NaN' is not a finite number"),
+        ("NNA-3", "cost: '-Infinity' is not a finite number"),
+        ("NNA-1", "price: 'sNaN' is not a finite number"),
+        ("NNB-", "variants: NNB-S: price: 'Infinity' is not a finite number"),
+    ]
+    rows = await rpc.search_read(
+        "product.product", [["code", "like", "NN%"]], ["code", "list_price_used"]
+    )
+    assert {r["code"]: r["list_price_used"] for r in rows} == {
+        "NNA-1": Decimal("10.5"),
+        "NNA-4": Decimal("12.50"),
+        "NNB-S": Decimal(50),
+        "NNB-M": Decimal(50),
+    }
+
+
 async def test_incremental_reads_see_new_rows_template_edits_and_nothing_else(
     adapter: TrytonAdapter, rpc: TrytonClient
 ) -> None:
@@ -319,96 +362,6 @@ async def test_customer_specific_prices_come_from_the_party_s_price_list(
     assert prices[key].record.amount == Decimal("17.5")
     assert prices["PRC-2|group:|1"].record.amount == Decimal("30")
     assert "PRC-2|customer:bob@example.com|1" not in prices
-
-
-def web_order(reference: str, *lines: SaleLine) -> SaleOrder:
-    return SaleOrder(
-        reference=reference,
-        customer=Customer(email="cleo@example.com", first_name="Cleo", last_name="Park"),
-        created_at=datetime(2026, 3, 1, 9, 30, tzinfo=UTC),
-        currency="EUR",
-        lines=lines,
-    )
-
-
-def two_of(sku: str) -> SaleLine:
-    """Two of an article at 10.00, taxed at the setup's VAT."""
-    return SaleLine(
-        sku=sku, name="Article", quantity=Decimal(2), unit_price=Decimal("10"), tax_code=TAX_NAME
-    )
-
-
-async def test_a_web_order_becomes_a_confirmed_sale_then_a_posted_invoice_with_its_document(
-    adapter: TrytonAdapter, rpc: TrytonClient
-) -> None:
-    await adapter.apply("product", [article("ORD-1", "10", tax_code=TAX_NAME)])
-    order = web_order("WEB-1001", two_of("ORD-1"))
-    assert await adapter.find_orders_by_reference(["WEB-1001"]) == {}
-
-    made = await adapter.create_sale_order(order)
-    assert made.state == "draft" and made.total == Decimal("24")  # Tryton's own total
-    ref = made.ref
-    await adapter.confirm_sale_order(ref)
-    await adapter.confirm_sale_order(ref)  # already confirmed: left alone
-
-    found = await adapter.find_orders_by_reference(["WEB-1001"])
-    assert found["WEB-1001"].ref == ref and found["WEB-1001"].state == "processing"
-    [status] = await adapter.fetch("order_status", ["WEB-1001"])
-    assert status.record.status == "processing"  # type: ignore[attr-defined]
-    [row] = await rpc.read("sale.sale", [int(ref)], ["invoices", "total_amount"])
-    assert row["total_amount"] == Decimal("24")
-    await rpc.execute("account.invoice", "post", row["invoices"])
-
-    [progress] = await adapter.order_progress(["WEB-1001"])
-    [invoice] = progress.invoices
-    assert invoice.total == Decimal("24") and invoice.state == "posted"
-    [seen] = await adapter.fetch("invoice", [invoice.number])
-    assert seen.record.order_number == "WEB-1001"  # type: ignore[attr-defined]
-    document = await adapter.invoice_document(invoice.pdf_url or "")
-    assert document.extension == "odt" and document.content.startswith(b"PK")
-
-
-async def test_shipping_the_shop_did_not_tax_is_booked_without_the_article_s_tax(
-    adapter: TrytonAdapter, rpc: TrytonClient
-) -> None:
-    # The shipping article's accounting category charges VAT, as a merchant's usually does.
-    await adapter.apply(
-        "product",
-        [article("ORD-2", "10", tax_code=TAX_NAME), article("SHIP", "0", tax_code=TAX_NAME)],
-    )
-    shipping = SaleLine(
-        sku="SHIP",
-        name="Shipping: UPS Ground",
-        quantity=Decimal(1),
-        unit_price=Decimal("4.90"),
-        is_shipping=True,
-    )
-    order = web_order("WEB-1002", two_of("ORD-2"), shipping)
-
-    made = await adapter.create_sale_order(order)
-
-    assert made.total == Decimal("28.90")  # Tryton's own total: 24.00 and 4.90 untaxed
-    [row] = await rpc.read("sale.sale", [int(made.ref)], ["lines"])
-    lines = await rpc.read("sale.line", row["lines"], ["description", "taxes"])
-    assert {line["description"]: len(line["taxes"]) for line in lines} == {
-        "Article": 1,
-        "Shipping: UPS Ground": 0,
-    }
-
-
-async def test_an_order_naming_an_unknown_article_is_refused_naming_it(
-    adapter: TrytonAdapter,
-) -> None:
-    order = SaleOrder(
-        reference="WEB-BAD",
-        customer=Customer(email="dan@example.com"),
-        created_at=datetime(2026, 3, 1, tzinfo=UTC),
-        currency="EUR",
-        lines=(SaleLine(sku="GHOST-9", name="?", quantity=Decimal(1), unit_price=Decimal(1)),),
-    )
-    with pytest.raises(Exception, match="GHOST-9"):
-        await adapter.create_sale_order(order)
-    assert await adapter.find_orders_by_reference(["WEB-BAD"]) == {}
 
 
 async def test_a_wrong_password_is_an_auth_error_and_a_closed_port_a_transient_one(

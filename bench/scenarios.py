@@ -21,9 +21,9 @@ from bench import floor, peer
 from bench.latency import NONE, PROFILES
 from bench.measure import Usage, measured
 from bench.results import Row
-from bench.setup import ERP_API_KEY, JOBS, RULES, SHOP_CREDENTIALS, open_adapters
+from bench.setup import ERP_API_KEY, JOBS, SHOP_CREDENTIALS, open_adapters, run_job
 from bench.simproc import EditRequest, Recorded, SimHandle, simulator_process
-from engine.cycle.run import CycleResult, run_cycle
+from engine.cycle.run import CycleResult
 from engine.store.state import Store, StoredRecord
 
 Step = Callable[[str], None]
@@ -113,23 +113,13 @@ class Runner:
         async with open_adapters(self.sims.erp.url, self.sims.shop.url, **kwargs) as adapters:
             with measured() as usage:
                 for job in jobs:
-                    results.append(await self._cycle(adapters, job, full=full))
+                    results.append((await self._cycle(adapters, job, full=full)).kept())
         return usage, results
 
     async def _cycle(
         self, adapters: dict[Side, Adapter], job: str, *, full: bool, dry_run: bool = False
     ) -> CycleResult:
-        config = JOBS[job]
-        return await run_cycle(
-            self.store,
-            connection=self.connection,
-            job_name=job,
-            job=config,
-            rules=RULES[config.kind],
-            adapters=adapters,
-            full=full,
-            dry_run=dry_run,
-        )
+        return await run_job(self.store, self.connection, job, adapters, full=full, dry_run=dry_run)
 
     async def _converged(self) -> bool:
         """A dry run of every job plans no write: both sides agree, held conflicts aside.

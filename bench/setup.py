@@ -17,6 +17,8 @@ from typing import Any
 from adapters.base import Adapter, Side
 from adapters.registry import build_adapter
 from engine.config import JobConfig
+from engine.cycle.run import CycleResult, run_cycle
+from engine.store.state import Store
 from rules.policy import FieldRule, KindRules
 
 SHOP_KEY_ENV = "CONCORD_BENCH_WC_KEY"
@@ -47,6 +49,29 @@ UNTHROTTLED_RATE = 100_000.0
 
 WEB_DESCRIPTION = "description_ecommerce"
 """The Odoo template field holding the shop's long description (Odoo 17+ eCommerce)."""
+
+
+async def run_job(
+    store: Store,
+    connection: str,
+    job: str,
+    adapters: dict[Side, Adapter],
+    *,
+    full: bool,
+    dry_run: bool = False,
+) -> CycleResult:
+    """One cycle of the benchmark's job ``job`` (one of :data:`JOBS`) with its rules."""
+    config = JOBS[job]
+    return await run_cycle(
+        store,
+        connection=connection,
+        job_name=job,
+        job=config,
+        rules=RULES[config.kind],
+        adapters=adapters,
+        full=full,
+        dry_run=dry_run,
+    )
 
 
 def export_credentials() -> None:

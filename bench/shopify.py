@@ -34,9 +34,9 @@ from adapters.registry import build_adapter
 from adapters.shopify import cost
 from bench.measure import Usage, measured
 from bench.results import Row
-from bench.setup import JOBS, RULES, erp_settings, export_credentials
+from bench.setup import JOBS, erp_settings, export_credentials, run_job
 from bench.simproc import EditRequest, SimHandle, simulator_process
-from engine.cycle.run import CycleResult, run_cycle
+from engine.cycle.run import CycleResult
 from engine.store.state import Store
 
 SHOPIFY_TOKEN_ENV = "CONCORD_BENCH_SHOPIFY_TOKEN"
@@ -118,19 +118,11 @@ class ShopifyRunner:
         results: list[CycleResult] = []
         async with shopify_adapters(self.erp.url, self.shop.url) as adapters:
             with measured() as usage:
-                for name, job in JOBS.items():
-                    results.append(
-                        await run_cycle(
-                            self.store,
-                            connection=self.connection,
-                            job_name=name,
-                            job=job,
-                            rules=RULES[job.kind],
-                            adapters=adapters,
-                            full=full,
-                            dry_run=dry_run,
-                        )
+                for name in JOBS:
+                    result = await run_job(
+                        self.store, self.connection, name, adapters, full=full, dry_run=dry_run
                     )
+                    results.append(result.kept())
         return usage, results
 
     async def _scenario(self, scenario: int, note: str = "") -> Row:

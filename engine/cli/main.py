@@ -169,7 +169,7 @@ def resync(
                             )
                         finally:
                             bar.close()
-                        done.append((name, job_name, result))
+                        done.append((name, job_name, result.kept()))
         return done
 
     for name, job_name, result in _run(go()):

@@ -89,6 +89,14 @@ class CycleResult(msgspec.Struct, kw_only=True):
     rejected: list[Rejected]
     operations: dict[str, list[Operation]]
 
+    def kept(self) -> CycleResult:
+        """What a caller holding several results keeps of this one: all but the operations of a
+        cycle that wrote, which hold every value written (after an export, the catalogue: kept,
+        one job's catalogue stayed in memory while the next job ran)."""
+        if self.run_id is None:
+            return self  # a dry run: its operations are the plan to show
+        return msgspec.structs.replace(self, operations={})
+
 
 async def run_cycle(
     store: Store,

@@ -33,16 +33,17 @@ from adapters.base import (
     TransientError,
     Update,
 )
-from adapters.shopify import bulk_read, bulk_write, cost
+from adapters.shopify import bulk_read, cost
 from adapters.shopify import orders as shop_orders
 from adapters.shopify import products as shop_products
+from adapters.shopify.bulk_apply import BulkWrites, creates, nothing, sent_fields
 from adapters.shopify.client import ShopifyClient, user_errors
 from adapters.shopify.feedback import OrderFeedbackMixin
 from adapters.shopify.products import ShopProduct, ShopVariant, Unreadable
 from adapters.shopify.settings import ShopifySettings, parse_settings
 from adapters.shopify.stock import StockKeeper, to_stock
 from adapters.shopify.uncertain import LostCreations
-from adapters.shopify.variant_limit import VariantAllowance, VariantLimitReached, is_variant_limit
+from adapters.shopify.variant_limit import VariantAllowance, VariantLimitReached
 from adapters.shopify.writes import (
     KEEP_SKU,
     KEEP_SKU_COST,
@@ -65,15 +66,13 @@ CARRIED = {
 """What an article carries in Shopify and reads back as written: no cost (not read back),
 no sale dates, weight or category yet, tax in Shopify's own terms (``taxCode``)."""
 _LOOKUP_CHUNK = 50
-_SHARED_TEXT = ("name", "description", "short_description")
-"""Fields whose text the remembered article takes from what was sent when Shopify answers
-the same (:meth:`ShopifyAdapter._share_sent`)."""
 _ALL_VARIANTS_COST = cost.OBJECT + cost.connection_cost(250, shop_products.VARIANT_COST)
 
 
-class ShopifyAdapter(OrderFeedbackMixin):
+class ShopifyAdapter(OrderFeedbackMixin, BulkWrites):
     """A Shopify shop behind Concord's :class:`adapters.base.Adapter` boundary; order
-    feedback (statuses, notes, refunds) from :mod:`adapters.shopify.feedback`."""
+    feedback (statuses, notes, refunds) from :mod:`adapters.shopify.feedback`, writes by bulk
+    mutation from :mod:`adapters.shopify.bulk_apply`."""
 
     def __init__(self, settings: ShopifySettings) -> None:
         self.settings = settings
@@ -353,7 +352,7 @@ class ShopifyAdapter(OrderFeedbackMixin):
         try:
             written, bulk_results = await asyncio.gather(
                 asyncio.gather(*(self._write(op) for op in by_call)),
-                self._write_in_bulk(in_bulk) if in_bulk else _nothing(),
+                self._write_in_bulk(in_bulk) if in_bulk else nothing(),
             )
         finally:
             self._promised -= promised
@@ -377,95 +376,19 @@ class ShopifyAdapter(OrderFeedbackMixin):
         prepared = await self._prepare(operation)
         if isinstance(prepared, Failed):
             return prepared
-        creates = _creates(prepared)
+        creating = creates(prepared)
         try:
             data = await self.client.execute(
-                SET_PRODUCT, prepared, cost=SET_COST, idempotent=not creates
+                SET_PRODUCT, prepared, cost=SET_COST, idempotent=not creating
             )
         except VariantLimitReached as exc:
             self.allowance.reached(exc.retry_after)
             return self.allowance.refuse(operation.key)
         except TransientError as exc:
-            if creates:
+            if creating:
                 return self.lost.lost(operation.key, f"no answer to its creation: {exc}")
             raise  # an update sent again sets the same values: the batch is retried
-        return await self._settle(operation.key, data.get("productSet"), _sent(operation))
-
-    async def _write_in_bulk(self, operations: Sequence[Operation]) -> list[ItemResult] | None:
-        """Every operation in one bulk mutation (None: Shopify runs as many as it allows)."""
-        prepared = await asyncio.gather(*(self._prepare(op) for op in operations))
-        lines = [p for p in prepared if not isinstance(p, Failed)]
-        try:
-            answers = iter(
-                await bulk_write.run(
-                    self.client, SET_PRODUCT, lines, poll_seconds=self.settings.bulk_poll_seconds
-                )
-            )
-        except bulk_read.Busy as exc:
-            log.info("Shopify: %s; %d articles written one by one", exc, len(operations))
-            return None
-        except TransientError as exc:
-            # Some lines may have run: the batch is retried, without its creations for now.
-            sent = [
-                (op.key, p)
-                for op, p in zip(operations, prepared, strict=True)
-                if not isinstance(p, Failed)
-            ]
-            creating = {number: key for number, (key, p) in enumerate(sent) if _creates(p)}
-            for key in creating.values():
-                self.lost.lost(key, f"its bulk mutation failed: {exc}")
-            if isinstance(exc, bulk_write.Unsettled):
-                self.lost.in_bulk(exc.operation, creating)
-            raise
-        results: list[ItemResult] = []
-        for operation, variables in zip(operations, prepared, strict=True):
-            key = operation.key
-            row = variables if isinstance(variables, Failed) else next(answers)
-            if isinstance(row, Failed):
-                results.append(row)
-            elif row is None and _creates(variables):
-                results.append(self.lost.lost(key, "no line in the bulk result"))
-            elif row is None:
-                results.append(Failed(key=key, reason=f"{key}: no line in the bulk result"))
-            elif row.get("errors"):
-                reason = "; ".join(str(e.get("message")) for e in row["errors"])
-                if is_variant_limit(reason):
-                    self.allowance.reached(None)
-                    results.append(self.allowance.refuse(key))
-                else:
-                    results.append(Failed(key=key, reason=f"{key}: {reason}"))
-            else:
-                payload = (row.get("data") or {}).get("productSet")
-                results.append(await self._settle(key, payload, _sent(operation)))
-        return results
-
-    async def _settle_bulk(self, keys: list[str]) -> None:
-        """Ask once how each bulk mutation that may still create one of ``keys`` stands; the
-        products an ended one made become known, so they are written over, not created."""
-        for operation, lines in self.lost.pending(keys).items():
-            try:
-                status, answers = await bulk_write.outcome(self.client, operation)
-            except TransientError as exc:
-                self.lost.running(operation, f"its status unknown: {exc}")
-                continue
-            if answers is None:
-                self.lost.running(operation, status)
-                continue
-            for number, key in lines.items():
-                row = answers.get(number)
-                if row is None:
-                    continue  # no answer: the window from now lets the search show it
-                made = ((row.get("data") or {}).get("productSet") or {}).get("product")
-                if made:
-                    product = self._decode(made)
-                    if product is None:
-                        continue  # unreadable: left to the window, never created again
-                    await self._convert([product])
-                    # Its own SKU may not be kept yet (a product given variants): the
-                    # article's next write goes over this product and keeps it.
-                    self._product_of[key] = product.id
-                self.lost.found(key)  # made (now known) or refused: nothing to wait for
-            self.lost.ended(operation)
+        return await self._settle(operation.key, data.get("productSet"), sent_fields(operation))
 
     async def _prepare(self, operation: Operation) -> dict[str, Any] | Failed:
         """The ``productSet`` variables writing ``operation`` over the article as last read."""
@@ -511,44 +434,15 @@ class ShopifyAdapter(OrderFeedbackMixin):
                 written, parent_sku=shop_products.Metafield(value=key)
             )
         await self._convert([written])
-        self._share_sent(written.id, sent)
+        if (record := self._last.get(written.id)) is not None:
+            self._last[written.id] = shop_products.sharing_sent(record, sent)
         return Done(key=key, ref=written.id)
-
-    def _share_sent(self, product_id: str, sent: Mapping[str, Any]) -> None:
-        """The remembered article takes the very strings it was sent where Shopify answered
-        the same text: the engine holds those already, and during an export both copies of
-        every description were alive at once (30 MB at 30,000 articles)."""
-        record = self._last.get(product_id)
-        if record is None:
-            return
-        same = {
-            name: text
-            for name in _SHARED_TEXT
-            if isinstance(text := sent.get(name), str)
-            and text is not (answered := getattr(record, name))
-            and text == answered
-        }
-        if same:
-            self._last[product_id] = msgspec.structs.replace(record, **same)
 
     async def _by_ids_converted(self, product_id: str) -> None:
         await self._convert(await self._by_ids([product_id]))
 
     async def aclose(self) -> None:
         await self.client.aclose()
-
-
-def _sent(operation: Operation) -> Mapping[str, Any]:
-    return operation.fields if isinstance(operation, Create | Update) else {}
-
-
-def _creates(variables: dict[str, Any] | Failed) -> bool:
-    """Whether these ``productSet`` variables create a product (they name none)."""
-    return isinstance(variables, dict) and "id" not in variables["input"]
-
-
-async def _nothing() -> None:
-    return None
 
 
 def _check(kind: str) -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
-from adapters.base import Done, Failed, ItemResult
+from adapters.base import Archive, Done, Failed, ItemResult, Operation, Update
 from adapters.tryton.client import TrytonClient, TrytonFault
 
 Results = list[ItemResult | None]
@@ -25,6 +25,24 @@ T = TypeVar("T", NewItem, WriteItem)
 R = TypeVar("R")
 Unexpected = Callable[[int, TrytonFault], str]
 """The reason of the item at a position that Tryton met with an unexpected error."""
+
+
+def naming_sent(operations: Sequence[Operation], what: str) -> Unexpected:
+    """Words the failure of an operation's write that Tryton failed on without saying which
+    value it chokes on: the fields it sent, the record (``what``, its key) and Tryton's fault."""
+
+    def reason(position: int, fault: TrytonFault) -> str:
+        op = operations[position]
+        if isinstance(op, Archive):
+            sent = ["active"]
+        elif isinstance(op, Update):
+            sent = list(op.fields)
+        else:
+            # A creation carries every canonical field; the suspects are those holding a value.
+            sent = [k for k, v in op.fields.items() if v not in (None, "", [], {}, False)]
+        return f"{', '.join(sorted(sent))}: Tryton failed writing the {what} {op.key}: {fault}"
+
+    return reason
 
 
 class Batch:

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from adapters.base import Archive, Create, Operation, Seen
-from adapters.tryton.batch import Batch, NewItem, Results, WriteItem
+from adapters.tryton.batch import Batch, NewItem, Results, WriteItem, naming_sent
 from adapters.tryton.client import TrytonClient
 from adapters.tryton.lookups import Lookups
 from adapters.tryton.products import stamp
@@ -195,7 +195,7 @@ async def apply_customers(
     operations: Sequence[Operation],
     results: Results,
 ) -> None:
-    batch = Batch(client, results)
+    batch = Batch(client, results, unexpected=naming_sent(operations, "customer"))
     known = await reader.by_email([op.key for op in operations if isinstance(op, Create)])
     new: list[NewItem] = []
     writes: list[WriteItem] = []

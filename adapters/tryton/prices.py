@@ -20,7 +20,7 @@ from decimal import Decimal
 from typing import Any
 
 from adapters.base import Archive, Operation, Seen
-from adapters.tryton.batch import Batch, NewItem, Results, WriteItem
+from adapters.tryton.batch import Batch, NewItem, Results, WriteItem, naming_sent
 from adapters.tryton.client import TrytonClient
 from adapters.tryton.customers import CustomerReader
 from adapters.tryton.lookups import Lookups
@@ -111,7 +111,7 @@ async def apply_prices(
     operations: Sequence[Operation],
     results: Results,
 ) -> None:
-    batch = Batch(client, results)
+    batch = Batch(client, results, unexpected=naming_sent(operations, "price"))
     skus = sorted({_sku(op) for op in operations})
     rows = await client.search_read("product.product", [["code", "in", skus]], ["code"])
     products = {str(r["code"]): int(r["id"]) for r in rows}

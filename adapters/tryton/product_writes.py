@@ -22,7 +22,7 @@ from decimal import Decimal
 from typing import Any
 
 from adapters.base import Archive, Create, Operation, PermanentError, Update
-from adapters.tryton.batch import Batch, NewItem, Results, Unexpected, WriteItem
+from adapters.tryton.batch import Batch, NewItem, Results, WriteItem, naming_sent
 from adapters.tryton.client import TrytonClient, TrytonFault
 from adapters.tryton.lookups import Lookups
 from adapters.tryton.products import ALL
@@ -148,23 +148,6 @@ def _arrives_archived(operation: Operation) -> bool:
     return isinstance(operation, Create) and operation.fields.get("active") is False
 
 
-def _failure(operations: Sequence[Operation]) -> Unexpected:
-    """Words an article's write that Tryton failed on without saying which value it chokes on."""
-
-    def reason(position: int, fault: TrytonFault) -> str:
-        op = operations[position]
-        if isinstance(op, Archive):
-            sent = ["active"]
-        elif isinstance(op, Update):
-            sent = list(op.fields)
-        else:
-            # A creation carries every canonical field; the suspects are those holding a value.
-            sent = [k for k, v in op.fields.items() if v not in (None, "", [], {}, False)]
-        return f"{', '.join(sorted(sent))}: Tryton failed writing the article {op.key}: {fault}"
-
-    return reason
-
-
 async def apply_products(
     client: TrytonClient, lookups: Lookups, operations: Sequence[Operation], results: Results
 ) -> None:
@@ -180,7 +163,7 @@ async def apply_products(
 async def _apply(
     client: TrytonClient, lookups: Lookups, operations: Sequence[Operation], results: Results
 ) -> None:
-    batch = Batch(client, results, unexpected=_failure(operations))
+    batch = Batch(client, results, unexpected=naming_sent(operations, "article"))
     keys = [op.key for op in operations if isinstance(op, Create)]
     known = await _existing(client, keys)
     refs = [op.ref for op in operations if not isinstance(op, Create)]

@@ -27,7 +27,7 @@ from typing import Any
 
 from adapters.base import Archive, Operation, Seen
 from adapters.stock_split import recount
-from adapters.tryton.batch import Batch, NewItem, Results
+from adapters.tryton.batch import Batch, NewItem, Results, naming_sent
 from adapters.tryton.client import TrytonClient, TrytonFault
 from adapters.tryton.lookups import Lookups
 from adapters.tryton.products import stamp
@@ -169,7 +169,7 @@ async def apply_stock(
     from the locations below it (:func:`adapters.stock_split.recount`), so the split over
     shelves is kept and the warehouse's total reads back as written. A service keeps no
     stock and is refused."""
-    batch = Batch(client, results)
+    batch = Batch(client, results, unexpected=naming_sent(operations, "stock of"))
     warehouse = await lookups.warehouse()
     company, _ = await lookups.company()
     keys = [o.key for o in operations]

@@ -164,6 +164,7 @@ async def _apply(
     client: TrytonClient, lookups: Lookups, operations: Sequence[Operation], results: Results
 ) -> None:
     batch = Batch(client, results, unexpected=naming_sent(operations, "article"))
+    lookups.new_batch()
     keys = [op.key for op in operations if isinstance(op, Create)]
     known = await _existing(client, keys)
     refs = [op.ref for op in operations if not isinstance(op, Create)]

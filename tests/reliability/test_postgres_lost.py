@@ -194,6 +194,10 @@ async def test_server_lost_inside_the_commit_transaction_rolls_it_back(
         async def commit_waits() -> bool:
             if not locker:
                 return False
+            # The locker is inside a transaction, where PostgreSQL keeps the first view of
+            # pg_stat_activity until it ends: without clearing it, a first look taken before
+            # the commit waited would be seen again and again.
+            await locker[0].execute("select pg_stat_clear_snapshot()")
             waiting = await locker[0].fetchval(
                 "select count(*) from pg_stat_activity where wait_event_type = 'Lock'"
                 " and query like '%concord_run%'"

@@ -129,6 +129,28 @@ async def test_sku_filter_takes_a_comma_separated_list(shop: Shop) -> None:
     assert sorted(p["sku"] for p in body) == wanted
 
 
+@pytest.mark.parametrize("order", [{}, {"orderby": "title", "order": "asc"}])
+async def test_include_answers_what_the_whole_listing_filtered_would(
+    shop: Shop, order: dict[str, str]
+) -> None:
+    ids = sorted(shop.store.products)
+    trashed = shop.store.products[ids[4]]
+    trashed.status = "trash"
+    wanted = [ids[9], ids[2], ids[4], ids[17], 999_999]  # one trashed, one that does not exist
+    _, everything = await shop.call("GET", "/products", per_page=100, **order)
+    response, body = await shop.call(
+        "GET", "/products", include=",".join(map(str, wanted)), per_page=2, **order
+    )
+    _, second = await shop.call(
+        "GET", "/products", include=",".join(map(str, wanted)), per_page=2, page=2, **order
+    )
+
+    expected = [p["id"] for p in everything if p["id"] in wanted]
+    assert len(expected) == 3  # the trashed one is left out, as the listing leaves it out
+    assert [p["id"] for p in body + second] == expected
+    assert response.headers["X-WP-Total"] == "3" and response.headers["X-WP-TotalPages"] == "2"
+
+
 async def test_batch_over_100_items_is_refused_with_413(shop: Shop) -> None:
     items = [{"name": f"P{i}", "sku": f"NEW-{i}"} for i in range(60)]
     updates = [{"id": pid, "name": "x"} for pid in list(shop.store.products)[:21]]

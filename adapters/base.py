@@ -152,13 +152,30 @@ class Failed(msgspec.Struct, frozen=True, kw_only=True, tag=True):
 ItemResult = Done | Failed
 
 
+class Reject(tuple[str, str]):
+    """A ``(ref, reason)`` entry of :attr:`Adapter.rejected` that also names the record's
+    natural key (its SKU), when the adapter could read that much of it.
+
+    With the key, the cycle holds that record for the cycle instead of taking it for gone
+    from the side (and archiving, forgetting or re-creating it). It stays a pair, so readers
+    of ``(ref, reason)`` are unchanged."""
+
+    key: str | None
+
+    def __new__(cls, ref: str, reason: str, key: str | None = None) -> Reject:
+        made = super().__new__(cls, (ref, reason))
+        made.key = key.strip() if key and key.strip() else None
+        return made
+
+
 @runtime_checkable
 class Adapter(Protocol):
     """What Concord needs from a platform. Implementations: ``adapters/<platform>/``."""
 
     rejected: list[tuple[str, str]]
-    """Records a snapshot or fetch left out because they cannot be converted: (ref, reason).
-    The cycle takes them (as dead letters, reported) and empties the list."""
+    """Records a snapshot or fetch left out because they cannot be converted: (ref, reason),
+    a :class:`Reject` when the record's natural key is known. The cycle takes them (as dead
+    letters, reported) and empties the list."""
 
     @property
     def capabilities(self) -> Capabilities: ...

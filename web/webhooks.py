@@ -12,8 +12,8 @@
    every retry of one delivery) once (a Postgres row): a redelivery is answered 200 and imports
    nothing;
 5. hands the order's key to ``trigger`` (e.g. :meth:`engine.orders.queue.OrderImportQueue.put`):
-   the order id for WooCommerce, the order's name without ``#`` for Shopify (the key its
-   adapter reads orders by).
+   the order id for WooCommerce, the order's GraphQL id (``admin_graphql_api_id``) for Shopify,
+   which its adapter reads directly rather than through Shopify's lagging search.
 
 Mounting it (``concord serve`` does this for each connection whose ``[orders]`` names a secret)::
 
@@ -49,6 +49,7 @@ from engine.store.state import Store
 log = logging.getLogger("concord.webhooks")
 MAX_BODY = 2 * 1024 * 1024
 _WC_PING = re.compile(rb"^webhook_id=\d+$")
+_SHOPIFY_ORDER = re.compile(r"gid://shopify/Order/[0-9]+")
 
 Trigger = Callable[[str], Awaitable[None]]
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -59,7 +60,7 @@ class _WooOrder(msgspec.Struct):
 
 
 class _ShopifyOrder(msgspec.Struct):
-    name: str
+    admin_graphql_api_id: str = ""
 
 
 def _woo_key(body: bytes) -> str:
@@ -67,9 +68,13 @@ def _woo_key(body: bytes) -> str:
 
 
 def _shopify_key(body: bytes) -> str:
-    key = msgspec.json.decode(body, type=_ShopifyOrder).name.strip().lstrip("#")
-    if not key:
-        raise msgspec.ValidationError("the order has an empty `name`")
+    # The order's id, not its name: Shopify's search, which finds an order by name, trails
+    # writes by seconds, so right after orders/create it may not find the order yet.
+    key = msgspec.json.decode(body, type=_ShopifyOrder).admin_graphql_api_id.strip()
+    if _SHOPIFY_ORDER.fullmatch(key) is None:
+        raise msgspec.ValidationError(
+            f"`admin_graphql_api_id` is {key!r}, not an order's id (gid://shopify/Order/N)"
+        )
     return key
 
 

@@ -15,7 +15,7 @@ from collections import defaultdict
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from adapters.base import Seen
+from adapters.base import Reject, Seen
 from adapters.odoo.wire import (
     InvoiceRow,
     LineRow,
@@ -62,7 +62,9 @@ def _unique(seen: list[Seen], rejected: Rejected) -> list[Seen]:
     for item in seen:
         key = item.record.natural_key()
         if key in kept:
-            rejected.append((item.ref, f"duplicate key {key!r}, also on record {kept[key].ref}"))
+            # Under the key: both records are held, as which one is the article is a guess.
+            reason = f"duplicate key {key!r}, also on record {kept[key].ref}"
+            rejected.append(Reject(item.ref, reason, key))
         else:
             kept[key] = item
     return list(kept.values())
@@ -110,7 +112,8 @@ def products(
         first = variants[0]
         name = text(first.name)
         if not name:
-            rejected.append((f"product.template/{template}", "product has no name"))
+            key = text(first.default_code) if len(variants) == 1 else None
+            rejected.append(Reject(f"product.template/{template}", "product has no name", key))
             continue
         tax_code = taxes.get(first.taxes_id[0]) if first.taxes_id else None
         category = categories.get(ref_id(first.categ_id) or 0, ())

@@ -33,8 +33,7 @@ from adapters.base import (
     TransientError,
     Update,
 )
-from adapters.shopify import bulk_read, cost
-from adapters.shopify import orders as shop_orders
+from adapters.shopify import bulk_read, cost, people
 from adapters.shopify import products as shop_products
 from adapters.shopify.bulk_apply import BulkWrites, creates, nothing, sent_fields
 from adapters.shopify.client import ShopifyClient, user_errors
@@ -123,7 +122,7 @@ class ShopifyAdapter(OrderFeedbackMixin, BulkWrites):
             return Snapshot(records=seen, cursor=since, complete=True)
         search = self._since(since)
         if kind in READ_ONLY:
-            seen = await self._people(kind, search)
+            seen = await people.search(self.client, self.rejected, kind, search)
             return Snapshot(records=seen, cursor=_newest(seen, since), complete=since is None)
         found = await self._list(search) if since is not None else await self._everything()
         seen = await self._convert(found)
@@ -153,31 +152,6 @@ class ShopifyAdapter(OrderFeedbackMixin, BulkWrites):
                 start - timedelta(seconds=self.settings.overlap_seconds)
             )
         return search
-
-    async def _people(self, kind: str, search: str | None) -> list[Seen]:
-        """Orders or customers a search finds (all: ``search`` None), in pages."""
-        root = "orders" if kind == "order" else "customers"
-        convert = shop_orders.to_order if kind == "order" else shop_orders.to_customer
-        document, first, requested = shop_orders.list_query(root, self.client.query_limit)
-        by_id: dict[str, Seen] = {}
-        after: str | None = None
-        while True:
-            data = await self.client.execute(
-                document, {"first": first, "after": after, "query": search}, cost=requested
-            )
-            page = data[root]
-            for node in page["nodes"]:
-                ref = str(node.get("id", "?"))
-                try:
-                    record = convert(node)
-                    by_id[ref] = Seen(
-                        record=record, ref=ref, modified_at=shop_orders.modified(node)
-                    )
-                except (Unreadable, KeyError, TypeError) as exc:
-                    self.rejected.append((ref, f"{kind}: {exc}"))
-            if not page["pageInfo"].get("hasNextPage"):
-                return list(by_id.values())
-            after = page["pageInfo"].get("endCursor")
 
     async def _list(self, search: str | None, expected: int | None = None) -> list[ShopProduct]:
         """The products a search finds, in pages; ``expected`` (how many it should find)
@@ -255,20 +229,16 @@ class ShopifyAdapter(OrderFeedbackMixin, BulkWrites):
 
     async def fetch(self, kind: str, keys: Sequence[str]) -> list[Seen]:
         """The articles with these SKUs: those already seen read by id (Shopify's search
-        trails writes), the others found by search."""
+        trails writes), the others found by search. Orders by number (searched) or by their
+        GraphQL id (read directly: what an order webhook names, found before the search
+        shows it), customers by e-mail."""
         _check(kind)
         wanted = list(dict.fromkeys(k.strip() for k in keys if k.strip()))
         if kind == "stock":
             levels = await self.stock.read(wanted) if wanted else []
             return [Seen(record=to_stock(level), ref=level.item) for level in levels]
         if kind in READ_ONLY:
-            if not wanted:
-                return []
-            field = "name" if kind == "order" else "email"
-            terms = [f"{field}:'#{k}'" if kind == "order" else f"{field}:'{k}'" for k in wanted]
-            people = await self._people(kind, " OR ".join(terms))
-            keep_keys = {k.lower() if kind == "customer" else k for k in wanted}
-            return [s for s in people if s.record.natural_key() in keep_keys]
+            return await people.fetch(self.client, self.rejected, kind, wanted) if wanted else []
         known = sorted({self._product_of[k] for k in wanted if k in self._product_of})
         unknown = [k for k in wanted if k not in self._product_of]
         found = await self._by_ids(known)

@@ -14,6 +14,7 @@ shipping lines alike, as ``totalTaxSet`` sums them.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -73,6 +74,17 @@ def list_query(root: str, limit: float) -> tuple[str, int, int]:
         f" nodes {{ {fields} }} pageInfo {{ hasNextPage endCursor }} }} }}"
     )
     return document, first, cost.connection_cost(first, node)
+
+
+_ORDER_GID = re.compile(r"gid://shopify/Order/[0-9]+")
+NODES_QUERY = f"query Orders($ids: [ID!]!) {{ nodes(ids: $ids) {{ ... on Order {{ {_ORDER} }} }} }}"
+"""Orders by id: not a search, so an order is found the moment it exists (an order webhook's
+``admin_graphql_api_id``), where its name is searchable only once the index has caught up."""
+
+
+def is_order_gid(key: str) -> bool:
+    """Whether ``key`` is an order's GraphQL id rather than its number."""
+    return _ORDER_GID.fullmatch(key) is not None
 
 
 def _amount(bag: Any, what: str) -> Decimal:

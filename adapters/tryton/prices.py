@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-from adapters.base import Archive, Operation, Seen
+from adapters.base import Archive, Operation, Reject, Seen
 from adapters.tryton.batch import Batch, NewItem, Results, WriteItem, naming_sent
 from adapters.tryton.client import TrytonClient
 from adapters.tryton.customers import CustomerReader
@@ -45,18 +45,23 @@ class PriceReader:
         rows = await self.client.read("product.product", product_ids, ["code", "list_price_used"])
         out = []
         for row in rows:
-            amount = self._amount(row, "list_price_used", "list_price")
+            amount = self._amount(row, "list_price_used", "list_price", None)
             if row["code"] and amount is not None:
                 price = Price(sku=str(row["code"]), amount=amount, currency=currency)
                 out.append(Seen(record=price, ref=str(row["id"])))
         return out
 
-    def _amount(self, row: dict[str, Any], column: str, field: str) -> Decimal | None:
-        """The row's amount; one that is no finite number is rejected, naming the article."""
+    def _amount(
+        self, row: dict[str, Any], column: str, field: str, customer: str | None
+    ) -> Decimal | None:
+        """The row's amount; one that is no finite number is rejected, naming the article
+        (and, with its code, under the key of ``customer``'s price of it, or the general one)."""
         try:
             return money(row[column], str(row["code"] or row["id"]), field)
         except NotANumber as exc:
-            self.rejected.append((f"product.product/{row['id']}", str(exc)))
+            code = str(row["code"] or "").strip()
+            key = Price(sku=code, amount=Decimal(0), customer=customer).key if code else None
+            self.rejected.append(Reject(f"product.product/{row['id']}", str(exc), key))
             return None
 
     async def specific(self, currency: str) -> list[Seen]:
@@ -92,7 +97,7 @@ class PriceReader:
             )
             for row in rows:
                 field = f"sale price for {email}"
-                amount = self._amount(row, "sale_price_uom", field)
+                amount = self._amount(row, "sale_price_uom", field, email)
                 if not row["code"] or amount is None:
                     continue
                 price = Price(

@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from adapters.base import Seen
+from adapters.base import Reject, Seen
 from adapters.tryton.client import TrytonClient
 from adapters.tryton.lookups import Lookups
 from canonical.models import Product, Variant
@@ -162,7 +162,8 @@ def to_products(
             continue
         name = str(template["name"] or "").strip()
         if not name:
-            rejected.append((f"product.template/{tid}", "product has no name"))
+            key = str((rows[0] if len(rows) == 1 else template)["code"] or "")
+            rejected.append(Reject(f"product.template/{tid}", "product has no name", key))
             continue
         stamps = [stamp(r["last_modified_at"]) for r in (*rows, template)]
         modified = max((s for s in stamps if s), default=None)
@@ -178,7 +179,7 @@ def to_products(
                 price = money(row["list_price_used"], sku, "list_price")
                 cost = money(row["cost_price"], sku, "cost_price")
             except NotANumber as exc:
-                rejected.append((f"product.product/{row['id']}", str(exc)))
+                rejected.append(Reject(f"product.product/{row['id']}", str(exc), sku))
                 continue
             record = Product(
                 sku=sku,
@@ -197,7 +198,8 @@ def to_products(
         missing = [r["id"] for r in rows if not str(r["code"] or "").strip()]
         if not parent or missing:
             why = "the template has no code" if not parent else f"products {missing} have no code"
-            rejected.append((f"product.template/{tid}", f"{why}; variants need SKUs"))
+            reason = f"{why}; variants need SKUs"
+            rejected.append(Reject(f"product.template/{tid}", reason, parent))
             continue
         try:
             variants = tuple(
@@ -210,7 +212,7 @@ def to_products(
             )
             price = money(template.get("list_price"), parent, "list_price")
         except NotANumber as exc:
-            rejected.append((f"product.template/{tid}", str(exc)))
+            rejected.append(Reject(f"product.template/{tid}", str(exc), parent))
             continue
         record = Product(
             sku=parent,

@@ -25,6 +25,7 @@ from adapters.base import (
     ItemResult,
     Operation,
     PermanentError,
+    Reject,
     Seen,
     Snapshot,
     gathered,
@@ -198,6 +199,7 @@ class WooCommerceAdapter:
                     str(p.id),
                     p.date_modified_gmt,
                     lambda p=p: mapping.to_product(p, variations.get(p.id, []), paths),
+                    p.sku,
                 )
             return seen
         return self._levels_of(kind, products, variations)
@@ -218,7 +220,12 @@ class WooCommerceAdapter:
         for ref, item in items:
             if kind == "stock":
                 self._keep(
-                    seen, kind, ref, item.date_modified_gmt, lambda i=item: mapping.to_stock(i)
+                    seen,
+                    kind,
+                    ref,
+                    item.date_modified_gmt,
+                    lambda i=item: mapping.to_stock(i),
+                    item.sku,
                 )
             else:
                 self._keep(
@@ -245,13 +252,20 @@ class WooCommerceAdapter:
         return seen
 
     def _keep(
-        self, seen: list[Seen], kind: str, ref: str, modified: str | None, build: Any
+        self,
+        seen: list[Seen],
+        kind: str,
+        ref: str,
+        modified: str | None,
+        build: Any,
+        key: str | None = None,
     ) -> None:
+        """``build``'s record kept, or rejected under its natural ``key`` when known."""
         try:
             record: Record | None = build()
             modified_at = mapping.gmt(modified)
         except mapping.Unreadable as exc:
-            self.rejected.append((ref, f"{kind}: {exc}"))
+            self.rejected.append(Reject(ref, f"{kind}: {exc}", key))
             return
         if record is not None:
             seen.append(Seen(record=record, ref=ref, modified_at=modified_at))

@@ -15,7 +15,7 @@ from typing import Any
 
 import msgspec
 
-from adapters.base import Adapter, Seen, Side, Snapshot
+from adapters.base import Adapter, Reject, Seen, Side, Snapshot
 from canonical.fields import Fields, to_fields
 from canonical.models import Record
 from engine.cycle.decide import Observed
@@ -274,10 +274,17 @@ class CollectorPause:
 
 
 def drain_rejects(side: Side, adapter: Adapter, rejected: list[Rejected]) -> None:
-    """Adapters set aside records they could not even convert (invalid prices, bad text)."""
-    if adapter.rejected:
-        rejected.extend(Rejected(side, f"{side}:{ref}", reason) for ref, reason in adapter.rejected)
-        adapter.rejected.clear()
+    """Adapters set aside records they could not even convert (invalid prices, bad text).
+    One whose natural key the adapter names is rejected under that key, so the cycle holds
+    that record rather than take it for gone from the side; the reason names the record."""
+    for entry in adapter.rejected:
+        ref, reason = entry
+        key = entry.key if isinstance(entry, Reject) else None
+        if key is None:
+            rejected.append(Rejected(side, f"{side}:{ref}", reason))
+        else:
+            rejected.append(Rejected(side, key, f"{side} record {ref}: {reason}"))
+    adapter.rejected.clear()
 
 
 async def fetch_missing(

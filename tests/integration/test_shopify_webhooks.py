@@ -50,11 +50,12 @@ class ShopifySides(msgspec.Struct, kw_only=True):
 
 
 @asynccontextmanager
-async def open_sides(tmp_path: Path) -> AsyncIterator[ShopifySides]:
-    """The Odoo and Shopify simulators over HTTP, the shop selling one of the ERP's articles."""
+async def open_sides(tmp_path: Path, search_lag: float = 0.0) -> AsyncIterator[ShopifySides]:
+    """The Odoo and Shopify simulators over HTTP, the shop selling one of the ERP's articles;
+    its search index trails writes by ``search_lag`` seconds."""
     erp_app = odoo_app(products=20, seed=1)
     plant_line_articles(odoo_store(erp_app))
-    shop_app = simulator.create_app(products=0, seed=1)
+    shop_app = simulator.create_app(products=0, seed=1, search_lag=search_lag)
     shop = simulator.shop_of(shop_app)
     product = new_product(shop.store, "Item")
     add_variant(shop.store, product, sku=SKU, price=Decimal("10.00"))
@@ -158,6 +159,25 @@ async def test_a_shopify_order_reaches_the_erp_through_its_webhook(
     assert any(r.job == "orders" and r.mode == "webhook" for r in runs)
 
 
+async def test_a_new_order_is_imported_at_once_while_shopify_s_search_trails_it(
+    store: Store, tmp_path: Path
+) -> None:
+    # Orders stay out of the search index for an hour: only a read by id finds a new one.
+    async with (
+        open_sides(tmp_path, search_lag=3600.0) as sides,
+        webhook_imports(store, sides) as (url, done),
+        aiohttp.ClientSession() as session,
+    ):
+        await subscribe(session, sides, url)
+        number = place_order(sides)
+        async with asyncio.timeout(WAIT):
+            result = await done.get()
+        assert await sides.adapters["shop"].fetch("order", [number]) == []
+    assert result.counts.get("imported") == 1, result
+    [so] = sale_orders(sides.erp, number)
+    assert so["state"] == "sale"
+
+
 async def test_shopify_signatures_topics_and_redeliveries(
     store: Store, sides: ShopifySides
 ) -> None:
@@ -173,9 +193,10 @@ async def test_shopify_signatures_topics_and_redeliveries(
         aiohttp.ClientSession() as session,
     ):
         await subscribe(session, sides, inbox_url)
-        number = place_order(sides)
+        place_order(sides)
         async with asyncio.timeout(WAIT):
             real = await inbox.next()
+        order_id = msgspec.json.decode(real.body)["admin_graphql_api_id"]
         assert real.headers["X-Shopify-Hmac-Sha256"] == expected_signature(SECRET, real.body)
 
         async def deliver(body: bytes, **headers: str | None) -> tuple[int, str]:
@@ -187,7 +208,7 @@ async def test_shopify_signatures_topics_and_redeliveries(
         assert (await deliver(real.body))[0] == 200
         again = await deliver(real.body)
         assert again[0] == 200 and "already taken" in again[1]
-        assert triggered == [number]
+        assert triggered == [order_id]
 
         tampered = real.body.replace(b'"hook@example.com"', b'"evil@example.com"')
         assert tampered != real.body
@@ -204,14 +225,16 @@ async def test_shopify_signatures_topics_and_redeliveries(
         assert (await deliver(real.body, **other))[0] == 200
         no_id = {"X-Shopify-Webhook-Id": None}
         assert (await deliver(real.body, **no_id))[0] == 400
-        nameless = b'{"id": 1}'
-        signed = {
-            "X-Shopify-Hmac-Sha256": expected_signature(SECRET, nameless),
-            "X-Shopify-Webhook-Id": "x5",
-        }
-        status, text = await deliver(nameless, **signed)
-        assert status == 400 and "name" in text
-    assert triggered == [number]
+        for n, unnamed in enumerate(
+            [b'{"id": 1, "name": "#1001"}', b'{"admin_graphql_api_id": "gid://shopify/Product/1"}']
+        ):
+            signed = {
+                "X-Shopify-Hmac-Sha256": expected_signature(SECRET, unnamed),
+                "X-Shopify-Webhook-Id": f"x5-{n}",
+            }
+            status, text = await deliver(unnamed, **signed)
+            assert status == 400 and "admin_graphql_api_id" in text
+    assert triggered == [order_id]
 
 
 @pytest.mark.parametrize(

@@ -29,6 +29,7 @@ from typing import Annotated
 
 import msgspec
 
+from canonical.orders import SaleLine
 from canonical.secrets import read_secret
 
 Country = Annotated[str, msgspec.Meta(pattern="^[A-Z]{2}$")]
@@ -69,6 +70,12 @@ class OrdersConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
             return frozenset()
         named = (self.shipping_sku, self.fee_sku, self.rounding_sku)
         return frozenset(sku for sku in named if sku)
+
+
+def article_setting(line: SaleLine) -> str:
+    """The setting that names the ERP article of a line sent without one, for reasons that
+    tell the merchant what to set (a fee and a rounding line look alike once built)."""
+    return "shipping_sku" if line.is_shipping else "fee_sku or rounding_sku"
 
 
 def webhook_secret(config: OrdersConfig, *, source: str, prefix: str) -> str:

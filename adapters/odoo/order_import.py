@@ -46,6 +46,7 @@ from canonical.orders import (
     OrderProgress,
     SaleOrder,
 )
+from rules.order_config import article_setting
 
 R = TypeVar("R", bound=msgspec.Struct)
 SHOP_REFUND = "shop refund "
@@ -135,7 +136,7 @@ def _refuse_lines_without_article(order: SaleOrder) -> None:
     for position, line in enumerate(order.lines, start=1):
         if line.sku:
             continue
-        setting = "shipping_sku" if line.is_shipping else "fee_sku or rounding_sku"
+        setting = article_setting(line)
         raise PermanentError(
             f"order {order.reference}: line {position} ({line.name!r}) has no ERP article, and "
             f"Odoo refuses a sale order line without a product: set [orders] {setting} to "

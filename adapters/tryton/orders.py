@@ -8,9 +8,12 @@ draft under it (a create still running when an earlier lookup came) is deleted.
 
 A sale is confirmed in two steps, ``quote`` then ``confirm`` (which makes the shipment and the
 draft invoice). Lines need their ``unit_price`` (Tryton computes it only in the client's
-on-change), so the shop's price is written. Progress: ``shipped`` when the sale's
-``shipment_state`` is ``sent``; invoices once posted, with their number and a reference to the
-invoice report (:meth:`adapters.tryton.adapter.TrytonAdapter.invoice_document`).
+on-change), so the shop's price is written. A line without article (no ``shipping_sku`` or
+``fee_sku`` set) is a sale line without product, which Tryton invoices on the company's default
+revenue account: without one, an order holding such a line is refused before anything is made.
+Progress: ``shipped`` when the sale's ``shipment_state`` is ``sent``; invoices once posted, with
+their number and a reference to the invoice report
+(:meth:`adapters.tryton.adapter.TrytonAdapter.invoice_document`).
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from adapters.tryton.lookups import Lookups
 from adapters.tryton.products import stamp
 from canonical.fields import to_fields
 from canonical.orders import ErpOrder, InvoiceInfo, OrderProgress, SaleOrder
+from rules.order_config import article_setting
 
 SALE_FIELDS = (
     "reference",
@@ -140,6 +144,7 @@ class Orders:
             raise PermanentError(
                 f"order {order.reference}: Tryton has no currency {order.currency}"
             )
+        await self._refuse_lines_without_account(order)
         company, _ = await self.lookups.company()
         warehouse = await self.lookups.warehouse()
         unit = await self.lookups.unit()
@@ -176,6 +181,32 @@ class Orders:
         }
         [created] = await self.client.execute("sale.sale", "create", [vals])
         return await self._drop_retried_copies(order.reference, int(created))
+
+    async def _refuse_lines_without_account(self, order: SaleOrder) -> None:
+        """Refuse an order with a line without article when Tryton has no default revenue
+        account to invoice it on.
+
+        Tryton's sale processing (the invoice and the shipment, run after ``confirm`` has
+        answered) books a line without product on the accounting configuration's "Default
+        Account Revenue"; without one it fails, and the sale stays ``confirmed`` with no
+        invoice or shipment while Tryton records the error against its queued task
+        (``ir.error``), which ``confirm`` never reports. Read on every such order, not kept:
+        once a merchant sets it, the next run imports the order."""
+        bare = [(n, line) for n, line in enumerate(order.lines, start=1) if not line.sku]
+        if not bare:
+            return
+        [config] = await self.client.read(
+            "account.configuration", [1], ["default_category_account_revenue"]
+        )
+        if config["default_category_account_revenue"]:
+            return
+        position, line = bare[0]
+        raise PermanentError(
+            f"order {order.reference}: line {position} ({line.name!r}) has no ERP article, and "
+            "Tryton invoices a sale line without a product on the company's default revenue "
+            f"account, which is not set: set [orders] {article_setting(line)} to the code of a "
+            "service article, or Default Account Revenue in Tryton (Financial > Configuration)"
+        )
 
     async def _drop_retried_copies(self, reference: str, mine: int) -> ErpOrder:
         """The sale under ``reference`` (with Tryton's total) once the extra drafts under it

@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
 from integration.tryton.test_tryton_adapter import adapter, article
 from integration.tryton.tryton_setup import TAX_NAME
-from integration.tryton.tryton_shop import rpc
+from integration.tryton.tryton_shop import Sides, rpc, sides
 
 from adapters.tryton.adapter import TrytonAdapter
 from adapters.tryton.client import TrytonClient
 from canonical.models import Customer
 from canonical.orders import SaleLine, SaleOrder
+from engine.orders.importer import run_orders
+from engine.store.state import Store
+from rules.order_config import OrdersConfig
 
-__all__ = ["adapter", "rpc"]  # the fixtures, shared
+__all__ = ["adapter", "rpc", "sides"]  # the fixtures, shared
 
 
 def web_order(reference: str, *lines: SaleLine) -> SaleOrder:
@@ -106,3 +111,70 @@ async def test_an_order_naming_an_unknown_article_is_refused_naming_it(
     with pytest.raises(Exception, match="GHOST-9"):
         await adapter.create_sale_order(order)
     assert await adapter.find_orders_by_reference(["WEB-BAD"]) == {}
+
+
+@asynccontextmanager
+async def default_revenue_account(rpc: TrytonClient) -> AsyncIterator[None]:
+    """What an accountant sets in Financial > Configuration: the revenue account of lines
+    without product (the one the setup's goods are booked on). Unset again on exit: the
+    module's tests share one database."""
+    [goods] = await rpc.search_read(
+        "product.category", [["accounting", "=", True]], ["account_revenue"]
+    )
+    field = "default_category_account_revenue"
+    await rpc.execute("account.configuration", "write", [1], {field: goods["account_revenue"]})
+    try:
+        yield
+    finally:
+        await rpc.execute("account.configuration", "write", [1], {field: None})
+
+
+async def test_shipping_without_article_is_held_until_tryton_has_a_default_revenue_account(
+    store: Store, sides: Sides, rpc: TrytonClient
+) -> None:
+    # No shipping_sku: the shipping line goes as a sale line without product.
+    config = OrdersConfig(taxes={"FR": TAX_NAME})
+    await sides.erp.apply("product", [article("BARE-1", "10", tax_code=TAX_NAME)])
+    sides.shop.add_product(sku="BARE-1", name="Article", regular_price="10.00")
+    number = sides.shop.add_order(
+        [("BARE-1", 2)],
+        status="processing",
+        billing={"first_name": "Ana", "country": "FR", "email": "ana@example.com"},
+        shipping_lines=[{"method_title": "Colissimo", "total": "5.00"}],
+    ).number
+    shop_total = Decimal(next(o for o in sides.shop.orders.values() if o.number == number).total)
+    assert shop_total == Decimal("30.00")  # 2 x 10.00 and 5.00 shipping, 20 % VAT on both
+
+    held = await run_orders(
+        store, connection="main", adapters=sides.adapters, config=config, full=True
+    )
+
+    assert held.counts.get("held") == 1 and held.counts.get("imported", 0) == 0, held.counts
+    [letter] = held.failures
+    assert f"order {number}:" in letter.reason and "line 2 ('Shipping: Colissimo')" in letter.reason
+    assert "[orders] shipping_sku" in letter.reason
+    assert "Default Account Revenue" in letter.reason
+    assert await sides.erp.find_orders_by_reference([number]) == {}  # nothing made
+
+    async with default_revenue_account(rpc):
+        again = await run_orders(
+            store, connection="main", adapters=sides.adapters, config=config, full=False
+        )
+
+        assert again.counts["imported"] == 1, (again.counts, again.failures)
+        sale = (await sides.erp.find_orders_by_reference([number]))[number]
+        assert sale.state == "processing" and sale.total == shop_total
+        [row] = await rpc.read("sale.sale", [int(sale.ref)], ["invoices", "shipment_state"])
+        assert row["shipment_state"] == "waiting"
+        [invoice] = row["invoices"]
+        [draft] = await rpc.read("account.invoice", [invoice], ["lines"])
+        lines = await rpc.read(
+            "account.invoice.line", draft["lines"], ["description", "product", "amount", "taxes"]
+        )
+        shipping = next(line for line in lines if line["description"] == "Shipping: Colissimo")
+        assert shipping["product"] is None and shipping["amount"] == Decimal("5.00")
+        assert len(shipping["taxes"]) == 1
+        await rpc.execute("account.invoice", "post", [invoice])
+        [progress] = await sides.erp.order_progress([number])
+        [posted] = progress.invoices
+        assert posted.state == "posted" and posted.total == shop_total

@@ -21,7 +21,7 @@ from typing import Any
 from adapters.base import Capabilities, ItemResult, Operation, PermanentError, Seen, Snapshot
 from adapters.http import HttpClient
 from adapters.tryton.batch import Results
-from adapters.tryton.client import TrytonClient
+from adapters.tryton.client import TrytonClient, TrytonFault
 from adapters.tryton.customers import CustomerReader, apply_customers
 from adapters.tryton.lookups import Lookups
 from adapters.tryton.orders import POSTED, Orders, report_ref, status_of
@@ -263,8 +263,15 @@ class TrytonAdapter:
         return await self.orders.find_orders_by_reference(references)
 
     async def create_sale_order(self, order: SaleOrder) -> ErpOrder:
-        """Create one draft sale; its customer matched by e-mail or created."""
-        return await self.orders.create_sale_order(order)
+        """Create one draft sale; its customer matched by e-mail or created. Tryton refusing
+        the values (a quantity its unit cannot hold, an e-mail it does not take) refuses this
+        order alone: it is held with Tryton's reason, and the orders after it go on."""
+        try:
+            return await self.orders.create_sale_order(order)
+        except TrytonFault as fault:
+            if not fault.about_data:
+                raise
+            raise PermanentError(f"order {order.reference}: {fault}") from None
 
     async def confirm_sale_order(self, ref: str) -> None:
         """Quote then confirm the sale; one already confirmed or further is left as it is."""

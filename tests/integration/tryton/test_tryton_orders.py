@@ -12,6 +12,7 @@ from integration.tryton.test_tryton_adapter import adapter, article
 from integration.tryton.tryton_setup import TAX_NAME
 from integration.tryton.tryton_shop import Sides, rpc, sides
 
+from adapters.base import PermanentError
 from adapters.tryton.adapter import TrytonAdapter
 from adapters.tryton.client import TrytonClient
 from canonical.models import Customer
@@ -178,3 +179,18 @@ async def test_shipping_without_article_is_held_until_tryton_has_a_default_reven
         [progress] = await sides.erp.order_progress([number])
         [posted] = progress.invoices
         assert posted.state == "posted" and posted.total == shop_total
+
+
+async def test_an_order_tryton_refuses_is_refused_alone_with_tryton_s_reason(
+    adapter: TrytonAdapter,
+) -> None:
+    await adapter.apply("product", [article("ORD-Q", "10", tax_code=TAX_NAME)])
+    # Half a unit: the article's unit (Unit) holds whole numbers, so Tryton refuses the line.
+    half = SaleLine(sku="ORD-Q", name="Article", quantity=Decimal("1.5"), unit_price=Decimal("10"))
+
+    with pytest.raises(PermanentError, match=r"order WEB-HALF: Tryton UserError"):
+        await adapter.create_sale_order(web_order("WEB-HALF", half))
+    assert await adapter.find_orders_by_reference(["WEB-HALF"]) == {}
+
+    made = await adapter.create_sale_order(web_order("WEB-WHOLE", two_of("ORD-Q")))
+    assert made.total == Decimal("24")  # the next order goes in

@@ -28,6 +28,7 @@ from adapters.base import (
     ItemResult,
     Operation,
     PermanentError,
+    Reject,
     Seen,
     Snapshot,
     TransientError,
@@ -193,7 +194,8 @@ class ShopifyAdapter(OrderFeedbackMixin, BulkWrites):
                 record = shop_products.to_product(product, variants)
                 modified = shop_products.instant(product.updated_at)
             except Unreadable as exc:
-                self.rejected.append((product.id, f"product: {exc}"))
+                sku = shop_products.sku_of(product, variants)
+                self.rejected.append(Reject(product.id, f"product: {exc}", sku))
                 continue
             self._remember(product.id, record, variants)
             seen.append(Seen(record=record, ref=product.id, modified_at=modified))

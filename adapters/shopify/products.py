@@ -169,6 +169,16 @@ def lacks_own_sku(product: ShopProduct, sku: str) -> bool:
     return bool(variants) and not simple and kept != sku
 
 
+def sku_of(product: ShopProduct, variants: list[ShopVariant]) -> str | None:
+    """The SKU the article of ``product`` goes by, as far as it can be told when the rest of
+    it is unreadable (None when it cannot): a reject naming it holds that article for the
+    cycle instead of taking it for gone from the shop."""
+    if len(variants) == 1 and is_default(variants[0]):
+        return (variants[0].sku or "").strip() or None
+    skus = [(v.sku or "").strip() for v in variants]
+    return _kept_sku(product) or (min(skus) if skus and all(skus) else None)
+
+
 def to_product(product: ShopProduct, variants: list[ShopVariant]) -> Product:
     """The canonical article (one default variant) or product with variants (several: the
     product's SKU is then the one Concord kept in its ``concord.sku`` metafield, or, on a

@@ -7,6 +7,7 @@ The Odoo simulator and the Shopify simulator over real HTTP, real PostgreSQL as 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -119,3 +120,25 @@ async def test_after_a_successful_stock_cycle_the_next_writes_nothing(
     for full in (True, False):
         again = await pair.cycle(store, "stock", full=full)
         assert writes(again) == IDLE, (full, again.operations)
+
+
+async def test_an_article_shopify_answers_unreadably_is_held_not_taken_for_gone(
+    pair: Pair, store: Store
+) -> None:
+    assert (await pair.cycle(store, "product")).failures == []
+    simple = next(
+        v
+        for v in pair.sim.variants.values()
+        if len(pair.sim.product_variants(pair.sim.products[v.product_id])) == 1
+    )
+    sku, good = simple.sku, simple.price
+    agreed = (await store.load_records("main", "product"))[sku]
+    simple.price = Decimal("NaN")  # what no shop answers as a number
+
+    held = await pair.cycle(store, "product")
+
+    assert sku not in {op.key for ops in held.operations.values() for op in ops}, held.counts
+    assert [r.key for r in held.rejected] == [sku] and "price" in held.rejected[0].reason
+    assert (await store.load_records("main", "product"))[sku].fields == agreed.fields
+    simple.price = good
+    assert writes(await pair.cycle(store, "product")) == IDLE

@@ -124,12 +124,15 @@ def commit_batch(
             NewDeadLetter(key=bad.key, side=bad.side, reason=bad.reason, operation={})
         )
     still_wrong = {d.key for d in dead_letters} | {c.key for c in found}
-    written = {op.key for side in SIDES for op in operations[side]} if parked else set()
+    # A letter is about one side: once that side is read whole and has nothing left to be
+    # written, it is cleared even when the other side is written to (the cycle that sends a
+    # record fixed in the ERP clears the ERP's letter of it, not the cycle after).
+    written = {(op.key, side) for side in SIDES for op in operations[side]} if parked else set()
     cleared.extend(
         (key, side)
         for key, side in parked
         if key not in still_wrong
-        and key not in written
+        and (key, side) not in written
         and all(key in reads[s].observed for s in SIDES)
     )
     cursors: dict[str, str] = {

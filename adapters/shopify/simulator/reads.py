@@ -51,9 +51,12 @@ def searched(store: Store, kind: str, query: str | None) -> set[int] | None:
         return None
     predicate = compile_query(query, {"product_status": "status", "tags": "tag"})
     prefix = f"gid://shopify/{kind}/"
+    documents = store.search_view()
+    keys = store.search_terms.candidates(documents, predicate.lookups)
+    pairs = documents.items() if keys is None else ((key, documents[key]) for key in keys)
     return {
         int(document["id"])
-        for key, document in store.search_view().items()
+        for key, document in pairs
         if key.startswith(prefix) and predicate(document)
     }
 

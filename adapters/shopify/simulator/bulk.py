@@ -29,19 +29,17 @@ from aiohttp import web
 from graphql import (
     ExecutionResult,
     FieldNode,
-    GraphQLError,
     GraphQLResolveInfo,
     OperationDefinitionNode,
     OperationType,
     execute,
     parse,
-    validate,
 )
 
 from adapters.shopify.simulator.clock import iso
 from adapters.shopify.simulator.connection import BULK
 from adapters.shopify.simulator.reads import NODE_LOADERS
-from adapters.shopify.simulator.schema import admin_schema
+from adapters.shopify.simulator.schema import admin_schema, checked
 from adapters.shopify.simulator.shop import AnswerLost, Shop
 from adapters.shopify.simulator.store import Store, gid, parse_gid
 from adapters.shopify.simulator.views import View
@@ -387,12 +385,8 @@ class BulkOperations:
 
 
 def _root_fields(text: str) -> tuple[OperationDefinitionNode | None, str | None]:
-    try:
-        document = parse(text)
-    except GraphQLError as error:
-        return None, error.message
-    problems = validate(admin_schema(), document)
-    if problems:
+    document, problems = checked(text)
+    if document is None or problems:
         return None, problems[0].message
     operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
     if len(operations) != 1:

@@ -19,13 +19,11 @@ from graphql import (
     GraphQLError,
     OperationDefinitionNode,
     execute,
-    parse,
-    validate,
 )
 
 from adapters.shopify.simulator.clock import Clock
 from adapters.shopify.simulator.cost import Bucket, CostModel
-from adapters.shopify.simulator.schema import admin_schema
+from adapters.shopify.simulator.schema import admin_schema, checked
 from adapters.shopify.simulator.shop import AnswerLost, Settings, Shop
 from adapters.shopify.simulator.store import Store, VariantsThrottled
 from adapters.simkit import Faults, install_faults
@@ -84,14 +82,10 @@ async def graphql_endpoint(request: web.Request) -> web.Response:
     if not isinstance(payload, dict) or not isinstance(payload.get("query"), str):
         return _json({"errors": [{"message": "No query string was present"}]}, 200, headers)
     variables = payload.get("variables") or {}
-    try:
-        document = parse(payload["query"])
-    except GraphQLError as error:
-        return _json({"errors": _errors([error])}, 200, headers)
+    document, problems = checked(payload["query"])
+    if document is None or problems:
+        return _json({"errors": _errors(list(problems))}, 200, headers)
     schema = admin_schema()
-    problems = validate(schema, document)
-    if problems:
-        return _json({"errors": _errors(problems)}, 200, headers)
     operation = _operation(document, payload.get("operationName"))
     if operation is None:
         return _json({"errors": [{"message": "An operation name is required"}]}, 200, headers)

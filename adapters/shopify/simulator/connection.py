@@ -72,14 +72,20 @@ def paginate(
     else:
         page = keyed[max(0, len(keyed) - size) :]
         more_after, more_before = bool(args.get("before")), len(keyed) > size
-    edges = [{"cursor": encode_cursor(k), "node": view(item)} for k, item in page]
+    # An edge's cursor is encoded only when the query selects it: a bulk query reads whole
+    # catalogues through connections whose cursors it never asks for.
+    edges = [{"cursor": _cursor(k), "node": view(item)} for k, item in page]
     return {
         "edges": edges,
         "nodes": [edge["node"] for edge in edges],
         "pageInfo": {
             "hasNextPage": more_after,
             "hasPreviousPage": more_before,
-            "startCursor": edges[0]["cursor"] if edges else None,
-            "endCursor": edges[-1]["cursor"] if edges else None,
+            "startCursor": encode_cursor(page[0][0]) if page else None,
+            "endCursor": encode_cursor(page[-1][0]) if page else None,
         },
     }
+
+
+def _cursor(key: SortKey) -> Callable[[Any], str]:
+    return lambda info: encode_cursor(key)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from graphql import GraphQLResolveInfo
 
@@ -19,6 +19,7 @@ from adapters.shopify.simulator.views import (
     variant_view,
 )
 
+T = TypeVar("T")
 NodeLoader = Callable[[Store, int], View | None]
 NODE_LOADERS: dict[str, NodeLoader] = {}
 """GID resource type -> loader, for ``node(id:)``; other modules add theirs."""
@@ -51,17 +52,28 @@ def searched(store: Store, kind: str, query: str | None) -> set[int] | None:
         return None
     predicate = compile_query(query, {"product_status": "status", "tags": "tag"})
     prefix = f"gid://shopify/{kind}/"
+    documents = store.search_view()
+    keys = store.search_terms.candidates(documents, predicate.lookups)
+    pairs = documents.items() if keys is None else ((key, documents[key]) for key in keys)
     return {
         int(document["id"])
-        for key, document in store.search_view().items()
+        for key, document in pairs
         if key.startswith(prefix) and predicate(document)
     }
+
+
+def _rows(records: dict[int, T], chosen: set[int] | None) -> list[T]:
+    """The records a search chose (all without one), in no order: every sort key ends with
+    the id. Taken from the hits, so that a search for 50 SKUs reads 50 records, not all."""
+    if chosen is None:
+        return list(records.values())
+    return [records[number] for number in chosen if number in records]
 
 
 def _products(store: Store) -> Callable[..., View]:
     def resolve(info: GraphQLResolveInfo, **args: Any) -> View:
         chosen = searched(store, "Product", args.get("query"))
-        rows = [p for p in store.products.values() if chosen is None or p.id in chosen]
+        rows = _rows(store.products, chosen)
         key = _product_key(store, args.get("sortKey") or "ID")
         rows.sort(key=key)
         return paginate(rows, args, key, lambda p: product_view(store, p))
@@ -72,7 +84,7 @@ def _products(store: Store) -> Callable[..., View]:
 def _variants(store: Store) -> Callable[..., View]:
     def resolve(info: GraphQLResolveInfo, **args: Any) -> View:
         chosen = searched(store, "ProductVariant", args.get("query"))
-        rows = [v for v in store.variants.values() if chosen is None or v.id in chosen]
+        rows = _rows(store.variants, chosen)
         sort = args.get("sortKey") or "ID"
         key: Callable[[Variant], SortKey]
         if sort == "SKU":

@@ -6,6 +6,9 @@ either, a leading ``-`` or ``NOT`` negates. A term without a field matches the t
 compare as instants; ``field:value`` on a text field matches the whole value, case-insensitively,
 with a trailing ``*`` as a prefix match (Shopify's search is token based and looser; exact
 matching is the stricter reading).
+
+A whole-value term narrows the documents to read through :class:`TermIndex`, kept beside the
+search index, so a search for 50 SKUs does not read every product and variant of the shop.
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 Predicate = Callable[[dict[str, Any]], bool]
+Lookup = tuple[str, str]
+"""A field and a casefolded whole value: a term the :class:`TermIndex` can answer."""
 
 _TOKEN = re.compile(
     r"""\s*(?:(?P<neg>-|NOT\s+)?(?P<field>[A-Za-z_]+):(?P<op>>=|<=|>|<)?"""
@@ -84,12 +89,31 @@ def _title_word(word: str) -> Predicate:
     return lambda document: word in str(document.get("title", "")).casefold()
 
 
-def compile_query(query: str | None, aliases: dict[str, str] | None = None) -> Predicate:
+class Query:
+    """A compiled search string: a predicate over index documents (call it), and
+    ``lookups``, one whole-value term from each alternative (``OR``) that a document must
+    hold to match it, or None when some alternative has no such term."""
+
+    def __init__(self, groups: list[list[Predicate]], lookups: list[Lookup | None]) -> None:
+        # An empty alternative (``a OR``) matches nothing, so it needs no term.
+        kept = [(group, lookup) for group, lookup in zip(groups, lookups, strict=True) if group]
+        self.groups = [group for group, _ in kept]
+        self.lookups: list[Lookup] | None = [lookup for _, lookup in kept if lookup is not None]
+        if len(self.lookups) < len(kept):
+            self.lookups = None
+
+    def __call__(self, document: dict[str, Any]) -> bool:
+        return any(all(p(document) for p in group) for group in self.groups)
+
+
+def compile_query(query: str | None, aliases: dict[str, str] | None = None) -> Query:
     """A predicate over index documents for a Shopify search string (None: everything)."""
     if not query or not query.strip():
-        return lambda document: True
+        return Query([[lambda document: True]], [None])
     aliases = aliases or {}
     groups: list[list[Predicate]] = [[]]
+    # Per alternative, one term a matching document must hold; None until one is seen.
+    lookups: list[Lookup | None] = [None]
     position = 0
     while position < len(query):
         found = _TOKEN.match(query, position)
@@ -98,6 +122,7 @@ def compile_query(query: str | None, aliases: dict[str, str] | None = None) -> P
         position = found.end()
         if found["conj"] == "OR":
             groups.append([])
+            lookups.append(None)
             continue
         if found["conj"] == "AND":
             continue
@@ -109,7 +134,84 @@ def compile_query(query: str | None, aliases: dict[str, str] | None = None) -> P
             predicate = _term(field, found["op"] or "", value)
             if found["neg"]:
                 predicate = _negated(predicate)
+            elif not found["op"] and not value.casefold().endswith("*"):
+                lookups[-1] = lookups[-1] or (field, value.casefold())
         else:
             predicate = _title_word(found["word"].casefold())
         groups[-1].append(predicate)
-    return lambda document: any(all(p(document) for p in group) for group in groups if group)
+    return Query(groups, lookups)
+
+
+def _textual(held: Any) -> bool:
+    """Whether :func:`_compare` reads ``held`` as text (so as ``str(held).casefold()``)."""
+    return not isinstance(held, datetime) and not (
+        isinstance(held, int) and not isinstance(held, bool)
+    )
+
+
+class TermIndex:
+    """Index document keys by (field, casefolded whole value), built per field on the first
+    search that names it and kept in step with the documents after.
+
+    A field holding an instant or a number in any document is compared otherwise
+    (:func:`_compare`) and never answered from here.
+    """
+
+    def __init__(self) -> None:
+        self._fields: dict[str, dict[str, set[str]]] = {}
+        self._untextual: set[str] = set()
+
+    def add(self, key: str, document: dict[str, Any]) -> None:
+        for field, values in list(self._fields.items()):
+            if field in document:
+                self._enter(field, values, key, document[field])
+
+    def remove(self, key: str, document: dict[str, Any]) -> None:
+        for field, values in self._fields.items():
+            if field not in document:
+                continue
+            held = document[field]
+            for one in held if isinstance(held, list) else [held]:
+                if _textual(one):
+                    keys = values.get(str(one).casefold())
+                    if keys is not None:
+                        keys.discard(key)
+                        if not keys:
+                            del values[str(one).casefold()]
+
+    def candidates(
+        self, documents: dict[str, dict[str, Any]], lookups: list[Lookup] | None
+    ) -> set[str] | None:
+        """Keys of ``documents`` that may match a query with these ``lookups`` (None: any)."""
+        if lookups is None:
+            return None
+        found: set[str] = set()
+        for field, text in lookups:
+            values = self._field(documents, field)
+            if values is None:
+                return None
+            found |= values.get(text, set())
+        return found
+
+    def _field(
+        self, documents: dict[str, dict[str, Any]], field: str
+    ) -> dict[str, set[str]] | None:
+        if field in self._untextual:
+            return None
+        if field not in self._fields:
+            values: dict[str, set[str]] = {}
+            self._fields[field] = values
+            for key, document in documents.items():
+                if field in document and not self._enter(field, values, key, document[field]):
+                    return None
+        return self._fields[field]
+
+    def _enter(self, field: str, values: dict[str, set[str]], key: str, held: Any) -> bool:
+        """Index ``held`` under ``key``; False (and the field given up) when it is no text."""
+        for one in held if isinstance(held, list) else [held]:
+            if not _textual(one):
+                self._untextual.add(field)
+                self._fields.pop(field, None)
+                return False
+            values.setdefault(str(one).casefold(), set()).add(key)
+        return True

@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from adapters.shopify.simulator.clock import Clock
+from adapters.shopify.simulator.search import TermIndex
 
 
 def gid(kind: str, number: int) -> str:
@@ -143,6 +144,8 @@ class Store:
         self.locations: dict[int, Location] = {}
         self.indexed: dict[str, dict[str, Any]] = {}
         """What the search index holds per GID (the fields a query can filter on)."""
+        self.search_terms = TermIndex()
+        """The same documents by whole field value, for searches naming SKUs and the like."""
         self._pending: dict[str, float] = {}
         self.variant_threshold = 50_000
         """Past this many variants, the API creates at most ``variants_per_day`` a day."""
@@ -188,7 +191,9 @@ class Store:
             self._refresh_index()
 
     def unindex(self, key: str) -> None:
-        self.indexed.pop(key, None)
+        document = self.indexed.pop(key, None)
+        if document is not None:
+            self.search_terms.remove(key, document)
         self._pending.pop(key, None)
 
     def search_view(self) -> dict[str, dict[str, Any]]:
@@ -201,7 +206,11 @@ class Store:
         documents = self.extra.get("documents", {})
         for key, due in list(self._pending.items()):
             if due <= now:
+                old = self.indexed.get(key)
+                if old is not None:
+                    self.search_terms.remove(key, old)
                 self.indexed[key] = documents.pop(key)
+                self.search_terms.add(key, self.indexed[key])
                 del self._pending[key]
 
     # -- catalogue ------------------------------------------------------------------------

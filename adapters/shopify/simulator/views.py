@@ -3,6 +3,8 @@ value is called with the field's arguments), so a query pays only for what it se
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -32,6 +34,12 @@ def money(amount: Decimal | None) -> str | None:
 UNLISTED_SINCE = "2025-10"
 
 
+def stamp(moment: datetime) -> Callable[[GraphQLResolveInfo], str]:
+    """A DateTime field, formatted only when a query selects it, of the instant it held when
+    the view was made (an answer replayed for an idempotency key keeps its first times)."""
+    return lambda info: iso(moment)
+
+
 def shown_status(status: str, version: str) -> str:
     """UNLISTED exists from 2025-10; older versions see such a product as ACTIVE."""
     if status == "UNLISTED" and version != "unstable" and version < UNLISTED_SINCE:
@@ -47,8 +55,8 @@ def metafield_view(field: Metafield) -> View:
         "key": field.key,
         "value": field.value,
         "type": field.type,
-        "createdAt": iso(field.created_at),
-        "updatedAt": iso(field.updated_at),
+        "createdAt": stamp(field.created_at),
+        "updatedAt": stamp(field.updated_at),
     }
 
 
@@ -122,9 +130,9 @@ def product_view(store: Store, product: Product) -> View:
         "variantsCount": {"count": len(rows), "precision": "EXACT"},
         "totalInventory": lambda info: sum(store.inventory_quantity(v) for v in rows if v.tracked),
         "tracksInventory": any(v.tracked for v in rows),
-        "createdAt": iso(product.created_at),
-        "updatedAt": iso(product.updated_at),
-        "publishedAt": iso(product.created_at) if product.status == "ACTIVE" else None,
+        "createdAt": stamp(product.created_at),
+        "updatedAt": stamp(product.updated_at),
+        "publishedAt": stamp(product.created_at) if product.status == "ACTIVE" else None,
         **metafield_fields(product.metafields),
     }
 
@@ -152,8 +160,8 @@ def variant_view(store: Store, variant: Variant) -> View:
         "selectedOptions": [{"name": n, "value": v} for n, v in variant.selected],
         "inventoryItem": lambda info: item_view(store, variant),
         "product": lambda info: product_view(store, product),
-        "createdAt": iso(variant.created_at),
-        "updatedAt": iso(variant.updated_at),
+        "createdAt": stamp(variant.created_at),
+        "updatedAt": stamp(variant.updated_at),
         **metafield_fields(variant.metafields),
     }
 
@@ -178,8 +186,8 @@ def item_view(store: Store, variant: Variant) -> View:
         "variant": lambda info: variant_view(store, variant),
         "inventoryLevel": level,
         "inventoryLevels": levels,
-        "createdAt": iso(variant.created_at),
-        "updatedAt": iso(variant.updated_at),
+        "createdAt": stamp(variant.created_at),
+        "updatedAt": stamp(variant.updated_at),
     }
 
 
@@ -207,8 +215,8 @@ def level_view(store: Store, level: Level) -> View:
         "location": lambda info: location_view(store, store.locations[level.location_id]),
         "item": item,
         "quantities": quantities,
-        "createdAt": iso(level.created_at),
-        "updatedAt": iso(level.updated_at),
+        "createdAt": stamp(level.created_at),
+        "updatedAt": stamp(level.updated_at),
     }
 
 

@@ -243,14 +243,31 @@ class ShopifyAdapter(OrderFeedbackMixin, BulkWrites):
             return await people.fetch(self.client, self.rejected, kind, wanted) if wanted else []
         known = sorted({self._product_of[k] for k in wanted if k in self._product_of})
         unknown = [k for k in wanted if k not in self._product_of]
-        found = await self._by_ids(known)
         for start in range(0, len(unknown), _LOOKUP_CHUNK):
             chunk = unknown[start : start + _LOOKUP_CHUNK]
-            found += await self._list(shop_products.sku_query(chunk), len(chunk))
+            known += await self._holding(chunk)
+        found = await self._by_ids(sorted(set(known)))
         unique = list({p.id: p for p in found}.values())
         seen = await self._convert(unique)
         keep = set(wanted)
         return [s for s in seen if s.record.natural_key() in keep]
+
+    async def _holding(self, skus: list[str]) -> list[str]:
+        """The ids of the products holding ``skus`` (Shopify's search of their variants)."""
+        first = len(skus) + 2  # a SKU held twice still fits
+        ids: list[str] = []
+        after: str | None = None
+        while True:
+            data = await self.client.execute(
+                shop_products.LOOKUP_QUERY,
+                {"first": first, "after": after, "query": shop_products.sku_query(skus)},
+                cost=shop_products.lookup_cost(first),
+            )
+            page = data["productVariants"]
+            ids += [node["product"]["id"] for node in page["nodes"] if node.get("product")]
+            if not page["pageInfo"].get("hasNextPage"):
+                return ids
+            after = page["pageInfo"].get("endCursor")
 
     async def _by_ids(self, ids: list[str]) -> list[ShopProduct]:
         if not ids:
@@ -334,11 +351,13 @@ class ShopifyAdapter(OrderFeedbackMixin, BulkWrites):
 
     def _calls_affordable(self, count: int) -> tuple[int, float]:
         """How many of ``count`` articles the points spare now pay for, one ``productSet``
-        each, and those points. Spare: beyond what other batches were promised and one
-        query's worth kept for the lookups and pages that must not wait on a refill. A rest
-        too small for a bulk mutation goes call by call too, waiting for its points."""
+        each, and those points. Spare: beyond what other batches were promised and what the
+        next batch's SKU lookup asks for (it must find its points in the bucket before it
+        runs). A rest too small for a bulk mutation goes call by call too, waiting for its
+        points."""
         each = max(self.client.typical_cost(SET_PRODUCT, SET_COST), 1.0)
-        spare = self.client.points.available() - self._promised - self.client.query_limit
+        kept = shop_products.lookup_cost(_LOOKUP_CHUNK + 2)  # the next batch's SKU lookup
+        spare = self.client.points.available() - self._promised - kept
         calls = min(count, max(0, int(spare // each)))
         if count - calls <= self.settings.bulk_write_above:
             calls = count

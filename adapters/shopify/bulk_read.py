@@ -98,14 +98,27 @@ async def result_rows(
 
 
 async def rows(url: str, seconds: float) -> list[dict[str, Any]]:
-    """The rows of the result file at ``url``."""
+    """The rows of the result file at ``url``, each decoded as it arrives: the file's text is
+    not kept beside its rows (a catalogue's descriptions twice at the read's peak)."""
     decode = msgspec.json.Decoder(dict[str, Any])
-    decoded = []
-    for number, line in enumerate(await _download(url, seconds), 1):
-        try:
-            decoded.append(decode.decode(line))
-        except msgspec.DecodeError as exc:
-            raise TransientError(f"Shopify bulk result line {number}: {exc}") from None
+    decoded: list[dict[str, Any]] = []
+    try:
+        async with (
+            aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=seconds * 10)) as session,
+            session.get(url) as response,
+        ):
+            if response.status != 200:
+                raise TransientError(f"Shopify bulk result: HTTP {response.status}")
+            async for line in response.content:
+                if not line.strip():
+                    continue
+                try:
+                    decoded.append(decode.decode(line))
+                except msgspec.DecodeError as exc:
+                    number = len(decoded) + 1
+                    raise TransientError(f"Shopify bulk result line {number}: {exc}") from None
+    except (TimeoutError, aiohttp.ClientError) as exc:
+        raise TransientError(f"Shopify bulk result: {type(exc).__name__}: {exc}") from None
     return decoded
 
 
@@ -147,19 +160,6 @@ async def _wait(client: ShopifyClient, operation: str, poll_seconds: float) -> s
     if code == "ACCESS_DENIED":
         raise PermanentError(message)
     raise TransientError(message)
-
-
-async def _download(url: str, seconds: float) -> list[bytes]:
-    try:
-        async with (
-            aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=seconds * 10)) as session,
-            session.get(url) as response,
-        ):
-            if response.status != 200:
-                raise TransientError(f"Shopify bulk result: HTTP {response.status}")
-            return [line async for line in response.content if line.strip()]
-    except (TimeoutError, aiohttp.ClientError) as exc:
-        raise TransientError(f"Shopify bulk result: {type(exc).__name__}: {exc}") from None
 
 
 def _stitch(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

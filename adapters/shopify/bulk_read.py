@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import aiohttp
 import msgspec
@@ -28,6 +29,7 @@ from adapters.shopify.client import ShopifyClient, user_errors
 from adapters.shopify.products import SKU_FIELD, VARIANT_FIELDS
 
 log = logging.getLogger("concord.shopify")
+T = TypeVar("T")
 
 PRODUCTS = (
     "{ products { edges { node { id title descriptionHtml status updatedAt"
@@ -72,36 +74,54 @@ async def read_products(client: ShopifyClient, *, poll_seconds: float) -> list[d
 
 
 async def read_levels(
-    client: ShopifyClient, location: str, *, poll_seconds: float
-) -> list[dict[str, Any]]:
-    """Every variant node with its inventory item and its level at ``location``."""
+    client: ShopifyClient,
+    location: str,
+    keep: Callable[[dict[str, Any]], T],
+    *,
+    poll_seconds: float,
+) -> list[T]:
+    """What ``keep`` makes of every variant node with its inventory item and its level at
+    ``location``, each as it is read (a shop's every level as nested rows was most of a stock
+    read's memory)."""
     query = LEVELS.replace("$location", msgspec.json.encode(location).decode())
-    return await run(client, query, poll_seconds=poll_seconds)
+    return await run(client, query, poll_seconds=poll_seconds, keep=keep)
 
 
-async def run(client: ShopifyClient, query: str, *, poll_seconds: float) -> list[dict[str, Any]]:
-    """The rows of a bulk ``query``, in the file's order; :class:`Busy` when Shopify runs as
-    many bulk operations of this app as it allows."""
+async def run(
+    client: ShopifyClient,
+    query: str,
+    *,
+    poll_seconds: float,
+    keep: Callable[[dict[str, Any]], Any] | None = None,
+) -> list[Any]:
+    """The rows of a bulk ``query``, in the file's order (or what ``keep`` makes of each);
+    :class:`Busy` when Shopify runs as many bulk operations of this app as it allows."""
     data = await client.execute(RUN, {"query": query}, cost=cost.MUTATION)
     operation = started(data.get("bulkOperationRunQuery"), "query")
-    return await result_rows(client, operation, poll_seconds)
+    return await result_rows(client, operation, poll_seconds, keep)
 
 
 async def result_rows(
-    client: ShopifyClient, operation: str, poll_seconds: float
-) -> list[dict[str, Any]]:
-    """The rows of the result of ``operation``, once it completes."""
+    client: ShopifyClient,
+    operation: str,
+    poll_seconds: float,
+    keep: Callable[[dict[str, Any]], Any] | None = None,
+) -> list[Any]:
+    """The rows of the result of ``operation`` (or what ``keep`` makes of each), once it
+    completes."""
     url = await _wait(client, operation, poll_seconds)
     if url is None:
         return []  # a completed operation without a file found nothing
-    return await rows(url, client.settings.timeout)
+    return await rows(url, client.settings.timeout, keep)
 
 
-async def rows(url: str, seconds: float) -> list[dict[str, Any]]:
-    """The rows of the result file at ``url``, each decoded as it arrives: the file's text is
-    not kept beside its rows (a catalogue's descriptions twice at the read's peak)."""
+async def rows(
+    url: str, seconds: float, keep: Callable[[dict[str, Any]], Any] | None = None
+) -> list[Any]:
+    """The rows of the result file at ``url`` (or what ``keep`` makes of each), each decoded
+    as it arrives: the file's text is not kept beside its rows."""
     decode = msgspec.json.Decoder(dict[str, Any])
-    decoded: list[dict[str, Any]] = []
+    decoded: list[Any] = []
     try:
         async with (
             aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=seconds * 10)) as session,
@@ -113,10 +133,11 @@ async def rows(url: str, seconds: float) -> list[dict[str, Any]]:
                 if not line.strip():
                     continue
                 try:
-                    decoded.append(decode.decode(line))
+                    row = decode.decode(line)
                 except msgspec.DecodeError as exc:
                     number = len(decoded) + 1
                     raise TransientError(f"Shopify bulk result line {number}: {exc}") from None
+                decoded.append(row if keep is None else keep(row))
     except (TimeoutError, aiohttp.ClientError) as exc:
         raise TransientError(f"Shopify bulk result: {type(exc).__name__}: {exc}") from None
     return decoded

@@ -111,23 +111,26 @@ class StockKeeper:
                 " OR ".join(f'sku:"{s}"' for s in unique[i : i + 50])
                 for i in range(0, len(unique), 50)
             ]
-            nodes = await self._pages(searches, location)
+            levels = list(map(_level_of, await self._pages(searches, location)))
         else:
-            nodes = await self._everything(location)
-        found = {level.item: level for level in map(_level_of, nodes) if level is not None}
+            levels = await self._everything(location)
+        found = {level.item: level for level in levels if level is not None}
         for level in found.values():
             self.levels[level.sku] = level
         return list(found.values())
 
-    async def _everything(self, location: str) -> list[Any]:
+    async def _everything(self, location: str) -> list[Level | None]:
         if await self.large():
             try:
                 return await bulk_read.read_levels(
-                    self.client, location, poll_seconds=self.client.settings.bulk_poll_seconds
+                    self.client,
+                    location,
+                    _level_of,
+                    poll_seconds=self.client.settings.bulk_poll_seconds,
                 )
             except bulk_read.Busy:
                 pass  # read page by page
-        return await self._pages([None], location)
+        return list(map(_level_of, await self._pages([None], location)))
 
     async def _pages(self, searches: list[str | None], location: str) -> list[Any]:
         document, first, requested = levels_query(self.client.query_limit)

@@ -154,13 +154,9 @@ class ShopifyAdapter(OrderFeedbackMixin, BulkWrites):
             )
         return search
 
-    async def _list(self, search: str | None, expected: int | None = None) -> list[ShopProduct]:
-        """The products a search finds, in pages; ``expected`` (how many it should find)
-        keeps a lookup's pages, so its requested points, small."""
+    async def _list(self, search: str | None) -> list[ShopProduct]:
+        """The products a search finds, in pages."""
         document, first, requested = shop_products.products_query(self.client.query_limit)
-        if expected is not None and expected + 2 < first:
-            first = expected + 2  # a SKU held twice still fits
-            requested = cost.connection_cost(first, shop_products.NODE_COST)
         by_id: dict[str, ShopProduct] = {}
         after: str | None = None
         while True:

@@ -219,6 +219,7 @@ def write_chart(report: Report, out: Path) -> Path | None:
         axes.set_visible(False)
     for axes, scenario in zip(grid.flat, scenarios, strict=False):
         rows = [r for r in measured if r.scenario == scenario]
+        plotted: list[float] = []
         for latency, (style, _label) in _LATENCY_STYLE.items():
             chosen = sorted((r for r in rows if r.latency == latency), key=_size)
             for name, attribute, marker, colour in _SERIES:
@@ -228,6 +229,7 @@ def write_chart(report: Report, out: Path) -> Path | None:
                     if (value := getattr(r, attribute)) is not None and value > 0
                 ]
                 if points:
+                    plotted.extend(value for _size_of, value in points)
                     axes.plot(
                         *zip(*points, strict=True),
                         linestyle=style,
@@ -246,6 +248,10 @@ def write_chart(report: Report, out: Path) -> Path | None:
         axes.yaxis.set_minor_formatter(NullFormatter())
         if len(sizes) == 1:
             axes.set_xlim(sizes[0] / 2, sizes[0] * 2)
+        if max(plotted) < 3 * min(plotted):
+            # Within less than half a decade the log axis has no major tick to label but the
+            # minor ones, all printed alike ("84 s" six times): widen it to hold two.
+            axes.set_ylim(min(plotted) / 2, max(plotted) * 2)
         axes.set_title(f"{scenario}. {rows[0].name}", fontsize=9)
         axes.set_xlabel("catalogue size (articles)", fontsize=8)
         axes.set_ylabel("wall time", fontsize=8)

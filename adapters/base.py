@@ -158,13 +158,21 @@ class Reject(tuple[str, str]):
 
     With the key, the cycle holds that record for the cycle instead of taking it for gone
     from the side (and archiving, forgetting or re-creating it). It stays a pair, so readers
-    of ``(ref, reason)`` are unchanged."""
+    of ``(ref, reason)`` are unchanged.
+
+    ``seen_as`` is the ref the record has in a snapshot's :class:`Seen` (what links hold),
+    when ``ref`` names it otherwise for a person (``product.product/12`` for ``12``): without
+    its key, the cycle finds the article by that link."""
 
     key: str | None
+    seen_as: str
 
-    def __new__(cls, ref: str, reason: str, key: str | None = None) -> Reject:
+    def __new__(
+        cls, ref: str, reason: str, key: str | None = None, *, seen_as: str | None = None
+    ) -> Reject:
         made = super().__new__(cls, (ref, reason))
         made.key = key.strip() if key and key.strip() else None
+        made.seen_as = ref if seen_as is None else seen_as
         return made
 
 

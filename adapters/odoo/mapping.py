@@ -112,8 +112,15 @@ def products(
         first = variants[0]
         name = text(first.name)
         if not name:
-            key = text(first.default_code) if len(variants) == 1 else None
-            rejected.append(Reject(f"product.template/{template}", "product has no name", key))
+            single = len(variants) == 1
+            rejected.append(
+                Reject(
+                    f"product.template/{template}",
+                    "product has no name",
+                    text(first.default_code) if single else None,
+                    seen_as=str(first.id) if single else f"tmpl-{template}",
+                )
+            )
             continue
         tax_code = taxes.get(first.taxes_id[0]) if first.taxes_id else None
         category = categories.get(ref_id(first.categ_id) or 0, ())
@@ -124,9 +131,7 @@ def products(
         if len(variants) == 1:
             sku = text(first.default_code)
             if not sku:
-                rejected.append(
-                    (f"product.product/{first.id}", "no internal reference (default_code)")
-                )
+                rejected.append(_no_reference(first.id))
                 continue
             product = Product(
                 sku=sku,
@@ -147,14 +152,22 @@ def products(
         missing = [r.id for r in variants if not text(r.default_code)]
         if missing:
             rejected.append(
-                (f"product.template/{template}", f"variants {missing} have no internal reference")
+                Reject(
+                    f"product.template/{template}",
+                    f"variants {missing} have no internal reference",
+                    seen_as=f"tmpl-{template}",
+                )
             )
             continue
         skus = [text(r.default_code) for r in variants]
         parent = common_prefix(skus)
         if not parent:
             rejected.append(
-                (f"product.template/{template}", f"variants {skus} share no SKU prefix")
+                Reject(
+                    f"product.template/{template}",
+                    f"variants {skus} share no SKU prefix",
+                    seen_as=f"tmpl-{template}",
+                )
             )
             continue
         product = Product(
@@ -183,6 +196,14 @@ def products(
     return _unique(out, rejected)
 
 
+def _no_reference(product_id: int) -> Reject:
+    return Reject(
+        f"product.product/{product_id}",
+        "no internal reference (default_code)",
+        seen_as=str(product_id),
+    )
+
+
 def stocks(products: list[SkuRow], quants: list[QuantRow], rejected: Rejected) -> list[Seen]:
     """Stock per SKU: the sum of the location's quants (0 for an article with none)."""
     totals: dict[int, Decimal] = defaultdict(Decimal)
@@ -196,7 +217,7 @@ def stocks(products: list[SkuRow], quants: list[QuantRow], rejected: Rejected) -
     for row in products:
         sku = text(row.default_code)
         if not sku:
-            rejected.append((f"product.product/{row.id}", "no internal reference (default_code)"))
+            rejected.append(_no_reference(row.id))
             continue
         record = Stock(sku=sku, quantity=totals.get(row.id, Decimal(0)))
         out.append(
@@ -218,7 +239,7 @@ def prices(
     for row in rows:
         sku = text(row.default_code)
         if not sku:
-            rejected.append((f"product.product/{row.id}", "no internal reference (default_code)"))
+            rejected.append(_no_reference(row.id))
             continue
         record = Price(sku=sku, amount=row.list_price, currency=currency)
         template = template_stamps.get(ref_id(row.product_tmpl_id) or 0, "")

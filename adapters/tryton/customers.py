@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from adapters.base import Archive, Create, Operation, Seen
+from adapters.base import Archive, Create, Operation, Reject, Seen
 from adapters.tryton.batch import Batch, NewItem, Results, WriteItem, naming_sent
 from adapters.tryton.client import TrytonClient
 from adapters.tryton.lookups import Lookups
@@ -134,7 +134,8 @@ def to_customers(
         if not email:
             continue  # a party without e-mail (a supplier, the company) is no web customer
         if "@" not in email:
-            rejected.append((f"party.party/{pid}", f"e-mail {email!r} is not an address"))
+            reason = f"e-mail {email!r} is not an address"
+            rejected.append(Reject(f"party.party/{pid}", reason, seen_as=str(pid)))
             continue
         first, last = _split(str(party["name"] or ""))
         mine = places[pid]

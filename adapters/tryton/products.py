@@ -162,8 +162,12 @@ def to_products(
             continue
         name = str(template["name"] or "").strip()
         if not name:
-            key = str((rows[0] if len(rows) == 1 else template)["code"] or "")
-            rejected.append(Reject(f"product.template/{tid}", "product has no name", key))
+            single = len(rows) == 1
+            key = str((rows[0] if single else template)["code"] or "")
+            linked = str(rows[0]["id"]) if single else f"tmpl-{tid}"
+            rejected.append(
+                Reject(f"product.template/{tid}", "product has no name", key, seen_as=linked)
+            )
             continue
         stamps = [stamp(r["last_modified_at"]) for r in (*rows, template)]
         modified = max((s for s in stamps if s), default=None)
@@ -173,7 +177,13 @@ def to_products(
             row = rows[0]
             sku = str(row["code"] or "").strip()
             if not sku:
-                rejected.append((f"product.product/{row['id']}", "the product has no code (SKU)"))
+                rejected.append(
+                    Reject(
+                        f"product.product/{row['id']}",
+                        "the product has no code (SKU)",
+                        seen_as=str(row["id"]),
+                    )
+                )
                 continue
             try:
                 price = money(row["list_price_used"], sku, "list_price")
@@ -199,7 +209,9 @@ def to_products(
         if not parent or missing:
             why = "the template has no code" if not parent else f"products {missing} have no code"
             reason = f"{why}; variants need SKUs"
-            rejected.append(Reject(f"product.template/{tid}", reason, parent))
+            rejected.append(
+                Reject(f"product.template/{tid}", reason, parent, seen_as=f"tmpl-{tid}")
+            )
             continue
         try:
             variants = tuple(

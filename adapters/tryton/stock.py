@@ -25,7 +25,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from adapters.base import Archive, Operation, Seen
+from adapters.base import Archive, Operation, Reject, Seen
 from adapters.stock_split import recount
 from adapters.tryton.batch import Batch, NewItem, Results, naming_sent
 from adapters.tryton.client import TrytonClient, TrytonFault
@@ -89,7 +89,13 @@ class StockReader:
         for row in rows:
             sku = str(row["code"] or "").strip()
             if not sku:
-                self.rejected.append((f"product.product/{row['id']}", "the product has no code"))
+                self.rejected.append(
+                    Reject(
+                        f"product.product/{row['id']}",
+                        "the product has no code",
+                        seen_as=str(row["id"]),
+                    )
+                )
                 continue
             record = Stock(sku=sku, quantity=quantity(row["quantity"]))
             out.append(Seen(record=record, ref=str(row["id"])))

@@ -52,6 +52,7 @@ from engine.cycle.snapshot import (
     SideRead,
     drain_rejects,
     fetch_missing,
+    held_by_link,
     ingest_in_turns,
 )
 from engine.cycle.transforms import Pipeline
@@ -230,6 +231,8 @@ async def run_cycle(
                 reads[side].observed.update(fetched.observed)
                 reads[side].refs.update(fetched.refs)
         pipeline.on_fetched(reads)
+        if unkeyed := {(r.side, r.ref) for r in rejected if r.ref is not None}:
+            rejected = held_by_link(rejected, await store.keys_of_refs(connection, kind, unkeyed))
         excluded = {r.key for r in rejected}
         held = {
             (key, field): Held(

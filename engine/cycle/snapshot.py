@@ -31,6 +31,9 @@ class Rejected(msgspec.Struct, frozen=True):
     side: Side
     key: str
     reason: str
+    ref: str | None = None
+    """The platform's reference of a record rejected without its natural key (``key`` is
+    then ``side:ref``): the cycle looks it up among the links to hold the article it was."""
 
 
 class SideRead(msgspec.Struct, kw_only=True):
@@ -98,7 +101,8 @@ class Indexer:
                 Rejected(
                     self.side,
                     f"{self.side}:{seen.ref}",
-                    f"record {seen.ref}: {field} is empty; it cannot be matched",
+                    f"{field} is empty; the record cannot be matched",
+                    ref=seen.ref,
                 )
             )
             return
@@ -281,7 +285,8 @@ def drain_rejects(side: Side, adapter: Adapter, rejected: list[Rejected]) -> Non
         ref, reason = entry
         key = entry.key if isinstance(entry, Reject) else None
         if key is None:
-            rejected.append(Rejected(side, f"{side}:{ref}", reason))
+            linked = entry.seen_as if isinstance(entry, Reject) else ref
+            rejected.append(Rejected(side, f"{side}:{ref}", reason, ref=linked))
         else:
             rejected.append(Rejected(side, key, f"{side} record {ref}: {reason}"))
     adapter.rejected.clear()
@@ -306,3 +311,21 @@ async def fetch_missing(
         Snapshot(records=await adapter.fetch(kind, missing), cursor=None, complete=False),
         rejected,
     )
+
+
+def held_by_link(
+    rejected: list[Rejected], linked: Mapping[tuple[Side, str], str]
+) -> list[Rejected]:
+    """Rejects without a natural key whose ref is linked (``linked``: (side, ref) -> key) put
+    under the linked record's key: an article whose SKU was emptied, or whose answer no longer
+    decodes, is then held like any rejected article rather than taken for gone."""
+    out: list[Rejected] = []
+    for bad in rejected:
+        key = None if bad.ref is None else linked.get((bad.side, bad.ref))
+        if key is None:
+            out.append(bad)
+        else:
+            named = bad.key.removeprefix(f"{bad.side}:")  # the adapter's name for the record
+            reason = f"{bad.side} record {named}, linked to {key!r}: {bad.reason}"
+            out.append(Rejected(bad.side, key, reason))
+    return out

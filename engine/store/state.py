@@ -20,6 +20,7 @@ import msgspec
 from asyncpg import Record
 from asyncpg.pool import PoolConnectionProxy
 
+from adapters.base import SIDES, Side
 from canonical.errors import StoreError
 from engine.store.fencing import FencedOut, current_fence
 from engine.store.health import DRIVER_ERRORS, StoreHealth
@@ -107,6 +108,23 @@ class Store:
         async with self._connection(f"load {kind} index") as conn:
             rows = await conn.fetch(query("load_index"), connection, kind)
         return {row[0]: StoredRecord(*row) for row in rows}
+
+    async def keys_of_refs(
+        self, connection: str, kind: str, refs: Collection[tuple[Side, str]]
+    ) -> dict[tuple[Side, str], str]:
+        """The keys of the linked records these (side, ref) pairs belong to, where linked."""
+        wanted = {side: sorted({ref for s, ref in refs if s == side}) for side in SIDES}
+        async with self._connection(f"look up {kind} refs") as conn:
+            rows = await conn.fetch(
+                query("keys_of_refs"), connection, kind, wanted["erp"], wanted["shop"]
+            )
+        found: dict[tuple[Side, str], str] = {}
+        for row in rows:
+            for side in SIDES:
+                ref = row[f"{side}_ref"]
+                if ref is not None and (side, ref) in refs:
+                    found[(side, ref)] = row["key"]
+        return found
 
     async def load_cursors(self, connection: str, job: str) -> dict[str, str]:
         """Where ``job`` stopped reading, by side."""

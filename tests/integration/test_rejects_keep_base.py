@@ -84,3 +84,52 @@ async def test_an_agreed_article_whose_sku_is_repeated_in_the_erp_is_held_not_lo
     assert all(d.key != sku for d in await store.list_dead_letters("main"))
     settled = await products(store, box)
     assert writes(settled) == [], settled.operations
+
+
+async def test_an_agreed_article_whose_erp_sku_is_emptied_is_held_not_archived(
+    store: Store, box: Sandbox
+) -> None:
+    await products(store, box)
+    erp = box.erp_store
+    sku = box.plain_articles()[0]
+    agreed = (await store.load_records("main", "product"))[sku].fields
+    before = shop_product(box, sku)
+    original = erp.product_id(sku)
+    # The code is cleared in Odoo by mistake: the article can no longer be matched, but it is
+    # still the one linked to the shop's product, which must stay on sale.
+    erp.edit("product.product", original, default_code=False)
+
+    held = await products(store, box)
+
+    assert sku not in writes(held), held.operations
+    assert shop_product(box, sku).status == before.status == "publish"
+    assert (await store.load_records("main", "product"))[sku].fields == agreed
+    [letter] = [d for d in await store.list_dead_letters("main") if d.key == sku]
+    assert letter.side == "erp", letter
+    assert f"product.product/{original}" in letter.reason, letter.reason
+    assert "default_code" in letter.reason, letter.reason
+
+    erp.edit("product.product", original, default_code=sku)
+    back = await products(store, box)
+    assert writes(back) == [], back.operations
+    assert all(d.key != sku for d in await store.list_dead_letters("main"))
+
+
+async def test_an_agreed_product_whose_shop_sku_is_emptied_is_not_created_again(
+    store: Store, box: Sandbox
+) -> None:
+    await products(store, box)
+    sku = box.plain_articles()[0]
+    product = shop_product(box, sku)
+    count = len(box.shop_store.products)
+    # Someone clears the SKU in WooCommerce: the product is still the article's, and
+    # creating the article again would put it twice on sale.
+    box.shop_store.edit_product(product.id, sku="")
+
+    held = await products(store, box)
+
+    assert held.counts.get("created_shop", 0) == 0, held.counts
+    assert len(box.shop_store.products) == count
+    assert sku not in writes(held), held.operations
+    [letter] = [d for d in await store.list_dead_letters("main") if d.key == sku]
+    assert letter.side == "shop" and str(product.id) in letter.reason, letter

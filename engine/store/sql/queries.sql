@@ -201,3 +201,8 @@ returning owner;
 -- name: release_lease
 -- Give a job's lease back, if this owner still holds it.
 delete from concord_lease where connection = $1 and job = $2 and owner = $3;
+
+-- name: keys_of_refs
+-- The linked records some refs of each side belong to (records read without their natural key).
+select key, erp_ref, shop_ref from concord_link
+where connection = $1 and kind = $2 and (erp_ref = any($3::text[]) or shop_ref = any($4::text[]));

@@ -28,13 +28,16 @@ import msgspec
 from adapters.base import SIDES, Operation, Side
 from canonical.models import Record
 from engine.cycle.decide import Observed
-from engine.cycle.snapshot import Digest, SideRead
+from engine.cycle.snapshot import Digest, SideRead, share_equal_values
 from engine.store.rows import StoredRecord
 
 if TYPE_CHECKING:
     from engine.store.state import Store
 
 _encode = msgspec.json.Encoder().encode
+_LOADED_AT_ONCE = 5000
+"""Bases loaded by one query: each part's values equal to what a side read become that side's
+objects before the next part is decoded, so a description is in memory once, not twice."""
 
 
 def digester(kind: str, left_out: Collection[str], fields: Collection[str] | None) -> Digest:
@@ -62,12 +65,15 @@ async def load_changed_bases(
     as its base becomes that base again in the side's read, for the decision to see."""
     unchanged = (reads["erp"].same.keys() & reads["shop"].same.keys()) - set(keep)
     wanted = [key for key in index if key not in unchanged]
-    if len(wanted) > len(index) // 2:
-        loaded = await store.load_records(connection, kind)  # one scan beats a long key list
-    else:
-        loaded = await store.load_records(connection, kind, wanted) if wanted else {}
     stored = {key: index[key] for key in unchanged}
-    stored.update((key, rec) for key, rec in loaded.items() if key not in unchanged)
+    for start in range(0, len(wanted), _LOADED_AT_ONCE):
+        loaded = await store.load_records(connection, kind, wanted[start : start + _LOADED_AT_ONCE])
+        for key, rec in loaded.items():
+            if rec.fields is not None:
+                for side in SIDES:
+                    if (seen := reads[side].observed.get(key)) is not None:
+                        share_equal_values(rec.fields, seen.fields)
+        stored.update(loaded)
     for side in SIDES:
         read = reads[side]
         for key, modified_at in read.same.items():

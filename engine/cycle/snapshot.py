@@ -191,7 +191,7 @@ def _observe(
             read.observed[key] = Observed(fields=stored.fields, modified_at=seen.modified_at)
             read.refs[key] = seen.ref
             return
-        _share_equal_values(fields, stored.fields)
+        share_equal_values(fields, stored.fields)
     # PostgreSQL text and JSONB refuse NUL characters: kept, one would fail the whole commit,
     # every record of the cycle with it.
     if _may_have_nul(key, fields) and (_has_nul(key) or _has_nul(fields)):
@@ -210,7 +210,7 @@ def _observe(
     read.refs[key] = seen.ref
 
 
-def _share_equal_values(fields: Fields, base: Fields) -> None:
+def share_equal_values(fields: Fields, base: Fields) -> None:
     """Each value equal to the base's (of the same type: ``1 == True`` in Python, not in
     JSON) becomes the base's object, so that the platform's copy of a long description can go
     even when another field of the record differs."""

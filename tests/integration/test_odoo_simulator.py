@@ -106,9 +106,10 @@ async def test_domain_operators_and_prefix_notation(odoo: Odoo) -> None:
     assert await ids([["default_code", "=like", "ZZ-%"], ["list_price", "!=", 20]]) == {a, c}
 
 
-async def test_a_single_in_leaf_finds_what_the_domain_compiler_finds(odoo: Odoo) -> None:
-    # [[field, "in", values]] alone takes the simulator's indexed path; with a second, always
-    # true leaf it goes through the general compiler: both must agree.
+async def test_an_indexed_in_leaf_finds_what_the_domain_compiler_finds(odoo: Odoo) -> None:
+    # An [field, "in", values] leaf among leaves joined by an implicit "and" takes the
+    # simulator's indexed path, the other leaves tested on the rows it finds; written with an
+    # explicit "|" or "&" the same domain is a scan of every row: both must agree.
     templates = await odoo.ok("product.template", "search", domain=[])
     some = [*templates[:7], templates[-1], 999_999]
     for field, values in (
@@ -116,11 +117,15 @@ async def test_a_single_in_leaf_finds_what_the_domain_compiler_finds(odoo: Odoo)
         ("default_code", ["ZZ-none", False]),
         ("product_tmpl_id", []),
     ):
-        indexed = await odoo.ok("product.product", "search", domain=[[field, "in", values]])
-        general = await odoo.ok(
-            "product.product", "search", domain=[[field, "in", values], ["id", "!=", 0]]
-        )
-        assert indexed == general
+        leaf = [field, "in", values]
+        indexed = await odoo.ok("product.product", "search", domain=[leaf])
+        scanned = await odoo.ok("product.product", "search", domain=["|", leaf, ["id", "=", 0]])
+        assert indexed == scanned
+        left_out = ["id", "!=", indexed[0] if indexed else 0]
+        narrowed = await odoo.ok("product.product", "search", domain=[leaf, left_out])
+        assert narrowed == [pid for pid in indexed if pid != left_out[2]]
+        both = await odoo.ok("product.product", "search", domain=["&", leaf, left_out])
+        assert narrowed == both
     variants = await odoo.ok("product.product", "search", domain=[["product_tmpl_id", "in", some]])
     assert len(variants) >= 8
 

@@ -251,9 +251,12 @@ class OdooStore:
             return cached[1]
         clauses = parse_order(order, lambda name: name in FIELDS[model])
         keep = compile_domain(domain, self._resolve(model), self._display(model))
-        rows = self._indexed(model, domain)
-        if rows is None:
-            rows = [row for row in self.tables[model].values() if keep(row)]
+        candidates = self._indexed(model, domain)
+        rows = [
+            row
+            for row in (self.tables[model].values() if candidates is None else candidates)
+            if keep(row)
+        ]
         for field, descending in reversed(clauses):
             rows.sort(key=lambda row: self._sort_key(model, row, field), reverse=descending)
         ids = [row["id"] for row in rows]
@@ -263,13 +266,21 @@ class OdooStore:
         return ids
 
     def _indexed(self, model: str, domain: Sequence[Any]) -> list[Row] | None:
-        """The rows of ``[[field, "in", values]]`` on a stored scalar field, found as the
-        database's index would (a set lookup per row, not a walk of every value through the
-        domain compiler); ``None`` for any other domain. The domain was compiled (checked)
-        already."""
-        if len(domain) != 1 or not isinstance(domain[0], list | tuple) or len(domain[0]) != 3:
+        """The candidate rows of a domain one of whose clauses, joined to the others by an
+        implicit "and", is ``[field, "in", values]`` on a stored scalar field: found as the
+        database's index would (a set lookup per value, not a walk of every row through the
+        domain compiler), the whole domain then tested on them alone; ``None`` when no clause
+        can use an index (a domain with ``|`` or ``!`` is scanned). The domain was compiled
+        (checked) already."""
+        if not all(isinstance(term, list | tuple) and len(term) == 3 for term in domain):
             return None
-        field, operator, values = domain[0]
+        for field, operator, values in domain:
+            found = self._index_lookup(model, field, operator, values)
+            if found is not None:
+                return found
+        return None
+
+    def _index_lookup(self, model: str, field: Any, operator: Any, values: Any) -> list[Row] | None:
         spec = FIELDS[model].get(field) if isinstance(field, str) else None
         if (
             spec is None

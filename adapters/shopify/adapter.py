@@ -51,6 +51,7 @@ from adapters.shopify.writes import (
     SET_PRODUCT,
     keep_sku_input,
     product_input,
+    unfit,
 )
 from canonical.fields import from_fields, to_fields
 from canonical.models import Product
@@ -60,13 +61,24 @@ KINDS = ("product", "stock", "customer", "order")
 READ_ONLY = ("customer", "order")
 CARRIED = {
     "product": frozenset(
-        {"sku", "name", "description", "price", "sale_price", "barcode", "active", "variants"}
+        {
+            "sku",
+            "name",
+            "description",
+            "price",
+            "sale_price",
+            "cost",
+            "weight",
+            "barcode",
+            "active",
+            "variants",
+        }
     )
 }
-"""What an article carries in Shopify and reads back as written: no cost (not read back),
-no sale dates, weight or category yet, tax in Shopify's own terms (``taxCode``)."""
+"""What an article carries in Shopify and reads back as written (cost and weight on each
+variant's inventory item): no sale dates or category yet, tax in Shopify's own terms
+(``taxCode``)."""
 _LOOKUP_CHUNK = 50
-_ALL_VARIANTS_COST = cost.OBJECT + cost.connection_cost(250, shop_products.VARIANT_COST)
 
 
 class ShopifyAdapter(OrderFeedbackMixin, BulkWrites):
@@ -198,9 +210,14 @@ class ShopifyAdapter(OrderFeedbackMixin, BulkWrites):
         return seen
 
     async def _all_variants(self, product_id: str) -> list[ShopVariant]:
+        # A product and a page of its variants, as many as the single-query cap pays for.
+        first = cost.page_size(
+            shop_products.VARIANT_COST, self.client.query_limit, overhead=cost.OBJECT
+        )
+        requested = cost.OBJECT + cost.connection_cost(first, shop_products.VARIANT_COST)
         document = (
-            "query Variants($id: ID!, $after: String) { product(id: $id) {"
-            " variants(first: 250, after: $after) {"
+            "query Variants($id: ID!, $first: Int!, $after: String) { product(id: $id) {"
+            " variants(first: $first, after: $after) {"
             f" nodes {{ {shop_products.VARIANT_FIELDS} }} pageInfo {{ hasNextPage endCursor }}"
             " } } }"
         )
@@ -208,7 +225,7 @@ class ShopifyAdapter(OrderFeedbackMixin, BulkWrites):
         after: str | None = None
         while True:
             data = await self.client.execute(
-                document, {"id": product_id, "after": after}, cost=_ALL_VARIANTS_COST
+                document, {"id": product_id, "first": first, "after": after}, cost=requested
             )
             page = (data.get("product") or {}).get("variants") or {"nodes": [], "pageInfo": {}}
             variants += msgspec.convert(page["nodes"], list[ShopVariant])
@@ -395,6 +412,8 @@ class ShopifyAdapter(OrderFeedbackMixin, BulkWrites):
         merged = {**(to_fields(base) if base else {}), **fields}
         record = from_fields("product", merged)
         assert isinstance(record, Product)
+        if (reason := unfit(record)) is not None:
+            return Failed(key=key, reason=f"{key}: {reason}")
         location = await self.stock.location()
         return {"input": product_input(record, product_id, self._variant_of, location)}
 

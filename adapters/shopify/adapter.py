@@ -50,6 +50,7 @@ from adapters.shopify.writes import (
     SET_COST,
     SET_PRODUCT,
     keep_sku_input,
+    over_variants,
     product_input,
     unfit,
 )
@@ -409,7 +410,10 @@ class ShopifyAdapter(OrderFeedbackMixin, BulkWrites):
             base = self._last.get(product_id)
             if base is None:
                 return Failed(key=key, reason=f"PRODUCT_DOES_NOT_EXIST: no product {product_id}")
-        merged = {**(to_fields(base) if base else {}), **fields}
+        known = to_fields(base) if base else {}
+        merged = {**known, **fields}
+        if known.get("variants") and fields.get("variants"):
+            merged["variants"] = over_variants(known["variants"], fields["variants"])
         record = from_fields("product", merged)
         assert isinstance(record, Product)
         if (reason := unfit(record)) is not None:

@@ -133,7 +133,7 @@ LOOKUP_QUERY = (
     " nodes { product { id } } pageInfo { hasNextPage endCursor } } }"
 )
 """The products holding some SKUs, by their variants: a variant and its product's id are two
-objects a node, where the products themselves, with their variants, are twenty. A lookup
+objects a node, where the products themselves, with their variants, are fifty-two. A lookup
 must find its points in the bucket before it runs, so this keeps the points the writes leave
 aside for lookups small."""
 

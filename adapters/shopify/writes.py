@@ -155,6 +155,14 @@ def product_input(
     return data
 
 
+def over_variants(known: list[dict[str, Any]], given: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The ``given`` variants, each with what Shopify holds of it (``known``, by SKU) in the
+    fields it does not name: a variant field the other side cannot carry (an ERP's variants
+    without cost or weight) is left as the shop has it, not cleared."""
+    by_sku = {variant.get("sku"): variant for variant in known}
+    return [{**by_sku.get(variant.get("sku"), {}), **variant} for variant in given]
+
+
 def _identify(
     row: dict[str, Any], sku: str, variant_ids: Mapping[str, str], location: str | None
 ) -> None:

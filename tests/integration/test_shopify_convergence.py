@@ -176,3 +176,38 @@ async def test_cost_and_weight_go_out_once_and_a_weight_kept_in_grams_is_no_chan
     assert (other.weight, other.weight_unit) == (kilograms, "KILOGRAMS")
     for full in (True, False):
         assert writes(await pair.cycle(store, "product", full=full)) == IDLE
+
+
+async def test_a_variants_own_cost_and_weight_the_erp_does_not_read_stay_as_the_shop_has_them(
+    pair: Pair, store: Store
+) -> None:
+    """Odoo's variants are read without cost or weight: those Shopify's variants hold are the
+    merchant's, never a change, and a write of the product for another field keeps them."""
+    assert (await pair.cycle(store, "product")).failures == []
+    product = next(p for p in pair.sim.products.values() if len(p.variant_ids) > 1)
+    variant = pair.sim.variants[product.variant_ids[0]]
+    variant.cost, variant.weight, variant.weight_unit = Decimal("3.10"), 120.0, "GRAMS"
+    pair.sim.touch_product(product)
+    for full in (True, False):
+        assert writes(await pair.cycle(store, "product", full=full)) == IDLE
+    # The ERP raises the template's price: its variants are written, their weights kept.
+    template = next(
+        rid
+        for rid, row in pair.odoo.tables["product.template"].items()
+        if variant.sku
+        in {
+            pair.odoo.tables["product.product"][v]["default_code"]
+            for v in row.get("product_variant_ids") or []
+        }
+    )
+    call(pair.odoo, "product.template", "write", [template], {"vals": {"list_price": 88.8}}, {})
+    edited = await pair.cycle(store, "product")
+    assert edited.failures == [] and edited.counts.get("writes_shop") == 1, edited.counts
+    assert variant.price == Decimal("88.80")
+    assert (variant.cost, variant.weight, variant.weight_unit) == (
+        Decimal("3.10"),
+        0.12,
+        "KILOGRAMS",
+    )
+    for full in (True, False):
+        assert writes(await pair.cycle(store, "product", full=full)) == IDLE

@@ -73,6 +73,10 @@ class Capabilities(msgspec.Struct, frozen=True, kw_only=True):
     """When an imported sale leaves the stock count this adapter reads: at once (a forecast,
     or a platform without deliveries), or only once the ERP has delivered it (an on-hand
     count). Stock available to sell keeps a sale off the shop's count until then."""
+    variant_fields: frozenset[str] | None = None
+    """The fields of a product's variants the platform stores and reads back as written (None:
+    every field of :class:`canonical.models.Variant`); the others are left out of the
+    comparison inside ``variants`` as a field is left out of the article."""
     own_terms: dict[str, frozenset[str]] = msgspec.field(default_factory=dict)
     """Per kind, fields the platform carries in a vocabulary of its own (tax classes, not the
     ERP's tax codes): compared only when a transform translates them

@@ -41,6 +41,8 @@ class Variant(msgspec.Struct, kw_only=True, frozen=True):
     price: Decimal | None = None
     sale_price: Decimal | None = None
     stock: Decimal | None = None
+    cost: Decimal | None = None
+    weight: Decimal | None = None
     active: bool = True
 
     def __post_init__(self) -> None:
@@ -53,8 +55,9 @@ class Product(Record, frozen=True):
 
     The canonical form is what both sides compare, so it is the same whatever a platform does
     on save: the SKU and the name are trimmed (shops trim them), variants are ordered by SKU,
-    and a product with variants has no price or sale of its own (each variant carries its own;
-    a shop answers "" there, which means "does not apply", never "no price").
+    and a product with variants has no price, sale, cost or weight of its own (each variant
+    carries its own, as Shopify and Odoo keep them; a shop answers "" there, which means "does
+    not apply", never "no price"). Weights are in kilograms.
     ``description`` is the long description, ``short_description`` the short one shown beside
     the price; both are HTML, a bare ``&`` spelled ``&amp;`` (as shops store it). ``service``
     marks an article that is not stocked (a service, a download): never stock-managed in the
@@ -103,7 +106,7 @@ class Product(Record, frozen=True):
 
 _BARE_AMPERSAND = re.compile(r"&(?!#[0-9]+;|#[xX][0-9a-fA-F]+;|[A-Za-z][A-Za-z0-9]*;)")
 """An ``&`` that starts no character reference."""
-_PER_VARIANT = ("price", "sale_price", "sale_from", "sale_to")
+_PER_VARIANT = ("price", "sale_price", "sale_from", "sale_to", "cost", "weight")
 """Fields a product with variants leaves to each variant."""
 
 

@@ -51,7 +51,7 @@ from adapters.odoo.writing import (
     apply_stock,
 )
 from canonical.errors import ConfigError
-from canonical.models import Product
+from canonical.models import Product, Variant
 from canonical.orders import ErpOrder, ErpPricing, OrderProgress, SaleOrder
 from canonical.secrets import read_secret
 from rules.accounting.entries import Entry
@@ -64,6 +64,9 @@ prices are read as none, which Odoo keeps in pricelists: an ERP-owned rule clear
 shop, a write of one to Odoo is refused.) The short description is ``description_sale``."""
 NO_WEB_DESCRIPTION = {"product": CARRIED["product"] - {"description"}}
 """Without ``description_field``, the long description is not Odoo's to carry."""
+IN_VARIANTS = frozenset(Variant.__struct_fields__) - {"cost", "weight"}
+"""A variant's ``standard_price`` and ``weight`` are not mapped yet: a product with variants
+reads with none, so a shop's own per-variant cost and weight are left as they are."""
 
 
 class OdooAdapter:
@@ -104,6 +107,7 @@ class OdooAdapter:
             sold_stock_leaves="on-delivery",
             # Without a web description field, the shop's long description is its own.
             fields=CARRIED if description_field else NO_WEB_DESCRIPTION,
+            variant_fields=IN_VARIANTS,
         )
 
     @property

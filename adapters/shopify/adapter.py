@@ -50,7 +50,9 @@ from adapters.shopify.writes import (
     SET_COST,
     SET_PRODUCT,
     keep_sku_input,
+    over_variants,
     product_input,
+    unfit,
 )
 from canonical.fields import from_fields, to_fields
 from canonical.models import Product
@@ -60,13 +62,24 @@ KINDS = ("product", "stock", "customer", "order")
 READ_ONLY = ("customer", "order")
 CARRIED = {
     "product": frozenset(
-        {"sku", "name", "description", "price", "sale_price", "barcode", "active", "variants"}
+        {
+            "sku",
+            "name",
+            "description",
+            "price",
+            "sale_price",
+            "cost",
+            "weight",
+            "barcode",
+            "active",
+            "variants",
+        }
     )
 }
-"""What an article carries in Shopify and reads back as written: no cost (not read back),
-no sale dates, weight or category yet, tax in Shopify's own terms (``taxCode``)."""
+"""What an article carries in Shopify and reads back as written (cost and weight on each
+variant's inventory item): no sale dates or category yet, tax in Shopify's own terms
+(``taxCode``)."""
 _LOOKUP_CHUNK = 50
-_ALL_VARIANTS_COST = cost.OBJECT + cost.connection_cost(250, shop_products.VARIANT_COST)
 
 
 class ShopifyAdapter(OrderFeedbackMixin, BulkWrites):
@@ -198,9 +211,14 @@ class ShopifyAdapter(OrderFeedbackMixin, BulkWrites):
         return seen
 
     async def _all_variants(self, product_id: str) -> list[ShopVariant]:
+        # A product and a page of its variants, as many as the single-query cap pays for.
+        first = cost.page_size(
+            shop_products.VARIANT_COST, self.client.query_limit, overhead=cost.OBJECT
+        )
+        requested = cost.OBJECT + cost.connection_cost(first, shop_products.VARIANT_COST)
         document = (
-            "query Variants($id: ID!, $after: String) { product(id: $id) {"
-            " variants(first: 250, after: $after) {"
+            "query Variants($id: ID!, $first: Int!, $after: String) { product(id: $id) {"
+            " variants(first: $first, after: $after) {"
             f" nodes {{ {shop_products.VARIANT_FIELDS} }} pageInfo {{ hasNextPage endCursor }}"
             " } } }"
         )
@@ -208,7 +226,7 @@ class ShopifyAdapter(OrderFeedbackMixin, BulkWrites):
         after: str | None = None
         while True:
             data = await self.client.execute(
-                document, {"id": product_id, "after": after}, cost=_ALL_VARIANTS_COST
+                document, {"id": product_id, "first": first, "after": after}, cost=requested
             )
             page = (data.get("product") or {}).get("variants") or {"nodes": [], "pageInfo": {}}
             variants += msgspec.convert(page["nodes"], list[ShopVariant])
@@ -392,9 +410,14 @@ class ShopifyAdapter(OrderFeedbackMixin, BulkWrites):
             base = self._last.get(product_id)
             if base is None:
                 return Failed(key=key, reason=f"PRODUCT_DOES_NOT_EXIST: no product {product_id}")
-        merged = {**(to_fields(base) if base else {}), **fields}
+        known = to_fields(base) if base else {}
+        merged = {**known, **fields}
+        if known.get("variants") and fields.get("variants"):
+            merged["variants"] = over_variants(known["variants"], fields["variants"])
         record = from_fields("product", merged)
         assert isinstance(record, Product)
+        if (reason := unfit(record)) is not None:
+            return Failed(key=key, reason=f"{key}: {reason}")
         location = await self.stock.location()
         return {"input": product_input(record, product_id, self._variant_of, location)}
 

@@ -4,7 +4,10 @@ A Concord article is a Shopify product with its one default variant (option ``Ti
 ``Default Title``): the SKU, prices and barcode live on the variant, the name, description and
 status on the product. Shopify's ``price`` is what the customer pays and ``compareAtPrice`` the
 "was" price, so an article on sale reads ``price`` = ``compareAtPrice`` and ``sale_price`` =
-``price``. ``ACTIVE`` is on sale; ``DRAFT`` and ``ARCHIVED`` are not.
+``price``. ``ACTIVE`` is on sale; ``DRAFT`` and ``ARCHIVED`` are not. Cost and weight live on
+each variant's inventory item (``unitCost``, ``measurement.weight``): a weight in any of
+Shopify's units reads in kilograms, Concord's unit, and a weight of 0 (what Shopify holds for
+"none") reads as no weight.
 
 Pages are as large as the query cost allows (see :func:`products_query`): each product costs
 one point, plus its variants connection.
@@ -32,14 +35,18 @@ SKU_KEY = "sku"
 """The product metafield holding a product-with-variants' own SKU (Shopify keeps SKUs on
 variants only), so the article reads back under the key the ERP gave it."""
 SKU_FIELD = f'parentSku: metafield(namespace: "{SKU_NAMESPACE}", key: "{SKU_KEY}") {{ value }}'
-VARIANT_FIELDS = "id sku price compareAtPrice barcode selectedOptions { name value }"
+ITEM_FIELDS = "inventoryItem { unitCost { amount } measurement { weight { value unit } } }"
+VARIANT_FIELDS = (
+    f"id sku price compareAtPrice barcode selectedOptions {{ name value }} {ITEM_FIELDS}"
+)
 _PRODUCT = (
     f"id title descriptionHtml status updatedAt {SKU_FIELD} "
     f"variants(first: {VARIANTS_PER_PRODUCT}) {{ nodes {{ {VARIANT_FIELDS} }} "
     "pageInfo { hasNextPage } }"
 )
-VARIANT_COST = 2 * cost.OBJECT
-"""A variant and its selected options (a list of objects costs one object)."""
+VARIANT_COST = 6 * cost.OBJECT
+"""A variant, its selected options (a list of objects costs one object), its inventory item,
+the item's unit cost, measurement and weight."""
 NODE_COST = 2 * cost.OBJECT + cost.connection_cost(VARIANTS_PER_PRODUCT, VARIANT_COST)
 """Requested points of one product, its SKU metafield and its variants."""
 
@@ -53,6 +60,24 @@ class SelectedOption(msgspec.Struct, frozen=True, kw_only=True):
     value: str
 
 
+class Amount(msgspec.Struct, frozen=True, kw_only=True):
+    amount: str
+
+
+class Weight(msgspec.Struct, frozen=True, kw_only=True):
+    value: float
+    unit: str
+
+
+class Measurement(msgspec.Struct, frozen=True, kw_only=True):
+    weight: Weight | None = None
+
+
+class InventoryItem(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
+    unit_cost: Amount | None = None
+    measurement: Measurement | None = None
+
+
 class ShopVariant(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
     id: str
     sku: str | None = None
@@ -60,6 +85,7 @@ class ShopVariant(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
     compare_at_price: str | None = None
     barcode: str | None = None
     selected_options: list[SelectedOption] = []
+    inventory_item: InventoryItem | None = None
 
 
 class VariantPage(msgspec.Struct, frozen=True, kw_only=True):
@@ -107,7 +133,7 @@ LOOKUP_QUERY = (
     " nodes { product { id } } pageInfo { hasNextPage endCursor } } }"
 )
 """The products holding some SKUs, by their variants: a variant and its product's id are two
-objects a node, where the products themselves, with their variants, are twenty. A lookup
+objects a node, where the products themselves, with their variants, are fifty-two. A lookup
 must find its points in the bucket before it runs, so this keeps the points the writes leave
 aside for lookups small."""
 
@@ -155,6 +181,36 @@ def prices(variant: ShopVariant) -> tuple[Decimal | None, Decimal | None]:
     if was is not None and selling is not None and was > selling:
         return was, selling
     return selling, None
+
+
+KILOGRAMS_PER = {
+    "KILOGRAMS": Decimal(1),
+    "GRAMS": Decimal("0.001"),
+    "POUNDS": Decimal("0.45359237"),
+    "OUNCES": Decimal("0.028349523125"),
+}
+"""Shopify's weight units (``WeightUnit``) in kilograms; a pound is 0.45359237 kg exactly, an
+ounce a sixteenth of it."""
+
+
+def cost_of(variant: ShopVariant) -> Decimal | None:
+    item = variant.inventory_item
+    unit_cost = item.unit_cost if item else None
+    return money(unit_cost.amount, "unitCost") if unit_cost else None
+
+
+def weight_of(variant: ShopVariant) -> Decimal | None:
+    """The variant's weight in kilograms (None when Shopify holds 0, its "no weight")."""
+    item = variant.inventory_item
+    weight = item.measurement.weight if item and item.measurement else None
+    if weight is None:
+        return None
+    factor = KILOGRAMS_PER.get(weight.unit)
+    value = money(repr(weight.value), "weight")
+    if factor is None or value is None:
+        raise Unreadable(f"weight {weight.value!r} {weight.unit!r} is not a weight")
+    kilograms = value * factor
+    return kilograms if kilograms else None
 
 
 def _sku(variant: ShopVariant, product: ShopProduct) -> str:
@@ -210,6 +266,8 @@ def to_product(product: ShopProduct, variants: list[ShopVariant]) -> Product:
             description=product.description_html,
             price=price,
             sale_price=sale,
+            cost=cost_of(variant),
+            weight=weight_of(variant),
             barcode=variant.barcode or None,
             active=active,
         )
@@ -224,6 +282,8 @@ def to_product(product: ShopProduct, variants: list[ShopVariant]) -> Product:
                 ),
                 price=price,
                 sale_price=sale,
+                cost=cost_of(variant),
+                weight=weight_of(variant),
                 active=active,
             )
         )

@@ -6,6 +6,11 @@ fields laid over it, each variant named by its id so it is kept, not recreated. 
 first looks the SKU up (the SKUs this adapter has seen, then Shopify's search); found, it
 becomes an update of that product. Shopify does not keep SKUs unique: a SKU two products hold
 is not written, and the item fails naming both.
+
+Cost and weight go on each variant's inventory item, the weight in kilograms (none is 0, what
+Shopify holds for no weight; no cost is null). What Shopify would keep as another value is
+refused naming the field, never rounded into a value other than the one agreed: a cost has
+the currency's two decimals, a weight is a floating-point number (``Float``).
 """
 
 from __future__ import annotations
@@ -60,6 +65,31 @@ def _amount(value: Decimal | None) -> str | None:
     return None if value is None else f"{value.quantize(Decimal('0.01')):f}"
 
 
+COST_PLACES = Decimal("0.01")
+
+
+def _item(sku: str, cost: Decimal | None, weight: Decimal | None) -> dict[str, Any]:
+    """The ``InventoryItemInput`` of a variant: its SKU, unit cost and weight."""
+    kilograms = float(weight) if weight is not None else 0.0
+    return {
+        "sku": sku,
+        "cost": None if cost is None else f"{cost:f}",
+        "measurement": {"weight": {"value": kilograms, "unit": "KILOGRAMS"}},
+    }
+
+
+def unfit(product: Product) -> str | None:
+    """Why Shopify would not keep ``product``'s costs and weights as they are (None: it would)."""
+    held = [(product.sku, product.cost, product.weight)]
+    held += [(v.sku, v.cost, v.weight) for v in product.variants]
+    for sku, unit_cost, weight in held:
+        if unit_cost is not None and unit_cost != unit_cost.quantize(COST_PLACES):
+            return f"cost: {unit_cost} of {sku} has more decimals than Shopify keeps (2)"
+        if weight is not None and Decimal(repr(float(weight))) != weight:
+            return f"weight: {weight} kg of {sku} does not fit Shopify's floating-point weight"
+    return None
+
+
 def _prices(price: Decimal | None, sale: Decimal | None) -> dict[str, Any]:
     """Shopify's selling price and "was" price for a regular price and a sale price."""
     if sale is not None and price is not None and sale < price:
@@ -91,7 +121,7 @@ def product_input(
         row: dict[str, Any] = {
             "optionValues": [{"optionName": DEFAULT_OPTION, "name": DEFAULT_VALUE}],
             "barcode": product.barcode,
-            "inventoryItem": {"sku": product.sku},
+            "inventoryItem": _item(product.sku, product.cost, product.weight),
             **_prices(product.price, product.sale_price),
         }
         _identify(row, product.sku, variant_ids, location)
@@ -109,7 +139,7 @@ def product_input(
                 values[attribute.name].append(attribute.value)
         row = {
             "optionValues": [{"optionName": a.name, "name": a.value} for a in variant.attributes],
-            "inventoryItem": {"sku": variant.sku},
+            "inventoryItem": _item(variant.sku, variant.cost, variant.weight),
             **_prices(variant.price, variant.sale_price),
         }
         _identify(row, variant.sku, variant_ids, location)
@@ -123,6 +153,14 @@ def product_input(
         # one, and an existing product's other metafields are the merchant's.
         data["metafields"] = [_sku_metafield(product.sku)]
     return data
+
+
+def over_variants(known: list[dict[str, Any]], given: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The ``given`` variants, each with what Shopify holds of it (``known``, by SKU) in the
+    fields it does not name: a variant field the other side cannot carry (an ERP's variants
+    without cost or weight) is left as the shop has it, not cleared."""
+    by_sku = {variant.get("sku"): variant for variant in known}
+    return [{**by_sku.get(variant.get("sku"), {}), **variant} for variant in given]
 
 
 def _identify(

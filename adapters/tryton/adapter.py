@@ -30,7 +30,7 @@ from adapters.tryton.product_writes import apply_products
 from adapters.tryton.products import ProductReader, stamp
 from adapters.tryton.settings import TrytonSettings, parse_settings
 from adapters.tryton.stock import StockReader, apply_stock
-from canonical.models import Invoice, OrderStatus, Product
+from canonical.models import Invoice, OrderStatus, Product, Variant
 from canonical.orders import ErpOrder, OrderProgress, SaleOrder
 
 KINDS = ("product", "stock", "price", "customer", "order_status", "invoice")
@@ -41,6 +41,8 @@ CARRIED = {
 """What this adapter reads and writes of an article: Tryton's weights, identifiers and
 attributes are not mapped, and its one description is the canonical ``description``, so the
 others could never read back as written."""
+IN_VARIANTS = frozenset(Variant.__struct_fields__) - {"cost", "weight"}
+"""A variant's cost price and weight are not mapped: a product with variants reads with none."""
 WRITABLE = ("product", "stock", "price", "customer")
 
 
@@ -88,6 +90,7 @@ class TrytonAdapter:
             kinds=KINDS,
             sold_stock_leaves="on-delivery",
             fields=CARRIED,
+            variant_fields=IN_VARIANTS,
         )
 
     def __repr__(self) -> str:

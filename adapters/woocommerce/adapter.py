@@ -38,13 +38,15 @@ from adapters.woocommerce.client import PER_PAGE, WooClient
 from adapters.woocommerce.levels import CustomerWriter, LevelWriter
 from adapters.woocommerce.settings import AdapterSettings, parse_settings
 from adapters.woocommerce.writes import ProductWriter
-from canonical.models import Product, Record
+from canonical.models import Product, Record, Variant
 from canonical.orders import ShopRefund
 from rules.accounting.documents import SaleDocument
 
 KINDS = ("product", "stock", "price", "customer", "order")
 CARRIED = {"product": frozenset(Product.__struct_fields__) - {"cost"}}
 """WooCommerce has no cost price: it is never written, so it could never be read back."""
+IN_VARIANTS = frozenset(Variant.__struct_fields__) - {"cost", "weight"}
+"""A variation's own weight is not mapped yet (nor a cost price, which WooCommerce lacks)."""
 OWN_TERMS = {"product": frozenset({"tax_code"})}
 """A product's tax class is one of the shop's own classes, not an ERP tax code."""
 API_PATH = "/wp-json/wc/v3"
@@ -94,6 +96,7 @@ class WooCommerceAdapter:
             incremental=True,
             kinds=KINDS,
             fields=CARRIED,
+            variant_fields=IN_VARIANTS,
             own_terms=OWN_TERMS,
         )
 

@@ -18,6 +18,7 @@ import msgspec
 from adapters.base import Adapter, Reject, Seen, Side, Snapshot
 from canonical.fields import Fields, to_fields
 from canonical.models import Record
+from engine.cycle.carried import drop
 from engine.cycle.decide import Observed
 from engine.store.rows import StoredRecord
 
@@ -182,8 +183,8 @@ def _observe(
     left_out: frozenset[str] = frozenset(),
 ) -> None:
     fields = to_fields(seen.record)
-    for name in left_out:
-        fields.pop(name, None)
+    if left_out:
+        drop(fields, left_out)
     stored = known.get(key) if known is not None else None
     if stored is not None and stored.fields is not None:
         if fields == stored.fields:

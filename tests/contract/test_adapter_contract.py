@@ -85,6 +85,25 @@ async def test_batch_results_per_item_and_one_bad_item_does_not_sink_it(
     assert found == {"NEW-1": "Fresh article", skus[0]: "Still written"}
 
 
+async def test_cost_and_weight_read_back_as_written_where_carried(platform: Harness) -> None:
+    article = Product(
+        sku="KG-1",
+        name="Weighed article",
+        price=Decimal("12.5"),
+        cost=Decimal("4.25"),
+        weight=Decimal("0.75"),
+    )
+    [made] = await platform.adapter.apply(
+        "product", [Create(key="KG-1", fields=to_fields(article))]
+    )
+    assert isinstance(made, Done), made
+    [seen] = await platform.adapter.fetch("product", ["KG-1"])
+    assert isinstance(seen.record, Product)
+    carried = platform.adapter.capabilities.fields.get("product", Product.__struct_fields__)
+    for name in {"cost", "weight"} & set(carried):
+        assert getattr(seen.record, name) == getattr(article, name), name  # in kilograms
+
+
 async def test_creation_is_idempotent_on_the_natural_key(platform: Harness) -> None:
     skus = await platform.seed(3)
     [first] = await platform.adapter.apply("product", [new_product("NEW-1")])

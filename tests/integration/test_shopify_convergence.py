@@ -142,3 +142,72 @@ async def test_an_article_shopify_answers_unreadably_is_held_not_taken_for_gone(
     assert (await store.load_records("main", "product"))[sku].fields == agreed.fields
     simple.price = good
     assert writes(await pair.cycle(store, "product")) == IDLE
+
+
+async def test_cost_and_weight_go_out_once_and_a_weight_kept_in_grams_is_no_change(
+    pair: Pair, store: Store
+) -> None:
+    first = await pair.cycle(store, "product")
+    assert first.failures == [] and first.rejected == [], first.counts
+    rows = {r["default_code"]: r for r in pair.odoo.tables["product.product"].values()}
+    simple = [
+        v
+        for v in pair.sim.variants.values()
+        if len(pair.sim.product_variants(pair.sim.products[v.product_id])) == 1
+    ]
+    # The ERP's cost and weight (kilograms) are what the shop holds.
+    for variant in simple:
+        row = rows[variant.sku]
+        assert variant.cost == Decimal(str(row["standard_price"])).quantize(Decimal("0.01"))
+        assert (variant.weight, variant.weight_unit) == (row["weight"], "KILOGRAMS")
+    # The merchant shows one weight in grams: the same weight, nothing to write.
+    grams, other = simple[0], simple[1]
+    grams.weight = float(Decimal(repr(grams.weight)) * 1000)  # as typed: 370, not 370.00000001
+    grams.weight_unit = "GRAMS"
+    pair.sim.touch_product(pair.sim.products[grams.product_id])
+    for full in (True, False):
+        assert writes(await pair.cycle(store, "product", full=full)) == IDLE
+    # Another weight edited in the shop is drift from the ERP's: put back once, in kilograms.
+    kilograms = other.weight
+    other.weight, other.weight_unit = 2.0, "POUNDS"
+    pair.sim.touch_product(pair.sim.products[other.product_id])
+    reverted = await pair.cycle(store, "product")
+    assert reverted.failures == [] and reverted.counts.get("writes_shop") == 1, reverted.counts
+    assert (other.weight, other.weight_unit) == (kilograms, "KILOGRAMS")
+    for full in (True, False):
+        assert writes(await pair.cycle(store, "product", full=full)) == IDLE
+
+
+async def test_a_variants_own_cost_and_weight_the_erp_does_not_read_stay_as_the_shop_has_them(
+    pair: Pair, store: Store
+) -> None:
+    """Odoo's variants are read without cost or weight: those Shopify's variants hold are the
+    merchant's, never a change, and a write of the product for another field keeps them."""
+    assert (await pair.cycle(store, "product")).failures == []
+    product = next(p for p in pair.sim.products.values() if len(p.variant_ids) > 1)
+    variant = pair.sim.variants[product.variant_ids[0]]
+    variant.cost, variant.weight, variant.weight_unit = Decimal("3.10"), 120.0, "GRAMS"
+    pair.sim.touch_product(product)
+    for full in (True, False):
+        assert writes(await pair.cycle(store, "product", full=full)) == IDLE
+    # The ERP raises the template's price: its variants are written, their weights kept.
+    template = next(
+        rid
+        for rid, row in pair.odoo.tables["product.template"].items()
+        if variant.sku
+        in {
+            pair.odoo.tables["product.product"][v]["default_code"]
+            for v in row.get("product_variant_ids") or []
+        }
+    )
+    call(pair.odoo, "product.template", "write", [template], {"vals": {"list_price": 88.8}}, {})
+    edited = await pair.cycle(store, "product")
+    assert edited.failures == [] and edited.counts.get("writes_shop") == 1, edited.counts
+    assert variant.price == Decimal("88.80")
+    assert (variant.cost, variant.weight, variant.weight_unit) == (
+        Decimal("3.10"),
+        0.12,
+        "KILOGRAMS",
+    )
+    for full in (True, False):
+        assert writes(await pair.cycle(store, "product", full=full)) == IDLE

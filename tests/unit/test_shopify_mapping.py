@@ -12,16 +12,20 @@ from adapters.shopify import cost
 from adapters.shopify.orders import ORDER_COST, list_query, status_of
 from adapters.shopify.products import (
     NODE_COST,
+    Amount,
+    InventoryItem,
+    Measurement,
     SelectedOption,
     ShopProduct,
     ShopVariant,
     Unreadable,
+    Weight,
     products_query,
     to_product,
 )
 from adapters.shopify.settings import parse_settings
 from adapters.shopify.stock import LEVEL_COST, levels_query
-from adapters.shopify.writes import product_input
+from adapters.shopify.writes import product_input, unfit
 from canonical.errors import ConfigError
 from canonical.models import Attribute, Product, Variant
 
@@ -117,11 +121,62 @@ def test_variants_come_in_sku_order_and_a_variant_without_sku_is_refused() -> No
         to_product(product, [_variant(None, "1.00")])
 
 
+def _item(weight: float, unit: str, unit_cost: str | None = None) -> InventoryItem:
+    return InventoryItem(
+        unit_cost=None if unit_cost is None else Amount(amount=unit_cost),
+        measurement=Measurement(weight=Weight(value=weight, unit=unit)),
+    )
+
+
+def test_a_weight_in_any_of_shopifys_units_reads_in_kilograms() -> None:
+    product = ShopProduct(id="gid://shopify/Product/1", title="Mug")
+    for weight, unit, kilograms in [
+        (0.25, "KILOGRAMS", Decimal("0.25")),
+        (250, "GRAMS", Decimal("0.25")),
+        (2, "POUNDS", Decimal("0.90718474")),
+        (16, "OUNCES", Decimal("0.45359237")),
+    ]:
+        article = to_product(
+            product, [_variant("MUG-1", "8.00", inventory_item=_item(weight, unit))]
+        )
+        assert article.weight == kilograms, unit
+    # 0 is what Shopify holds for "no weight"; a cost is read as it is, 0 included.
+    nothing = to_product(
+        product, [_variant("MUG-1", "8.00", inventory_item=_item(0, "GRAMS", "0.00"))]
+    )
+    assert (nothing.weight, nothing.cost) == (None, Decimal(0))
+    with pytest.raises(Unreadable, match="weight"):
+        to_product(product, [_variant("MUG-1", "8.00", inventory_item=_item(1, "STONES"))])
+
+
+def test_a_cost_or_weight_shopify_would_keep_otherwise_is_refused() -> None:
+    assert unfit(Product(sku="A", name="A", cost=Decimal("1.50"), weight=Decimal("0.125"))) is None
+    assert "cost" in (unfit(Product(sku="A", name="A", cost=Decimal("1.234"))) or "")
+    heavy = Product(
+        sku="P",
+        name="P",
+        variants=(Variant(sku="P-1", weight=Decimal("0.12345678901234567890")),),
+    )
+    assert "weight" in (unfit(heavy) or "") and "P-1" in (unfit(heavy) or "")
+
+
 def test_the_product_set_input_writes_back_what_is_read() -> None:
-    article = Product(sku="MUG-1", name="Mug", price=Decimal("10"), sale_price=Decimal("8"))
+    article = Product(
+        sku="MUG-1",
+        name="Mug",
+        price=Decimal("10"),
+        sale_price=Decimal("8"),
+        cost=Decimal("3.5"),
+        weight=Decimal("0.35"),
+    )
     data = product_input(article, "gid://shopify/Product/1", {"MUG-1": "gid://v/1"})
     [row] = data["variants"]
-    assert row["id"] == "gid://v/1" and row["inventoryItem"] == {"sku": "MUG-1"}
+    assert row["id"] == "gid://v/1"
+    assert row["inventoryItem"] == {
+        "sku": "MUG-1",
+        "cost": "3.5",
+        "measurement": {"weight": {"value": 0.35, "unit": "KILOGRAMS"}},
+    }
     assert (row["price"], row["compareAtPrice"]) == ("8.00", "10.00")
     assert data["status"] == "ACTIVE"
     shirt = Product(
@@ -135,6 +190,9 @@ def test_the_product_set_input_writes_back_what_is_read() -> None:
     )
     data = product_input(shirt, None, {})
     assert "id" not in data
+    # No cost is null, no weight 0 kg: the variant's own, cleared.
+    assert data["variants"][0]["inventoryItem"]["cost"] is None
+    assert data["variants"][0]["inventoryItem"]["measurement"]["weight"]["value"] == 0.0
     assert data["productOptions"] == [{"name": "Size", "values": [{"name": "M"}]}]
     assert data["variants"][0]["compareAtPrice"] is None
 

@@ -8,9 +8,11 @@ from decimal import Decimal
 
 import pytest
 
-from adapters.base import Seen, Snapshot
+from adapters.base import Capabilities, Seen, Snapshot
 from canonical.fields import to_fields
 from canonical.models import Attribute, Product, Variant
+from engine.cycle.carried import uncarried, without
+from engine.cycle.decide import Observed
 from engine.cycle.snapshot import CollectorPause, Indexer, Rejected, ingest
 from engine.store.rows import StoredRecord
 
@@ -32,9 +34,9 @@ def _product(sku: str = "A-1", **changes: object) -> Product:
 def test_fields_are_json_builtins_with_normalised_decimals() -> None:
     fields = to_fields(_product())
     assert to_fields(_product(variants=()))["price"] == "10.5"
-    # A product with variants leaves its prices to them: it has none of its own to compare.
-    assert fields["price"] is None
-    assert fields["weight"] == "10"
+    assert to_fields(_product(variants=()))["weight"] == "10"
+    # A product with variants leaves its prices and weight to them: none of its own to compare.
+    assert fields["price"] is None and fields["weight"] is None
     assert fields["category"] == ["Kitchen", "Mugs"]
     assert fields["attributes"] == [{"name": "Colour", "value": "red"}]
     assert fields["variants"] == [
@@ -44,6 +46,8 @@ def test_fields_are_json_builtins_with_normalised_decimals() -> None:
             "price": "0",
             "sale_price": None,
             "stock": "3",
+            "cost": None,
+            "weight": None,
             "active": True,
         }
     ]
@@ -145,4 +149,27 @@ def test_indexer_shares_the_base_values_equal_to_what_was_read() -> None:
     fields = changed.finish(Snapshot(records=[], cursor=None, complete=True)).observed["A-1"]
     assert fields.fields["name"] == "Cup"
     assert fields.fields["description"] is base_fields["description"]
-    assert fields.fields["weight"] == "10" and fields.fields["active"] is True
+    assert fields.fields["category"] == ["Kitchen", "Mugs"] and fields.fields["active"] is True
+
+
+def test_a_variant_field_one_side_cannot_carry_is_left_out_of_every_variant() -> None:
+    class Side:
+        def __init__(self, in_variants: frozenset[str] | None) -> None:
+            self.capabilities = Capabilities(variant_fields=in_variants)
+
+    erp = Side(frozenset(Variant.__struct_fields__) - {"cost", "weight"})
+    left_out = uncarried("product", {"erp": erp, "shop": Side(None)})  # type: ignore[dict-item]
+    assert {"variants.cost", "variants.weight"} <= left_out and "cost" not in left_out
+    boot = Product(
+        sku="BOOT",
+        name="Boot",
+        variants=(Variant(sku="BOOT-38", price=Decimal(59), cost=Decimal(20), weight=Decimal(1)),),
+    )
+    indexer = Indexer("shop", [], None, left_out)
+    indexer.add([_seen(boot, "1")])
+    read = indexer.finish(Snapshot(records=[], cursor=None, complete=True)).observed["BOOT"]
+    [variant] = read.fields["variants"]
+    assert variant["price"] == "59" and "cost" not in variant and "weight" not in variant
+    assert without(Observed(fields=to_fields(boot)), left_out).fields == read.fields
+    plain = Observed(fields=to_fields(Product(sku="MUG", name="Mug", cost=Decimal(2))))
+    assert without(plain, left_out) is plain  # nothing of it left out: the same object

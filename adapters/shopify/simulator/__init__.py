@@ -23,6 +23,11 @@ What it reproduces, and where the facts come from (shopify.dev pages by name):
 - Business errors as ``userErrors`` (typed ``code`` per mutation) in HTTP 200 answers; input
   arrays at most 250 (``MAX_INPUT_SIZE_EXCEEDED``); prices as two-place decimal strings;
   handles made from titles (accents folded, ``-1`` suffix when taken); SKUs not unique.
+- An inventory item's ``unitCost`` (MoneyV2, kept to the currency's two places, null until
+  set) and ``measurement.weight`` (a ``Float`` in a ``WeightUnit``: GRAMS, KILOGRAMS, OUNCES,
+  POUNDS; 0 kg until set), written through ``inventoryItem { cost measurement { weight } }``;
+  a negative cost or weight is a userError — InventoryItem, InventoryItemInput, Weight,
+  WeightInput, WeightUnit.
 - Writes: ``productSet`` (list fields replaced, omitted variants deleted), ``productCreate``,
   ``productUpdate``, ``productDelete``, ``productVariantsBulkCreate/Update/Delete``
   (``allowPartialUpdates``), ``inventorySetQuantities`` and ``inventoryAdjustQuantities``

@@ -19,8 +19,8 @@ from adapters.shopify.simulator.reads import NODE_LOADERS
 from adapters.shopify.simulator.store import Product, Store, gid, parse_gid
 from adapters.shopify.simulator.variant_input import (
     apply_variant,
+    check_amounts,
     check_input_size,
-    check_prices,
     error,
     location_of,
     selected_options,
@@ -69,7 +69,7 @@ def _check(store: Store, product: Product | None, data: dict[str, Any]) -> list[
     seen: set[tuple[str, ...]] = set()
     for n, row in enumerate(variants):
         path = ["input", "variants", str(n)]
-        problems += check_prices(row, path, "INVALID_VARIANT")
+        problems += check_amounts(row, path, "INVALID_VARIANT")
         if row.get("id"):
             number = parse_gid(row["id"], "ProductVariant")
             if product is None or number not in product.variant_ids:

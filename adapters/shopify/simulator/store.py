@@ -73,6 +73,11 @@ class Variant:
     updated_at: datetime
     tax_code: str | None = None
     metafields: list[Metafield] = field(default_factory=list)
+    cost: Decimal | None = None
+    """The inventory item's unit cost, in the shop's currency (None: not set)."""
+    weight: float = 0.0
+    weight_unit: str = "KILOGRAMS"
+    """The inventory item's weight: 0 until one is set, in the shop's default unit."""
 
 
 @dataclass

@@ -1,6 +1,7 @@
 """Checking and applying variant input (``ProductVariantsBulkInput``, ``ProductVariantSetInput``)
-as Shopify does: SKU and tracking live on the inventory item, prices are non-negative decimals,
-option values name the product's options."""
+as Shopify does: SKU, tracking, unit cost and weight live on the inventory item, prices, cost
+and weight are not negative, option values name the product's options. The schema already
+refuses an unknown field or a weight unit outside ``WeightUnit``."""
 
 from __future__ import annotations
 
@@ -30,7 +31,8 @@ def error(field: list[str], message: str, code: str) -> View:
     return {"field": field, "message": message, "code": code}
 
 
-def check_prices(data: dict[str, Any], path: list[str], negative_code: str) -> list[View]:
+def check_amounts(data: dict[str, Any], path: list[str], negative_code: str) -> list[View]:
+    """What is wrong with a variant's prices, unit cost and weight."""
     problems: list[View] = []
     for key in ("price", "compareAtPrice"):
         if data.get(key) is None:
@@ -42,6 +44,25 @@ def check_prices(data: dict[str, Any], path: list[str], negative_code: str) -> l
             problems.append(
                 error([*path, key], "Price must be greater than or equal to 0", negative_code)
             )
+    item = data.get("inventoryItem") or {}
+    at = [*path, "inventoryItem"]
+    if item.get("cost") is not None:
+        cost = parse_money(item["cost"])
+        if cost is None:
+            problems.append(error([*at, "cost"], "Cost is invalid", "INVALID_INPUT"))
+        elif cost < 0:
+            problems.append(
+                error([*at, "cost"], "Cost must be greater than or equal to 0", negative_code)
+            )
+    weight = (item.get("measurement") or {}).get("weight")
+    if weight is not None and weight["value"] < 0:
+        problems.append(
+            error(
+                [*at, "measurement", "weight", "value"],
+                "Weight must be greater than or equal to 0",
+                negative_code,
+            )
+        )
     return problems
 
 
@@ -74,6 +95,12 @@ def apply_variant(store: Store, variant: Variant, data: dict[str, Any]) -> None:
         variant.tracked = item["tracked"]
     if item.get("requiresShipping") is not None:
         variant.requires_shipping = item["requiresShipping"]
+    if "cost" in item:
+        # Kept in the currency's two decimals, as Shopify keeps money; null clears it.
+        variant.cost = None if item["cost"] is None else parse_money(item["cost"])
+    weight = (item.get("measurement") or {}).get("weight")
+    if weight is not None:
+        variant.weight, variant.weight_unit = float(weight["value"]), weight["unit"]
     chosen = selected_options(data)
     if chosen:
         variant.selected = chosen

@@ -11,8 +11,8 @@ from adapters.shopify.simulator.catalogue import DEFAULT_VALUE, add_variant, syn
 from adapters.shopify.simulator.store import Product, Store, parse_gid
 from adapters.shopify.simulator.variant_input import (
     apply_variant,
+    check_amounts,
     check_input_size,
-    check_prices,
     error,
     location_of,
     selected_options,
@@ -52,7 +52,7 @@ def bulk_create(store: Store) -> Any:
         problems: list[View] = []
         for n, data in enumerate(variants):
             path = ["variants", str(n)]
-            problems += check_prices(data, path, "GREATER_THAN_OR_EQUAL_TO")
+            problems += check_amounts(data, path, "GREATER_THAN_OR_EQUAL_TO")
             if data.get("id"):
                 problems.append(
                     error([*path, "id"], "id is not allowed on create", "INVALID_INPUT")
@@ -131,7 +131,7 @@ def bulk_update(store: Store) -> Any:
         valid: list[tuple[int, dict[str, Any]]] = []
         for n, data in enumerate(variants):
             path = ["variants", str(n)]
-            row = check_prices(data, path, "NEGATIVE_PRICE_VALUE")
+            row = check_amounts(data, path, "NEGATIVE_PRICE_VALUE")
             number = parse_gid(data.get("id") or "", "ProductVariant")
             if not data.get("id"):
                 row.append(

@@ -32,6 +32,8 @@ def money(amount: Decimal | None) -> str | None:
 
 
 UNLISTED_SINCE = "2025-10"
+SHOP_CURRENCY = "EUR"
+"""The shop's default currency, that of unit costs."""
 
 
 def stamp(moment: datetime) -> Callable[[GraphQLResolveInfo], str]:
@@ -183,6 +185,13 @@ def item_view(store: Store, variant: Variant) -> View:
         "sku": variant.sku,
         "tracked": variant.tracked,
         "requiresShipping": variant.requires_shipping,
+        "unitCost": None
+        if variant.cost is None
+        else {"amount": money(variant.cost), "currencyCode": SHOP_CURRENCY},
+        "measurement": {
+            "id": gid("InventoryItemMeasurement", variant.item_id),
+            "weight": {"value": variant.weight, "unit": variant.weight_unit},
+        },
         "variant": lambda info: variant_view(store, variant),
         "inventoryLevel": level,
         "inventoryLevels": levels,

@@ -62,10 +62,12 @@ def _sku_metafield(sku: str) -> dict[str, str]:
 
 
 def _amount(value: Decimal | None) -> str | None:
-    return None if value is None else f"{value.quantize(Decimal('0.01')):f}"
+    # Exact: :func:`unfit` refused any amount with more than two decimals.
+    return None if value is None else f"{value.quantize(MONEY_PLACES):f}"
 
 
-COST_PLACES = Decimal("0.01")
+MONEY_PLACES = Decimal("0.01")
+"""Shopify keeps prices and costs in cents."""
 
 
 def _item(sku: str, cost: Decimal | None, weight: Decimal | None) -> dict[str, Any]:
@@ -79,12 +81,18 @@ def _item(sku: str, cost: Decimal | None, weight: Decimal | None) -> dict[str, A
 
 
 def unfit(product: Product) -> str | None:
-    """Why Shopify would not keep ``product``'s costs and weights as they are (None: it would)."""
-    held = [(product.sku, product.cost, product.weight)]
-    held += [(v.sku, v.cost, v.weight) for v in product.variants]
-    for sku, unit_cost, weight in held:
-        if unit_cost is not None and unit_cost != unit_cost.quantize(COST_PLACES):
-            return f"cost: {unit_cost} of {sku} has more decimals than Shopify keeps (2)"
+    """Why Shopify would not keep ``product`` as it is (None: it would): a price, cost or weight
+    it would round, or a variant with no price, which Shopify would sell at 0.00."""
+    if product.variants:
+        held = [(v.sku, v.price, v.sale_price, v.cost, v.weight) for v in product.variants]
+    else:
+        held = [(product.sku, product.price, product.sale_price, product.cost, product.weight)]
+    for sku, price, sale, unit_cost, weight in held:
+        if price is None and sale is None:
+            return f"price: {sku} has none, and Shopify would sell it at 0.00"
+        for name, amount in (("price", price), ("sale_price", sale), ("cost", unit_cost)):
+            if amount is not None and amount != amount.quantize(MONEY_PLACES):
+                return f"{name}: {amount} of {sku} has more decimals than Shopify keeps (2)"
         if weight is not None and Decimal(repr(float(weight))) != weight:
             return f"weight: {weight} kg of {sku} does not fit Shopify's floating-point weight"
     return None
@@ -95,7 +103,7 @@ def _prices(price: Decimal | None, sale: Decimal | None) -> dict[str, Any]:
     if sale is not None and price is not None and sale < price:
         return {"price": _amount(sale), "compareAtPrice": _amount(price)}
     return {
-        "price": _amount(price if price is not None else sale) or "0.00",
+        "price": _amount(price if price is not None else sale),
         "compareAtPrice": None,
     }
 

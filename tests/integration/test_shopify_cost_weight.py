@@ -159,6 +159,39 @@ async def test_a_cost_or_weight_shopify_would_not_keep_as_sent_is_refused(
     assert set(await _read_back(adapter)) == {"OK-1"}  # nothing rounded was written
 
 
+async def test_a_price_shopify_would_round_or_sell_at_nothing_is_refused(
+    shop: tuple[Any, ShopifyAdapter],
+) -> None:
+    _, adapter = shop
+    fine = Product(sku="OK-2", name="Fine", price=Decimal("3.10"))
+    rounded = Product(sku="MILL-1", name="Mill", price=Decimal("3.105"))
+    unpriced = Product(sku="FREE-1", name="No price yet")
+    no_variant_price = Product(
+        sku="TEE",
+        name="Tee",
+        variants=(
+            Variant(sku="TEE-S", attributes=(Attribute(name="Size", value="S"),), price=Decimal(9)),
+            Variant(sku="TEE-M", attributes=(Attribute(name="Size", value="M"),)),
+        ),
+    )
+    products = (fine, rounded, unpriced, no_variant_price)
+    results = await adapter.apply(
+        "product", [Create(key=p.sku, fields=to_fields(p)) for p in products]
+    )
+    done, mill, free, tee = results
+    assert isinstance(done, Done)
+    assert isinstance(mill, Failed) and "price: 3.105 of MILL-1" in mill.reason
+    assert isinstance(free, Failed) and "price: FREE-1 has none" in free.reason
+    assert isinstance(tee, Failed) and "price: TEE-M has none" in tee.reason
+    assert not any(r.transient for r in (mill, free, tee))
+    # A price taken away later is refused too: the shop keeps the one it has.
+    assert isinstance(done, Done)
+    cleared = Update(key="OK-2", ref=done.ref, fields={"price": None})
+    [refused] = await adapter.apply("product", [cleared])
+    assert isinstance(refused, Failed) and "price: OK-2 has none" in refused.reason
+    assert (await _read_back(adapter)) == {"OK-2": fine}
+
+
 SET = (
     "mutation Set($input: ProductSetInput!) { productSet(input: $input) {"
     " product { variants(first: 5) { nodes { inventoryItem {"

@@ -17,7 +17,7 @@ Exceptions::
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, Literal, Protocol, runtime_checkable
 
@@ -91,6 +91,18 @@ class Seen(msgspec.Struct, frozen=True, kw_only=True):
     """The platform's own id for the record (WooCommerce post id, Odoo id, ...)."""
     modified_at: datetime | None = None
     """The platform's own modification time, used only by the ``newest`` policy."""
+
+
+STAMP_RESOLUTION = timedelta(seconds=1)
+"""How fine the change stamps of Odoo, WooCommerce and Shopify are: whole seconds."""
+
+
+def read_from(cursor: datetime, overlap: timedelta) -> datetime:
+    """Where an incremental read starts on a platform whose change stamps are whole seconds and
+    whose search is strictly after a moment: ``overlap`` before the cursor, and never less than
+    one second, since a record changed in the cursor's own second after the read that set it
+    carries the cursor's stamp and would otherwise never be read."""
+    return cursor - max(overlap, STAMP_RESOLUTION)
 
 
 class Snapshot(msgspec.Struct, frozen=True, kw_only=True):

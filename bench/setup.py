@@ -90,7 +90,8 @@ def erp_settings(url: str, rate: float = UNTHROTTLED_RATE) -> dict[str, Any]:
         "requests_per_second": rate,
         "max_concurrency": CONCURRENCY,
         # Cycles here follow each other within seconds, where a merchant's are minutes apart:
-        # without this the overlap window would re-read everything the last cycle wrote.
+        # without this the overlap window would re-read everything the last cycle wrote (the
+        # cursor's own second is read again all the same: adapters.base.read_from).
         "overlap_seconds": 0,
     }
 

@@ -1,6 +1,7 @@
 """Reading each kind from Odoo: full and incremental snapshots, and fetches by natural key.
 
-Incremental reads ask for ``write_date > cursor - overlap``. Editing a template (its price,
+Incremental reads ask for ``write_date > cursor - overlap`` (at least a second before the
+cursor: :func:`adapters.base.read_from`). Editing a template (its price,
 name, taxes) bumps only the template's write_date in Odoo, so product and price reads follow
 both ``product.product`` and ``product.template`` and re-read every variant of a touched
 template. The cursor returned is the newest write_date seen (the server's clock, never ours),
@@ -16,7 +17,7 @@ from typing import Any, TypeVar
 
 import msgspec
 
-from adapters.base import PermanentError, Seen, Snapshot, gathered, in_one_part
+from adapters.base import PermanentError, Seen, Snapshot, gathered, in_one_part, read_from
 from adapters.odoo import mapping
 from adapters.odoo.client import ALL, OdooClient, chunks
 from adapters.odoo.wire import (
@@ -83,7 +84,7 @@ class Reader:
             moment = datetime.strptime(since, _FORMAT)
         except ValueError:
             raise PermanentError(f"not an Odoo cursor: {since!r}") from None
-        return (moment - self.overlap).strftime(_FORMAT)
+        return read_from(moment, self.overlap).strftime(_FORMAT)
 
     async def snapshot_parts(
         self, kind: str, since: str | None, take: Callable[[list[Seen]], Awaitable[None]]

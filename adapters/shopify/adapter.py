@@ -33,6 +33,7 @@ from adapters.base import (
     Snapshot,
     TransientError,
     Update,
+    read_from,
 )
 from adapters.shopify import bulk_read, cost, people
 from adapters.shopify import products as shop_products
@@ -163,7 +164,7 @@ class ShopifyAdapter(OrderFeedbackMixin, BulkWrites):
             if start is None:
                 raise PermanentError(f"not a Shopify cursor: {since!r}")
             search = shop_products.since_query(
-                start - timedelta(seconds=self.settings.overlap_seconds)
+                read_from(start, timedelta(seconds=self.settings.overlap_seconds))
             )
         return search
 

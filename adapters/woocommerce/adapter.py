@@ -30,6 +30,7 @@ from adapters.base import (
     Snapshot,
     gathered,
     in_one_part,
+    read_from,
 )
 from adapters.http import HttpClient
 from adapters.woocommerce import accounting, mapping, orders, price_meta, schema
@@ -162,7 +163,7 @@ class WooCommerceAdapter:
         if since is not None and incremental:
             window = mapping.gmt(since)
             assert window is not None
-            start = window - timedelta(seconds=self.settings.overlap_seconds)
+            start = read_from(window, timedelta(seconds=self.settings.overlap_seconds))
             params |= {"modified_after": _cursor_text(start), "dates_are_gmt": "true"}
         return params, incremental
 

@@ -303,8 +303,10 @@ async def fetch_missing(
 ) -> SideRead | None:
     """The records an incremental read lacks that the decision needs to see (new on the other
     side, or with a pending dead letter or conflict), fetched by key; None when none is
-    missing. The caller maps them as it mapped the read, then adds them to it."""
-    missing = sorted(wanted - read.observed.keys())
+    missing. The caller maps them as it mapped the read, then adds them to it. A record this
+    side's read already rejected is not fetched again, so it is reported once."""
+    refused = {r.key for r in rejected if r.side == side}
+    missing = sorted(wanted - read.observed.keys() - refused)
     if read.complete or not missing:
         return None
     return ingest(

@@ -150,12 +150,14 @@ def test_a_weight_in_any_of_shopifys_units_reads_in_kilograms() -> None:
 
 
 def test_a_cost_or_weight_shopify_would_keep_otherwise_is_refused() -> None:
-    assert unfit(Product(sku="A", name="A", cost=Decimal("1.50"), weight=Decimal("0.125"))) is None
-    assert "cost" in (unfit(Product(sku="A", name="A", cost=Decimal("1.234"))) or "")
+    price = Decimal("9.90")
+    fine = Product(sku="A", name="A", price=price, cost=Decimal("1.50"), weight=Decimal("0.125"))
+    assert unfit(fine) is None
+    assert "cost" in (unfit(Product(sku="A", name="A", price=price, cost=Decimal("1.234"))) or "")
     heavy = Product(
         sku="P",
         name="P",
-        variants=(Variant(sku="P-1", weight=Decimal("0.12345678901234567890")),),
+        variants=(Variant(sku="P-1", price=price, weight=Decimal("0.12345678901234567890")),),
     )
     assert "weight" in (unfit(heavy) or "") and "P-1" in (unfit(heavy) or "")
 

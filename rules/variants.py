@@ -2,8 +2,8 @@
 
 ERP catalogues keep "TSHIRT-RED-M" and "TSHIRT-RED-L" as separate articles; the shop wants one
 product "TSHIRT" whose variations carry colour and size. The group key (the parent's SKU) comes
-from an ERP field or from a SKU pattern with named groups; each variant keeps its own SKU, price
-and stock, so the stock and price jobs keep working per article.
+from an ERP field or from a SKU pattern with named groups; each variant keeps its own SKU, price,
+cost, weight and stock, so the stock and price jobs keep working per article.
 
 A group that cannot be built faithfully (two articles with the same options, articles that
 disagree on the tax code or the category, a missing option) is not guessed: it is returned as a
@@ -152,6 +152,8 @@ def _build(
                 attributes=options,
                 price=article.price,
                 sale_price=article.sale_price,
+                cost=article.cost,
+                weight=article.weight,
                 active=article.active,
             )
         )
@@ -213,7 +215,15 @@ def group_articles(
     )
 
 
-_VARIANT_FIELDS = {"price": "price", "sale_price": "sale_price", "active": "active"}
+_VARIANT_FIELDS = {
+    "price": "price",
+    "sale_price": "sale_price",
+    "cost": "cost",
+    "weight": "weight",
+    "active": "active",
+}
+GROUPED_VARIANT_FIELDS = frozenset(_VARIANT_FIELDS)
+"""An article's fields its variant carries when grouped (and writes back to it)."""
 _SHARED_FIELDS = ("description", "tax_code", "category")
 
 
@@ -224,8 +234,8 @@ def split_changes(
     to the ERP). ``articles`` holds each article's current fields by SKU.
 
     Product-wide fields (description, tax code, category) go to every article; a variant's
-    price, sale price and active flag go to its article only. Anything else cannot be written
-    back to separate articles and raises ``ValueError`` naming it.
+    price, sale price, cost, weight and active flag go to its article only. Anything else
+    cannot be written back to separate articles and raises ``ValueError`` naming it.
     """
     out: dict[str, dict[str, Any]] = {}
     for name, value in changes.items():

@@ -24,11 +24,16 @@ IN_VARIANTS = "variants."
 
 
 def uncarried(
-    kind: str, adapters: Mapping[Side, Adapter], translated: Collection[str] = ()
+    kind: str,
+    adapters: Mapping[Side, Adapter],
+    translated: Collection[str] = (),
+    built_variants: Mapping[Side, frozenset[str]] | None = None,
 ) -> frozenset[str]:
     """The fields of ``kind`` left out of the cycle: those a side cannot carry, and those a
     side keeps in its own terms that no transform of the connection (``translated``)
-    translates. The record's key is always kept."""
+    translates. ``built_variants`` names, by side, the variant fields a transform gives that
+    side's variants beyond what its adapter reads in one (articles grouped into variants carry
+    their own cost and weight). The record's key is always kept."""
     record = RECORD_TYPES[kind]
     left_out: set[str] = set()
     for side in SIDES:
@@ -38,6 +43,8 @@ def uncarried(
             left_out.update(name for name in record.__struct_fields__ if name not in declared)
         left_out.update(capabilities.own_terms.get(kind, frozenset()) - set(translated))
         in_variants = capabilities.variant_fields
+        if in_variants is not None and built_variants:
+            in_variants = in_variants | built_variants.get(side, frozenset())
         if kind == "product" and in_variants is not None:
             left_out.update(
                 IN_VARIANTS + name

@@ -132,7 +132,7 @@ async def run_cycle(
         pipeline = Pipeline(
             transforms or Transforms(), kind, adapters, store=store, connection=connection
         )
-        left_out = uncarried(kind, adapters, pipeline.translated())
+        left_out = uncarried(kind, adapters, pipeline.translated(), pipeline.built_variants())
         since = {
             side: None if full or pipeline.full_read(side) else cursors.get(side) for side in SIDES
         }

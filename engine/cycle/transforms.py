@@ -58,7 +58,14 @@ from rules.prices import PriceError, PriceRule, check_prices, erp_group, shop_pr
 from rules.stock import SEEN_QUANTITY, StockRule, available, reserved
 from rules.taxes import TaxError, erp_tax_code, shop_tax_class
 from rules.transforms import Transforms
-from rules.variants import GROUP_REF, VariantRule, group_articles, group_key, split_changes
+from rules.variants import (
+    GROUP_REF,
+    GROUPED_VARIANT_FIELDS,
+    VariantRule,
+    group_articles,
+    group_key,
+    split_changes,
+)
 
 if TYPE_CHECKING:
     from engine.store.state import Store
@@ -97,6 +104,16 @@ class Pipeline:
         if self._kind == "product" and self._t.taxes is not None:
             return frozenset({"tax_code"})
         return frozenset()
+
+    def built_variants(self) -> dict[Side, frozenset[str]]:
+        """The variant fields grouping gives the ERP's variants: those of its articles' own
+        fields the ERP carries (see :func:`engine.cycle.carried.uncarried`)."""
+        if self._kind != "product" or self._t.variants is None:
+            return {}
+        carried = self._adapters["erp"].capabilities.fields.get("product")
+        return {
+            "erp": frozenset(f for f in GROUPED_VARIANT_FIELDS if carried is None or f in carried)
+        }
 
     def keeps_records(self) -> bool:
         """Whether records reach the decision as read: no transform maps, groups or rewrites

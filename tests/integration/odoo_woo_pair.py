@@ -17,7 +17,6 @@ from adapters.odoo.simulator.store import OdooStore
 from adapters.simkit import serve
 from adapters.woocommerce import WooCommerceAdapter
 from adapters.woocommerce.settings import AdapterSettings
-from adapters.woocommerce.simulator import Store as ShopStore
 from adapters.woocommerce.simulator import create_app as create_shop_app
 from adapters.woocommerce.simulator import store_of as shop_store_of
 from engine.config import ConnectionConfig, JobConfig, parse_config
@@ -27,10 +26,13 @@ from engine.store.state import Store
 
 @dataclass
 class Pair:
+    """The ERP and shop adapters, the simulators' stores behind them (the shop's: WooCommerce's
+    or Shopify's) and the connection's configuration."""
+
     erp: OdooAdapter
-    shop: WooCommerceAdapter
+    shop: Any
     odoo: OdooStore
-    sim: ShopStore
+    sim: Any
     connection: ConnectionConfig
 
     def adapters(self) -> dict[Side, Any]:
@@ -62,6 +64,21 @@ def shop_adapter(url: str) -> WooCommerceAdapter:
     )
 
 
+def erp_adapter(url: str, tmp_path: Path) -> OdooAdapter:
+    """An Odoo adapter for the simulator at ``url``, its key in a file under ``tmp_path``."""
+    (tmp_path / "odoo_key").write_text("odoo-test-key")
+    return create_odoo(
+        {
+            "url": url,
+            "database": "odoo",
+            "api_key_file": str(tmp_path / "odoo_key"),
+            "requests_per_second": 1000,
+            "overlap_seconds": 0,
+        },
+        source="test.toml",
+    )
+
+
 async def open_pair(
     tmp_path: Path, config: str, *, products: int = 0, varied: bool = False
 ) -> AsyncIterator[Pair]:
@@ -69,18 +86,8 @@ async def open_pair(
     :func:`adapters.odoo.simulator.seed.seed_catalogue` says) and their adapters."""
     odoo_app = create_odoo_app(products=products, varied=varied)
     shop_app = create_shop_app(products=0)
-    (tmp_path / "odoo_key").write_text("odoo-test-key")
     async with serve(odoo_app) as odoo_url, serve(shop_app) as shop_url:
-        erp = create_odoo(
-            {
-                "url": odoo_url,
-                "database": "odoo",
-                "api_key_file": str(tmp_path / "odoo_key"),
-                "requests_per_second": 1000,
-                "overlap_seconds": 0,
-            },
-            source="test.toml",
-        )
+        erp = erp_adapter(odoo_url, tmp_path)
         shop = shop_adapter(shop_url)
         connection = parse_config(config, source="test.toml").connections["main"]
         try:

@@ -9,79 +9,22 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 import pytest
-from convergence_law import IDLE, README_RULES, writes
+from convergence_law import IDLE, writes
+from odoo_shopify_pair import Pair, open_pair
 
-from adapters.odoo.adapter import create as create_odoo
 from adapters.odoo.simulator.app import create_app as create_odoo_app
-from adapters.odoo.simulator.app import store_of as odoo_store_of
 from adapters.odoo.simulator.dispatch import call
-from adapters.shopify import simulator
-from adapters.shopify.adapter import ShopifyAdapter
-from adapters.shopify.settings import ShopifySettings
-from adapters.simkit import serve
-from engine.config import JobConfig, parse_config
-from engine.cycle.run import CycleResult, run_cycle
 from engine.store.state import Store
-
-
-class Pair:
-    def __init__(self, erp: Any, shop: ShopifyAdapter, odoo: Any, sim: Any) -> None:
-        self.erp, self.shop, self.odoo, self.sim = erp, shop, odoo, sim
-        self.connection = parse_config(
-            README_RULES.replace('"woocommerce"', '"shopify"'), source="test.toml"
-        ).connections["main"]
-
-    async def cycle(self, store: Store, kind: str, *, full: bool = True) -> CycleResult:
-        return await run_cycle(
-            store,
-            connection="main",
-            job_name=kind,
-            job=JobConfig(kind=kind),
-            rules=self.connection.rules_for(kind),
-            adapters={"erp": self.erp, "shop": self.shop},
-            full=full,
-            transforms=self.connection.transforms,
-        )
 
 
 @pytest.fixture(params=["pages", "bulk"])
 async def pair(tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[Pair]:
     """The two sides; the shop's full reads page by page, or by bulk operations."""
     odoo_app = create_odoo_app(products=40, varied=True)
-    shop_app = simulator.create_app(
-        settings=simulator.Settings(bucket_size=2000, restore_rate=1000)
-    )
-    (tmp_path / "odoo_key").write_text("odoo-test-key")
-    async with serve(odoo_app) as odoo_url, serve(shop_app) as shop_url:
-        erp = create_odoo(
-            {
-                "url": odoo_url,
-                "database": "odoo",
-                "api_key_file": str(tmp_path / "odoo_key"),
-                "requests_per_second": 1000,
-                "overlap_seconds": 0,
-            },
-            source="test.toml",
-        )
-        shop = ShopifyAdapter(
-            ShopifySettings(
-                url=shop_url,
-                access_token="shpat_test",
-                location="Warehouse",
-                requests_per_second=1000,
-                max_concurrency=8,
-                bulk_read_above=0 if request.param == "bulk" else 10**6,
-                bulk_poll_seconds=0.05,
-            )
-        )
-        try:
-            yield Pair(erp, shop, odoo_store_of(odoo_app), simulator.shop_of(shop_app).store)
-        finally:
-            await shop.aclose()
-            await erp.aclose()
+    async for opened in open_pair(tmp_path, odoo_app, bulk=request.param == "bulk"):
+        yield opened
 
 
 async def test_after_a_successful_product_cycle_the_next_writes_nothing(

@@ -278,6 +278,11 @@ SPLITS = [
         {"A2": {"price": "13"}},
     ),
     Split(
+        "a variant's cost and weight -> its own article's",
+        {"variants": [{"sku": "A1", "cost": "4.2", "weight": "0.3"}, {"sku": "A2", "price": "12"}]},
+        {"A1": {"cost": "4.2", "weight": "0.3"}},
+    ),
+    Split(
         "product-wide description -> every article whose description differs",
         {"description": "new"},
         {"A1": {"description": "new"}, "A2": {"description": "new"}},

@@ -72,14 +72,16 @@ CARRIED = {
             "cost",
             "weight",
             "barcode",
+            "category",
             "active",
             "variants",
         }
     )
 }
 """What an article carries in Shopify and reads back as written (cost and weight on each
-variant's inventory item): no sale dates or category yet, tax in Shopify's own terms
-(``taxCode``)."""
+variant's inventory item, the category in ``productType``). No sale dates: Shopify has no
+scheduled compare-at price, a sale runs until the price is changed. Tax is in Shopify's own
+terms (``taxCode``)."""
 _LOOKUP_CHUNK = 50
 
 

@@ -26,14 +26,14 @@ import msgspec
 from adapters.base import PermanentError, TransientError
 from adapters.shopify import cost
 from adapters.shopify.client import ShopifyClient, user_errors
-from adapters.shopify.products import SKU_FIELD, VARIANT_FIELDS
+from adapters.shopify.products import PRODUCT_FIELDS, VARIANT_FIELDS
 
 log = logging.getLogger("concord.shopify")
 T = TypeVar("T")
 
 PRODUCTS = (
-    "{ products { edges { node { id title descriptionHtml status updatedAt"
-    f" {SKU_FIELD} variants {{ edges {{ node {{ {VARIANT_FIELDS} }} }} }} }} }} }} }}"
+    f"{{ products {{ edges {{ node {{ {PRODUCT_FIELDS}"
+    f" variants {{ edges {{ node {{ {VARIANT_FIELDS} }} }} }} }} }} }} }}"
 )
 LEVELS = (
     "{ productVariants { edges { node { id sku inventoryItem { id tracked"

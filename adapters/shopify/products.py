@@ -7,7 +7,8 @@ status on the product. Shopify's ``price`` is what the customer pays and ``compa
 ``price``. ``ACTIVE`` is on sale; ``DRAFT`` and ``ARCHIVED`` are not. Cost and weight live on
 each variant's inventory item (``unitCost``, ``measurement.weight``): a weight in any of
 Shopify's units reads in kilograms, Concord's unit, and a weight of 0 (what Shopify holds for
-"none") reads as no weight.
+"none") reads as no weight. The category is the product's ``productType``, its levels joined
+with " > " (:data:`CATEGORY_SEPARATOR`); an empty type is no category.
 
 Pages are as large as the query cost allows (see :func:`products_query`): each product costs
 one point, plus its variants connection.
@@ -39,11 +40,16 @@ ITEM_FIELDS = "inventoryItem { unitCost { amount } measurement { weight { value 
 VARIANT_FIELDS = (
     f"id sku price compareAtPrice barcode selectedOptions {{ name value }} {ITEM_FIELDS}"
 )
+PRODUCT_FIELDS = f"id title descriptionHtml productType status updatedAt {SKU_FIELD}"
+"""A product's own fields, the same in a page, a node and a bulk read (its variants apart)."""
 _PRODUCT = (
-    f"id title descriptionHtml status updatedAt {SKU_FIELD} "
-    f"variants(first: {VARIANTS_PER_PRODUCT}) {{ nodes {{ {VARIANT_FIELDS} }} "
+    f"{PRODUCT_FIELDS} variants(first: {VARIANTS_PER_PRODUCT}) {{ nodes {{ {VARIANT_FIELDS} }} "
     "pageInfo { hasNextPage } }"
 )
+CATEGORY_SEPARATOR = " > "
+"""Between the levels of a category path in a ``productType`` ("Kitchen > Mugs")."""
+PRODUCT_TYPE_LIMIT = 255
+"""The most characters Shopify keeps in a ``productType``."""
 VARIANT_COST = 6 * cost.OBJECT
 """A variant, its selected options (a list of objects costs one object), its inventory item,
 the item's unit cost, measurement and weight."""
@@ -101,6 +107,7 @@ class ShopProduct(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
     id: str
     title: str
     description_html: str = ""
+    product_type: str = ""
     status: str = "ACTIVE"
     updated_at: str | None = None
     parent_sku: Metafield | None = None
@@ -250,6 +257,16 @@ def sku_of(product: ShopProduct, variants: list[ShopVariant]) -> str | None:
     return _kept_sku(product) or (min(skus) if skus and all(skus) else None)
 
 
+def category_of(product_type: str) -> tuple[str, ...]:
+    """The category path a ``productType`` holds (none when it is empty)."""
+    return tuple(product_type.split(CATEGORY_SEPARATOR)) if product_type else ()
+
+
+def product_type(category: tuple[str, ...]) -> str:
+    """The ``productType`` holding a category path."""
+    return CATEGORY_SEPARATOR.join(category)
+
+
 def to_product(product: ShopProduct, variants: list[ShopVariant]) -> Product:
     """The canonical article (one default variant) or product with variants (several: the
     product's SKU is then the one Concord kept in its ``concord.sku`` metafield, or, on a
@@ -269,6 +286,7 @@ def to_product(product: ShopProduct, variants: list[ShopVariant]) -> Product:
             cost=cost_of(variant),
             weight=weight_of(variant),
             barcode=variant.barcode or None,
+            category=category_of(product.product_type),
             active=active,
         )
     canonical = []
@@ -292,6 +310,7 @@ def to_product(product: ShopProduct, variants: list[ShopVariant]) -> Product:
         sku=kept or min(v.sku for v in canonical),
         name=product.title,
         description=product.description_html,
+        category=category_of(product.product_type),
         active=active,
         variants=tuple(canonical),
     )

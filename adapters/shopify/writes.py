@@ -10,7 +10,9 @@ is not written, and the item fails naming both.
 Cost and weight go on each variant's inventory item, the weight in kilograms (none is 0, what
 Shopify holds for no weight; no cost is null). What Shopify would keep as another value is
 refused naming the field, never rounded into a value other than the one agreed: a cost has
-the currency's two decimals, a weight is a floating-point number (``Float``).
+the currency's two decimals, a weight is a floating-point number (``Float``). The category
+goes in ``productType``, its levels joined with " > ": a path that would not read back as
+itself (too long, a level holding " > ", empty or with whitespace around it) is refused too.
 """
 
 from __future__ import annotations
@@ -22,11 +24,15 @@ from typing import Any
 from adapters.shopify import cost
 from adapters.shopify.products import (
     _PRODUCT,
+    CATEGORY_SEPARATOR,
     DEFAULT_OPTION,
     DEFAULT_VALUE,
     NODE_COST,
+    PRODUCT_TYPE_LIMIT,
     SKU_KEY,
     SKU_NAMESPACE,
+    category_of,
+    product_type,
 )
 from canonical.models import Product
 
@@ -82,7 +88,10 @@ def _item(sku: str, cost: Decimal | None, weight: Decimal | None) -> dict[str, A
 
 def unfit(product: Product) -> str | None:
     """Why Shopify would not keep ``product`` as it is (None: it would): a price, cost or weight
-    it would round, or a variant with no price, which Shopify would sell at 0.00."""
+    it would round, a variant with no price, which Shopify would sell at 0.00, or a category
+    its ``productType`` would not give back (:func:`unfit_category`)."""
+    if (reason := unfit_category(product.sku, product.category)) is not None:
+        return reason
     if product.variants:
         held = [(v.sku, v.price, v.sale_price, v.cost, v.weight) for v in product.variants]
     else:
@@ -95,6 +104,36 @@ def unfit(product: Product) -> str | None:
                 return f"{name}: {amount} of {sku} has more decimals than Shopify keeps (2)"
         if weight is not None and Decimal(repr(float(weight))) != weight:
             return f"weight: {weight} kg of {sku} does not fit Shopify's floating-point weight"
+    return None
+
+
+def unfit_category(sku: str, category: tuple[str, ...]) -> str | None:
+    """Why ``category`` would not read back from Shopify's ``productType`` as itself (None: it
+    would). Shopify trims the type and keeps 255 characters of it; a level holding " > " would
+    read as two. A level with whitespace around it is refused wherever it stands, not only
+    first or last (where it would be trimmed away), so a level is refused or not whatever its
+    place in the path."""
+    joined = product_type(category)
+    if len(joined) > PRODUCT_TYPE_LIMIT:
+        return (
+            f"category: {sku}'s is {len(joined)} characters joined with {CATEGORY_SEPARATOR!r},"
+            f" more than Shopify's productType keeps ({PRODUCT_TYPE_LIMIT})"
+        )
+    for level in category:
+        if CATEGORY_SEPARATOR in level:
+            return (
+                f"category: level {level!r} of {sku} holds {CATEGORY_SEPARATOR!r},"
+                " which separates the levels in Shopify's productType"
+            )
+        if not level.strip():
+            return f"category: {sku}'s has an empty level, which Shopify's productType cannot hold"
+        if level != level.strip():
+            return (
+                f"category: level {level!r} of {sku} has whitespace around it,"
+                " which Shopify's productType would not keep"
+            )
+    if (read := category_of(joined)) != category:
+        return f"category: {sku}'s would read back from Shopify's productType as {read!r}"
     return None
 
 
@@ -120,6 +159,7 @@ def product_input(
     data: dict[str, Any] = {
         "title": product.name,
         "descriptionHtml": product.description,
+        "productType": product_type(product.category),
         "status": STATUS[product.active],
     }
     if product_id is not None:

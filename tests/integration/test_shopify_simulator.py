@@ -260,6 +260,40 @@ async def test_product_set_refuses_bad_input_and_writes_nothing(shop: Client) ->
     assert missing["productSet"]["userErrors"][0]["code"] == "PRODUCT_DOES_NOT_EXIST"
 
 
+async def test_a_product_type_is_trimmed_and_one_too_long_refused(shop: Client) -> None:
+    typed = """mutation($input: ProductSetInput!, $identifier: ProductSetIdentifiers) {
+      productSet(input: $input, identifier: $identifier) {
+        product { id productType } userErrors { field message code } } }"""
+    made = await shop.gql(
+        typed, {"input": {"title": "Typed mug", "productType": " Kitchen > Mugs "}}
+    )
+    product = made["productSet"]["product"]
+    assert made["productSet"]["userErrors"] == []
+    assert product["productType"] == "Kitchen > Mugs"
+    same = {"id": product["id"]}
+    longest = await shop.gql(typed, {"identifier": same, "input": {"productType": "x" * 255}})
+    assert longest["productSet"]["product"]["productType"] == "x" * 255
+    refused = await shop.gql(typed, {"identifier": same, "input": {"productType": "x" * 256}})
+    assert refused["productSet"] == {
+        "product": None,
+        "userErrors": [
+            {
+                "field": ["input", "productType"],
+                "message": "Product type is too long (maximum is 255 characters)",
+                "code": "TOO_LONG",
+            }
+        ],
+    }
+    update = """mutation($p: ProductUpdateInput) { productUpdate(product: $p) {
+        product { productType } userErrors { field message } } }"""
+    refused = await shop.gql(update, {"p": {**same, "productType": "y" * 256}})
+    assert refused["productUpdate"]["userErrors"][0]["field"] == ["productType"]
+    read = await shop.gql(
+        "query($id: ID!) { product(id: $id) { productType } }", {"id": product["id"]}
+    )
+    assert read["product"]["productType"] == "x" * 255, "nothing refused is written"
+
+
 def _some_product(shop: Client) -> Any:
     store = shop.shop.store
     return next(p for p in store.products.values() if len(p.variant_ids) >= 2)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from decimal import Decimal
 
+import msgspec
 import pytest
 
 from adapters.shopify import cost
@@ -160,6 +161,57 @@ def test_a_cost_or_weight_shopify_would_keep_otherwise_is_refused() -> None:
         variants=(Variant(sku="P-1", price=price, weight=Decimal("0.12345678901234567890")),),
     )
     assert "weight" in (unfit(heavy) or "") and "P-1" in (unfit(heavy) or "")
+
+
+def test_a_category_is_the_product_type_its_levels_joined_with_an_arrow() -> None:
+    product = ShopProduct(id="gid://shopify/Product/1", title="Mug", product_type="")
+    [mug] = [_variant("MUG-1", "8.00")]
+    assert to_product(product, [mug]).category == ()
+    typed = msgspec.structs.replace(product, product_type="Kitchen > Mugs")
+    assert to_product(typed, [mug]).category == ("Kitchen", "Mugs")
+    flat = msgspec.structs.replace(product, product_type="Kitchen>Mugs / Cups")
+    assert to_product(flat, [mug]).category == ("Kitchen>Mugs / Cups",)
+    size = [SelectedOption(name="Size", value="M")]
+    shirt = to_product(typed, [_variant("SH-M", "20.00", selected_options=size)] * 2)
+    assert shirt.category == ("Kitchen", "Mugs")
+    # Written as it is read, and none as "" (which clears a type the shop had).
+    for category, written in [(("Kitchen", "Mugs"), "Kitchen > Mugs"), ((), "")]:
+        article = Product(sku="MUG-1", name="Mug", price=Decimal(8), category=category)
+        assert product_input(article, None, {})["productType"] == written
+        assert unfit(article) is None
+
+
+@pytest.mark.parametrize(
+    ("category", "reason"),
+    [
+        (("Kitchen", "x" * 246), "256 characters"),
+        (("Kitchen > Mugs",), "holds ' > '"),
+        (("Kitchen", ""), "empty level"),
+        (("Kitchen", "  "), "empty level"),
+        ((" Kitchen", "Mugs"), "whitespace"),
+        (("Kitchen", "Mugs "), "whitespace"),
+        (("Kitchen ", "Mugs"), "whitespace"),
+        (("Kitchen >", "Mugs"), "read back from Shopify's productType as ('Kitchen', '> Mugs')"),
+    ],
+)
+def test_a_category_the_product_type_would_not_give_back_is_refused(
+    category: tuple[str, ...], reason: str
+) -> None:
+    for article in (
+        Product(sku="MUG-1", name="Mug", price=Decimal(8), category=category),
+        Product(
+            sku="MUG-1",
+            name="Mug",
+            category=category,
+            variants=(Variant(sku="MUG-1-S", price=Decimal(8)),),
+        ),
+    ):
+        refused = unfit(article) or ""
+        assert refused.startswith("category: ") and "MUG-1" in refused, refused
+        assert reason in refused, refused
+    # The longest type Shopify keeps is no reason.
+    longest = ("Kitchen", "x" * 245)
+    assert unfit(Product(sku="MUG-1", name="Mug", price=Decimal(8), category=longest)) is None
 
 
 def test_the_product_set_input_writes_back_what_is_read() -> None:

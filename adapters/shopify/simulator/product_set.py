@@ -14,7 +14,7 @@ from graphql import GraphQLResolveInfo
 
 from adapters.shopify.simulator.catalogue import add_variant, new_product, sync_options
 from adapters.shopify.simulator.metafields import replace_metafields
-from adapters.shopify.simulator.products_write import apply_product_fields
+from adapters.shopify.simulator.products_write import apply_product_fields, product_type_too_long
 from adapters.shopify.simulator.reads import NODE_LOADERS
 from adapters.shopify.simulator.store import Product, Store, gid, parse_gid
 from adapters.shopify.simulator.variant_input import (
@@ -51,6 +51,8 @@ def _check(store: Store, product: Product | None, data: dict[str, Any]) -> list[
     problems: list[View] = []
     if product is None and not (data.get("title") or "").strip():
         problems.append(error(["input", "title"], "Title can't be blank", "BLANK"))
+    if (message := product_type_too_long(data)) is not None:
+        problems.append(error(["input", "productType"], message, "TOO_LONG"))
     options = data.get("productOptions")
     if options is not None and len(options) > MAX_OPTIONS:
         problems.append(

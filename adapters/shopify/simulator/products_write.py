@@ -11,6 +11,18 @@ from adapters.shopify.simulator.catalogue import add_variant, handleize, new_pro
 from adapters.shopify.simulator.store import Product, Store, parse_gid
 from adapters.shopify.simulator.views import View, product_view, shown_status
 
+PRODUCT_TYPE_LIMIT = 255
+"""The most characters Shopify keeps in a product type."""
+
+
+def product_type_too_long(data: dict[str, Any]) -> str | None:
+    """Shopify's message when ``data`` gives a product type longer than it keeps, counted as
+    it would be stored (trimmed)."""
+    text = data.get("productType")
+    if text is not None and len(text.strip()) > PRODUCT_TYPE_LIMIT:
+        return f"Product type is too long (maximum is {PRODUCT_TYPE_LIMIT} characters)"
+    return None
+
 
 def user_error(field: list[str] | None, message: str, code: str | None = None) -> View:
     error: View = {"field": field, "message": message}
@@ -29,10 +41,11 @@ def apply_product_fields(store: Store, product: Product, data: dict[str, Any]) -
             del store.handles[product.handle]
         product.handle = handle
         store.handles[handle] = product.id
+    if data.get("productType") is not None:
+        product.product_type = data["productType"].strip()  # as Shopify stores it
     for key, attribute in (
         ("status", "status"),
         ("vendor", "vendor"),
-        ("productType", "product_type"),
         ("descriptionHtml", "description_html"),
     ):
         if data.get(key) is not None:
@@ -43,12 +56,15 @@ def apply_product_fields(store: Store, product: Product, data: dict[str, Any]) -
 
 
 def status_refused(info: GraphQLResolveInfo, data: dict[str, Any]) -> View | None:
-    """UNLISTED cannot be written through a version that does not know it."""
+    """UNLISTED cannot be written through a version that does not know it; a product type
+    cannot be longer than Shopify keeps."""
     if (
         data.get("status") == "UNLISTED"
         and shown_status("UNLISTED", info.context["version"]) != "UNLISTED"
     ):
         return user_error(["status"], "Status is not included in the list")
+    if (message := product_type_too_long(data)) is not None:
+        return user_error(["productType"], message)
     return None
 
 

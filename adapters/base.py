@@ -83,8 +83,9 @@ class Capabilities(msgspec.Struct, frozen=True, kw_only=True):
     (see engine/cycle/carried.py)."""
 
 
-class Seen(msgspec.Struct, frozen=True, kw_only=True):
-    """One record as read from a platform: the canonical record plus where it lives there."""
+class Seen(msgspec.Struct, frozen=True, kw_only=True, gc=False):
+    """One record as read from a platform: the canonical record plus where it lives there
+    (untracked by the garbage collector, as records are: it holds only immutable values)."""
 
     record: Record
     ref: str

@@ -15,8 +15,13 @@ from typing import ClassVar
 import msgspec
 
 
-class Record(msgspec.Struct, kw_only=True, frozen=True):
-    """Base of every canonical record. ``KIND`` names it, ``KEY`` names its natural-key field."""
+class Record(msgspec.Struct, kw_only=True, frozen=True, gc=False):
+    """Base of every canonical record. ``KIND`` names it, ``KEY`` names its natural-key field.
+
+    Records (and their parts below) hold only immutable values, so they can be part of no
+    reference cycle: ``gc=False`` keeps them out of the garbage collector's sight, which would
+    otherwise walk a whole catalogue's records on each of its passes, and saves its header in
+    each of them."""
 
     KIND: ClassVar[str]
     KEY: ClassVar[str]
@@ -26,14 +31,14 @@ class Record(msgspec.Struct, kw_only=True, frozen=True):
         return "" if value is None else str(value)
 
 
-class Attribute(msgspec.Struct, kw_only=True, frozen=True):
+class Attribute(msgspec.Struct, kw_only=True, frozen=True, gc=False):
     """A product attribute such as colour or size, with the option this article has."""
 
     name: str
     value: str
 
 
-class Variant(msgspec.Struct, kw_only=True, frozen=True):
+class Variant(msgspec.Struct, kw_only=True, frozen=True, gc=False):
     """One sellable article of a product with variants, keyed by its own SKU (trimmed)."""
 
     sku: str
@@ -140,7 +145,7 @@ class Price(Record, frozen=True):
         return f"{self.sku}|{scope}|{self.min_quantity}"
 
 
-class Address(msgspec.Struct, kw_only=True, frozen=True):
+class Address(msgspec.Struct, kw_only=True, frozen=True, gc=False):
     first_name: str = ""
     last_name: str = ""
     company: str = ""
@@ -172,7 +177,7 @@ class Customer(Record, frozen=True):
         return self.email.strip().lower()
 
 
-class OrderLine(msgspec.Struct, kw_only=True, frozen=True):
+class OrderLine(msgspec.Struct, kw_only=True, frozen=True, gc=False):
     """A line of a web order; ``subtotal`` (before discounts) and ``total`` (after them) are
     before tax even when the shop's prices include it, ``tax`` apart."""
 
@@ -186,14 +191,14 @@ class OrderLine(msgspec.Struct, kw_only=True, frozen=True):
     tax_code: str | None = None
 
 
-class TaxLine(msgspec.Struct, kw_only=True, frozen=True):
+class TaxLine(msgspec.Struct, kw_only=True, frozen=True, gc=False):
     code: str
     label: str
     rate: Decimal
     amount: Decimal
 
 
-class ShippingLine(msgspec.Struct, kw_only=True, frozen=True):
+class ShippingLine(msgspec.Struct, kw_only=True, frozen=True, gc=False):
     """A delivery method charged on an order: ``total`` before tax, ``tax`` apart."""
 
     method: str
@@ -201,7 +206,7 @@ class ShippingLine(msgspec.Struct, kw_only=True, frozen=True):
     tax: Decimal = Decimal(0)
 
 
-class FeeLine(msgspec.Struct, kw_only=True, frozen=True):
+class FeeLine(msgspec.Struct, kw_only=True, frozen=True, gc=False):
     """A fee of the order (WooCommerce ``fee_lines``: a payment surcharge, a gift wrap...);
     negative for a discount given as a fee."""
 
@@ -212,7 +217,7 @@ class FeeLine(msgspec.Struct, kw_only=True, frozen=True):
     """The shop's tax class; ``None`` when the fee is not taxable."""
 
 
-class Payment(msgspec.Struct, kw_only=True, frozen=True):
+class Payment(msgspec.Struct, kw_only=True, frozen=True, gc=False):
     method: str
     title: str = ""
     transaction_id: str = ""

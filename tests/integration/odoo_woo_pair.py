@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from convergence_law import IDLE, writes
+
 from adapters.base import Side
 from adapters.odoo.adapter import OdooAdapter
 from adapters.odoo.adapter import create as create_odoo
@@ -49,6 +51,12 @@ class Pair:
             full=full,
             transforms=self.connection.transforms,
         )
+
+    async def assert_settled(self, store: Store, kind: str) -> None:
+        """The next full and incremental cycles of ``kind`` write nothing and find no drift."""
+        for full in (True, False):
+            again = await self.cycle(store, kind, full=full)
+            assert writes(again) == IDLE, (kind, full, again.operations)
 
 
 def shop_adapter(url: str) -> WooCommerceAdapter:

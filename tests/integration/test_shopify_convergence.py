@@ -33,9 +33,7 @@ async def test_after_a_successful_product_cycle_the_next_writes_nothing(
     first = await pair.cycle(store, "product")
     assert first.failures == [] and first.rejected == [], first.counts
     assert first.counts["created_shop"] > 0
-    for full in (True, False):
-        again = await pair.cycle(store, "product", full=full)
-        assert writes(again) == IDLE, (full, again.operations)
+    await pair.assert_settled(store, "product")
     # An ERP price and name change goes out once, then the cycles are idle again.
     templates = [
         rid
@@ -48,9 +46,7 @@ async def test_after_a_successful_product_cycle_the_next_writes_nothing(
     )
     edited = await pair.cycle(store, "product")
     assert edited.failures == [] and edited.counts.get("writes_shop", 0) >= 3, edited.counts
-    for full in (True, False):
-        again = await pair.cycle(store, "product", full=full)
-        assert writes(again) == IDLE, (full, again.operations)
+    await pair.assert_settled(store, "product")
 
 
 async def test_after_a_successful_stock_cycle_the_next_writes_nothing(
@@ -60,9 +56,7 @@ async def test_after_a_successful_stock_cycle_the_next_writes_nothing(
     first = await pair.cycle(store, "stock")
     assert first.failures == [] and first.rejected == [], first.counts
     assert first.counts.get("writes_shop", 0) > 0  # the ERP's counts went out
-    for full in (True, False):
-        again = await pair.cycle(store, "stock", full=full)
-        assert writes(again) == IDLE, (full, again.operations)
+    await pair.assert_settled(store, "stock")
 
 
 async def test_an_article_shopify_answers_unreadably_is_held_not_taken_for_gone(
@@ -108,8 +102,7 @@ async def test_cost_and_weight_go_out_once_and_a_weight_kept_in_grams_is_no_chan
     grams.weight = float(Decimal(repr(grams.weight)) * 1000)  # as typed: 370, not 370.00000001
     grams.weight_unit = "GRAMS"
     pair.sim.touch_product(pair.sim.products[grams.product_id])
-    for full in (True, False):
-        assert writes(await pair.cycle(store, "product", full=full)) == IDLE
+    await pair.assert_settled(store, "product")
     # Another weight edited in the shop is drift from the ERP's: put back once, in kilograms.
     kilograms = other.weight
     other.weight, other.weight_unit = 2.0, "POUNDS"
@@ -117,8 +110,7 @@ async def test_cost_and_weight_go_out_once_and_a_weight_kept_in_grams_is_no_chan
     reverted = await pair.cycle(store, "product")
     assert reverted.failures == [] and reverted.counts.get("writes_shop") == 1, reverted.counts
     assert (other.weight, other.weight_unit) == (kilograms, "KILOGRAMS")
-    for full in (True, False):
-        assert writes(await pair.cycle(store, "product", full=full)) == IDLE
+    await pair.assert_settled(store, "product")
 
 
 async def test_a_variants_own_cost_and_weight_the_erp_does_not_read_stay_as_the_shop_has_them(
@@ -131,8 +123,7 @@ async def test_a_variants_own_cost_and_weight_the_erp_does_not_read_stay_as_the_
     variant = pair.sim.variants[product.variant_ids[0]]
     variant.cost, variant.weight, variant.weight_unit = Decimal("3.10"), 120.0, "GRAMS"
     pair.sim.touch_product(product)
-    for full in (True, False):
-        assert writes(await pair.cycle(store, "product", full=full)) == IDLE
+    await pair.assert_settled(store, "product")
     # The ERP raises the template's price: its variants are written, their weights kept.
     template = next(
         rid
@@ -152,5 +143,4 @@ async def test_a_variants_own_cost_and_weight_the_erp_does_not_read_stay_as_the_
         0.12,
         "KILOGRAMS",
     )
-    for full in (True, False):
-        assert writes(await pair.cycle(store, "product", full=full)) == IDLE
+    await pair.assert_settled(store, "product")

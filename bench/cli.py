@@ -24,7 +24,7 @@ def _scenarios(text: str) -> list[int]:
     unknown = [s for s in chosen if s not in ALL_SCENARIOS]
     if unknown or not chosen:
         raise click.BadParameter(
-            f"unknown scenario(s) {unknown}; they are 1 to 8", param_hint="--scenarios"
+            f"unknown scenario(s) {unknown}; they are 1 to 9", param_hint="--scenarios"
         )
     return chosen
 

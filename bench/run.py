@@ -24,10 +24,10 @@ from bench.scenarios import Runner, platforms
 from bench.shopify import run_shopify
 from engine.runtime import open_store
 
-ALL_SCENARIOS = (1, 2, 3, 4, 5, 6, 7, 8)
+ALL_SCENARIOS = (1, 2, 3, 4, 5, 6, 7, 8, 9)
 SHOPIFY_SCENARIOS = (7, 8)
 """Odoo -> Shopify (bench.shopify): their own pair of simulators, paid in points."""
-UNDER_LATENCY = (1, 2, 3, 4)
+UNDER_LATENCY = (1, 2, 3, 4, 9)
 """The scenarios run again under the latency profiles: the orders (5) and the throttled shop (6)
 are bound by a request rate already."""
 
@@ -44,7 +44,7 @@ class Options(msgspec.Struct, kw_only=True):
     floor: bool = True
     peer: bool = True
     latency: bool = True
-    """Run scenarios 1 to 4 again with the platforms' latency profiles (bench.latency)."""
+    """Run scenarios 1 to 4 and 9 again with the platforms' latency profiles (bench.latency)."""
     latency_max: int = 30_000
     """Largest catalogue run under the latency profiles (an export takes minutes there)."""
     shopify_max: int = 30_000

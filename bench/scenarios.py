@@ -36,6 +36,7 @@ NAMES = {
     4: "stock job after 10% stock changes",
     5: "import of 1,000 orders, ERP at 20 requests/s",
     6: "as 3, shop throttled",
+    9: "as 3, the loop's incremental cycle",
 }
 
 ORDERS_ERP_RATE = 20.0
@@ -296,6 +297,28 @@ class Runner:
         row.converged = await self._converged()
         return row
 
+    async def loop_cycle(self, resync: Row | None) -> Row:
+        """The same kind of edits as 3, taken up by the incremental cycles ``concord run``
+        repeats: what a merchant running the loop waits for after such a day's edits."""
+        # The loop has caught up before the edits: a first incremental cycle after an export
+        # reads the whole shop (no shop cursor yet), which scenario 2 reports on its own.
+        await self._cycles(list(JOBS), full=False)
+        changed = await self._edit("resync", self.seed + 7, 0.05, 0.01)
+        row, logs, rows = await self._measure(9, list(JOBS), full=False, records=self.size)
+        row.note = f"{changed} products edited"
+        await self._checkpoint("done")
+        await self._floor(row, logs, rows)
+        await self._restore("done")
+        if resync is not None and resync.peer_wall is not None:
+            # The peer reads everything whatever changed, so its run on scenario 3's edits (the
+            # same shares) stands for this one; it is not run twice.
+            row.peer_wall, row.peer_requests = resync.peer_wall, resync.peer_requests
+            row.peer_updates, row.peer_failed = resync.peer_updates, resync.peer_failed
+            row.peer_over_concord = resync.peer_wall / row.wall if row.wall else None
+            row.note += "; the peer's figures are its run in scenario 3 (the same shares edited)"
+        row.converged = await self._converged()
+        return row
+
     async def _peer(self, row: Row) -> None:
         self.step(f"{self.size}: 3. peer script ({self.latency_name} latency)")
         result = await asyncio.to_thread(
@@ -408,8 +431,12 @@ class Runner:
         rows.append(await self.initial_export())
         if 2 in wanted:
             rows.append(await self.no_change())
+        resync: Row | None = None
         if 3 in wanted:
-            rows.append(await self.resync())
+            resync = await self.resync()
+            rows.append(resync)
+        if 9 in wanted:
+            rows.append(await self.loop_cycle(resync))
         if 4 in wanted:
             rows.append(await self.stock())
         if 5 in wanted:
@@ -439,10 +466,10 @@ def plan_steps(
     shopify_sizes: Sequence[int] = (),
 ) -> int:
     """How many progress steps a run has (for the bar's total)."""
-    steps = {1: 3, 2: 2, 3: 3, 4: 2, 5: 2, 6: 1}
+    steps = {1: 3, 2: 2, 3: 3, 4: 2, 5: 2, 6: 1, 9: 2}
     woo = [s for s in set(scenarios) if s in steps]
     per_size = (1 + steps[1] + sum(steps[s] for s in woo if s != 1)) if woo else 0
-    under_latency = 1 + steps[1] + sum(steps[s] for s in woo if s in (2, 3, 4))
+    under_latency = 1 + steps[1] + sum(steps[s] for s in woo if s in (2, 3, 4, 9))
     shopify = 2 + (8 in scenarios)
     return (
         per_size * len(sizes)

@@ -392,7 +392,9 @@ def simulate(platform: str, host: str, port: int, products: int, seed: int) -> N
 @main.command()
 @click.option("--sizes", default="3k,30k", show_default=True, help="Catalogue sizes (3k,30k,300k).")
 @click.option("--size", "one_size", help="One catalogue size (overrides --sizes).")
-@click.option("--scenarios", default="1,2,3,4,5,6,7,8", show_default=True, help="Scenarios to run.")
+@click.option(
+    "--scenarios", default="1,2,3,4,5,6,7,8,9", show_default=True, help="Scenarios to run."
+)
 @click.option("--out", default="bench-results", show_default=True, help="Report directory.")
 @click.option("--seed", default=1, show_default=True, help="Seed of the generated catalogues.")
 @click.option("--rate", default=10.0, show_default=True, help="Throttled shop's requests/s (6).")
